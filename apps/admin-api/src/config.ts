@@ -1,0 +1,8 @@
+import { z } from 'zod';
+import { env } from '@tollgate/service-runtime';
+
+export const AdminApiConfig = z.object({
+  ...env.serviceEnv(8081),
+  DATABASE_URL: env.databaseUrl,
+});
+export type AdminApiConfig = z.infer<typeof AdminApiConfig>;

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+import { env } from '@tollgate/service-runtime';
+
+export const BillingServiceConfig = z.object({
+  ...env.serviceEnv(8084),
+  DATABASE_URL: env.databaseUrl,
+  KAFKA_BROKERS: env.kafkaBrokers,
+});
+export type BillingServiceConfig = z.infer<typeof BillingServiceConfig>;

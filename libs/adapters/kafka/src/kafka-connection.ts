@@ -1,0 +1,72 @@
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Dependency } from '@tollgate/service-runtime';
+import { kafkaLogCreator, type KafkaLogSink } from './kafka-logging';
+
+export interface KafkaConnectionOptions {
+  brokers: readonly string[];
+  clientId: string;
+  log?: KafkaLogSink;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface KafkaConnection extends Dependency {
+  /** The underlying client, for this library's producer/consumer/topic code only. */
+  readonly kafka: Kafka;
+  /** A shared, lazily connected admin client. */
+  admin(): Promise<Admin>;
+}
+
+export function createKafkaConnection(options: KafkaConnectionOptions): KafkaConnection {
+  // kafkajs warns about its v2 partitioner change on every producer; we pick partitioners explicitly.
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectTimeoutMs ?? 1_000,
+    requestTimeout: options.requestTimeoutMs ?? 10_000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
+    logLevel: logLevel.WARN,
+    ...(options.log ? { logCreator: kafkaLogCreator(options.log) } : {}),
+  });
+
+  let admin: Admin | undefined;
+  let connecting: Promise<Admin> | undefined;
+  let closed = false;
+
+  async function connectedAdmin(): Promise<Admin> {
+    if (closed) throw new Error('kafka connection is closed');
+    if (admin) return admin;
+    connecting ??= (async () => {
+      const client = kafka.admin({
+        retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 },
+      });
+      try {
+        await client.connect();
+      } catch (err) {
+        connecting = undefined;
+        throw err;
+      }
+      admin = client;
+      return client;
+    })();
+    return connecting;
+  }
+
+  return {
+    name: 'kafka',
+    kafka,
+    admin: connectedAdmin,
+    async checkReady() {
+      const client = await connectedAdmin();
+      const cluster = await client.describeCluster();
+      if (cluster.brokers.length === 0) throw new Error('kafka cluster reports no brokers');
+    },
+    async close() {
+      closed = true;
+      const current = admin ?? (await connecting?.catch(() => undefined));
+      admin = undefined;
+      await current?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createPostgres, type PostgresClient, type PostgresOptions } from './postgres-client';

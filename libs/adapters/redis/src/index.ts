@@ -1,0 +1,6 @@
+export {
+  createRedis,
+  type RedisClient,
+  type RedisClientOptions,
+  type RedisConnection,
+} from './redis-client';

@@ -1,0 +1,19 @@
+export { isPortOpen, requireService, testEndpoints, type TestEndpoints } from './endpoints';
+export { createTestKafka, type TestKafka } from './kafka-topics';
+export { createTestSchema, type TestSchema } from './postgres-schema';
+export { createTestRedis, type TestRedis } from './redis-prefix';
+export {
+  describeServiceContract,
+  infraEnv,
+  type InfraDependency,
+  type ServiceContractSpec,
+} from './service-contract';
+export {
+  buildServiceArtifact,
+  runToExit,
+  startServiceProcess,
+  type ExitedProcess,
+  type ServiceProcess,
+} from './service-process';
+export { uniqueName } from './unique-name';
+export { workspaceRoot } from './workspace-root';

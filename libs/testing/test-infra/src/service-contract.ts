@@ -1,0 +1,133 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEndpoints } from './endpoints';
+import { buildServiceArtifact, runToExit, startServiceProcess } from './service-process';
+
+export type InfraDependency = 'postgres' | 'redis' | 'kafka';
+
+export interface ServiceContractSpec {
+  service: string;
+  /** e.g. `apps/edge-auth`: built with tools/build-app.mjs like `nx build`. */
+  appRoot: string;
+  dependencies: readonly InfraDependency[];
+  /** Builds the app in-process from an environment (parse config, then buildApp). */
+  buildFromEnv(env: Record<string, string>): Promise<FastifyInstance>;
+}
+
+/** Points one dependency at a port where nothing listens. */
+const UNREACHABLE: Record<InfraDependency, Record<string, string>> = {
+  postgres: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' },
+  redis: { REDIS_URL: 'redis://127.0.0.1:1' },
+  kafka: { KAFKA_BROKERS: '127.0.0.1:1' },
+};
+
+export function infraEnv(): Record<string, string> {
+  const endpoints = testEndpoints();
+  return {
+    DATABASE_URL: endpoints.databaseUrl,
+    REDIS_URL: endpoints.redisUrl,
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    LOG_LEVEL: 'silent',
+    READINESS_TIMEOUT_MS: '1500',
+  };
+}
+
+async function pollReadyz(app: FastifyInstance, wantStatus: number, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await app.inject('/readyz');
+    if (res.statusCode === wantStatus || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * What every Tollgate app must do, checked against real Postgres, Redis and Kafka:
+ * health, readiness that reflects each real dependency, Prometheus metrics, a runnable
+ * artifact that refuses bad config and exits 0 on SIGTERM.
+ */
+export function describeServiceContract(spec: ServiceContractSpec): void {
+  describe(`${spec.service} service contract`, () => {
+    describe('in process, with real dependencies', () => {
+      let app: FastifyInstance;
+      beforeAll(async () => {
+        app = await spec.buildFromEnv(infraEnv());
+      });
+      afterAll(async () => {
+        await app?.close();
+      });
+
+      it('answers /healthz', async () => {
+        const res = await app.inject('/healthz');
+        expect(res.statusCode).toBe(200);
+        expect(res.json()).toEqual({ status: 'ok' });
+      });
+
+      it('is ready once every dependency answers', async () => {
+        const res = await pollReadyz(app, 200);
+        expect(res.statusCode).toBe(200);
+        const expected = Object.fromEntries(spec.dependencies.map((d) => [d, 'ok']));
+        expect(res.json().checks).toMatchObject(expected);
+      });
+
+      it('serves Prometheus metrics', async () => {
+        const res = await app.inject('/metrics');
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+        expect(res.body).toMatch(/^# HELP /m);
+        expect(res.body).toContain(`service="${spec.service}"`);
+      });
+
+      it('answers unknown routes with problem+json', async () => {
+        const res = await app.inject('/no-such-route');
+        expect(res.statusCode).toBe(404);
+        expect(res.headers['content-type']).toContain('application/problem+json');
+        expect(res.json()).toMatchObject({ code: 'not_found', status: 404 });
+      });
+    });
+
+    for (const dependency of spec.dependencies) {
+      it(`is not ready while ${dependency} is unreachable`, async () => {
+        const app = await spec.buildFromEnv({ ...infraEnv(), ...UNREACHABLE[dependency] });
+        try {
+          const res = await pollReadyz(app, 503, 3_000);
+          expect(res.statusCode).toBe(503);
+          const body = res.json();
+          expect(body.code).toBe('not_ready');
+          expect(body.checks[dependency]).not.toBe('ok');
+        } finally {
+          await app.close();
+        }
+      });
+    }
+
+    describe('as a built artifact', () => {
+      let artifact: Awaited<ReturnType<typeof buildServiceArtifact>>;
+      beforeAll(async () => {
+        artifact = await buildServiceArtifact(spec.appRoot);
+      });
+      afterAll(async () => {
+        await artifact?.remove();
+      });
+
+      it('serves /healthz over HTTP and exits 0 on SIGTERM', async () => {
+        const service = await startServiceProcess(artifact.entry, {
+          ...infraEnv(),
+          LOG_LEVEL: 'info',
+        });
+        const res = await fetch(`${service.url}/healthz`);
+        expect(res.status).toBe(200);
+        const code = await service.stop('SIGTERM');
+        expect(code).toBe(0);
+        expect(service.output()).toContain('"msg":"stopped"');
+      });
+
+      it('refuses to start with invalid config and names the variable', async () => {
+        const result = await runToExit(artifact.entry, { ...infraEnv(), PORT: 'not-a-port' });
+        expect(result.code).toBe(1);
+        expect(result.output).toContain('Invalid configuration');
+        expect(result.output).toContain('PORT');
+      });
+    });
+  });
+}

@@ -1,0 +1,16 @@
+export { ConfigError, loadConfig } from './config/load-config';
+export * as env from './config/env-fields';
+export { createLogger, type LoggerOptions } from './logging/logger';
+export { maskKeyShapedValues, REDACTED, REDACTED_PATHS } from './logging/redaction';
+export { ERROR_STATUS, type ErrorCode } from './http/error-codes';
+export { PROBLEM_CONTENT_TYPE, ProblemError, toProblem, type Problem } from './http/problem';
+export { sendProblem } from './http/error-handler';
+export { createHttpServer, type HttpServerOptions } from './http/create-http-server';
+export { checkReadiness, type Dependency, type ReadinessResult } from './lifecycle/dependency';
+export {
+  exitOnStartupError,
+  runService,
+  type ListenConfig,
+  type RunServiceOptions,
+} from './lifecycle/run-service';
+export type { ServiceMetrics } from './metrics/metrics';
