@@ -1,5 +1,4 @@
 import { describeServiceContract } from '@tollgate/test-infra';
-import { loadConfig } from '@tollgate/service-runtime';
 import { buildApp, SERVICE } from './app';
 import { EdgeAuthConfig } from './config';
 
@@ -7,5 +6,6 @@ describeServiceContract({
   service: SERVICE,
   appRoot: 'apps/edge-auth',
   dependencies: ['redis', 'kafka'],
-  buildFromEnv: (env) => buildApp({ config: loadConfig(EdgeAuthConfig, env) }),
+  configSchema: EdgeAuthConfig,
+  buildApp,
 });

@@ -1,5 +1,4 @@
 import { describeServiceContract } from '@tollgate/test-infra';
-import { loadConfig } from '@tollgate/service-runtime';
 import { buildApp, SERVICE } from './app';
 import { KeyServiceConfig } from './config';
 
@@ -7,5 +6,6 @@ describeServiceContract({
   service: SERVICE,
   appRoot: 'apps/key-service',
   dependencies: ['postgres', 'kafka'],
-  buildFromEnv: (env) => buildApp({ config: loadConfig(KeyServiceConfig, env) }),
+  configSchema: KeyServiceConfig,
+  buildApp,
 });

@@ -1,5 +1,4 @@
 import { describeServiceContract } from '@tollgate/test-infra';
-import { loadConfig } from '@tollgate/service-runtime';
 import { buildApp, SERVICE } from './app';
 import { UsageIngestorConfig } from './config';
 
@@ -7,5 +6,6 @@ describeServiceContract({
   service: SERVICE,
   appRoot: 'apps/usage-ingestor',
   dependencies: ['postgres', 'kafka'],
-  buildFromEnv: (env) => buildApp({ config: loadConfig(UsageIngestorConfig, env) }),
+  configSchema: UsageIngestorConfig,
+  buildApp,
 });

@@ -15,8 +15,8 @@ export interface TestKafka {
 /** Isolated Kafka topics on the shared broker for one test file. */
 export async function createTestKafka(base: string): Promise<TestKafka> {
   const { kafkaBrokers } = testEndpoints();
-  const [host, port] = kafkaBrokers[0]!.split(':');
-  await requireService('Kafka', host!, Number(port));
+  const [host = '127.0.0.1', port = '9092'] = (kafkaBrokers[0] ?? '').split(':');
+  await requireService('Kafka', host, Number(port));
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   const kafka = new Kafka({
     clientId: uniqueName(base),

@@ -13,7 +13,7 @@ export interface TestRedis {
 /** An isolated key space on the shared Redis for one test file, deleted afterwards. */
 export async function createTestRedis(base: string): Promise<TestRedis> {
   const { redisUrl } = testEndpoints();
-  const server = new URL(redisUrl.split(',')[0]!);
+  const server = new URL(redisUrl.split(',')[0] ?? redisUrl);
   await requireService('Redis', server.hostname, Number(server.port || 6379));
   const keyPrefix = `${uniqueName(base)}:`;
 

@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { loadConfig } from '@tollgate/service-runtime';
+import { readCompose, readDockerfile } from './deployment-files';
 import { testEndpoints } from './endpoints';
 import { buildServiceArtifact, runToExit, startServiceProcess } from './service-process';
 
@@ -10,8 +13,15 @@ export interface ServiceContractSpec {
   /** e.g. `apps/edge-auth`: built with tools/build-app.mjs like `nx build`. */
   appRoot: string;
   dependencies: readonly InfraDependency[];
-  /** Builds the app in-process from an environment (parse config, then buildApp). */
-  buildFromEnv(env: Record<string, string>): Promise<FastifyInstance>;
+  /** The app's zod config schema: deployment files may only set variables it reads. */
+  configSchema: z.ZodObject;
+  /** The app's own `buildApp`; `never` lets any app config type in (the schema above parses it). */
+  buildApp(deps: { config: never }): Promise<FastifyInstance>;
+}
+
+interface ReadinessBody {
+  code?: string;
+  checks: Record<string, string>;
 }
 
 /** Points one dependency at a port where nothing listens. */
@@ -47,11 +57,14 @@ async function pollReadyz(app: FastifyInstance, wantStatus: number, timeoutMs = 
  * artifact that refuses bad config and exits 0 on SIGTERM.
  */
 export function describeServiceContract(spec: ServiceContractSpec): void {
+  const buildFromEnv = (env: Record<string, string>) =>
+    spec.buildApp({ config: loadConfig(spec.configSchema, env) as never });
+
   describe(`${spec.service} service contract`, () => {
     describe('in process, with real dependencies', () => {
       let app: FastifyInstance;
       beforeAll(async () => {
-        app = await spec.buildFromEnv(infraEnv());
+        app = await buildFromEnv(infraEnv());
       });
       afterAll(async () => {
         await app?.close();
@@ -67,7 +80,7 @@ export function describeServiceContract(spec: ServiceContractSpec): void {
         const res = await pollReadyz(app, 200);
         expect(res.statusCode).toBe(200);
         const expected = Object.fromEntries(spec.dependencies.map((d) => [d, 'ok']));
-        expect(res.json().checks).toMatchObject(expected);
+        expect(res.json<ReadinessBody>().checks).toMatchObject(expected);
       });
 
       it('serves Prometheus metrics', async () => {
@@ -88,11 +101,11 @@ export function describeServiceContract(spec: ServiceContractSpec): void {
 
     for (const dependency of spec.dependencies) {
       it(`is not ready while ${dependency} is unreachable`, async () => {
-        const app = await spec.buildFromEnv({ ...infraEnv(), ...UNREACHABLE[dependency] });
+        const app = await buildFromEnv({ ...infraEnv(), ...UNREACHABLE[dependency] });
         try {
           const res = await pollReadyz(app, 503, 3_000);
           expect(res.statusCode).toBe(503);
-          const body = res.json();
+          const body = res.json<ReadinessBody>();
           expect(body.code).toBe('not_ready');
           expect(body.checks[dependency]).not.toBe('ok');
         } finally {
@@ -100,6 +113,32 @@ export function describeServiceContract(spec: ServiceContractSpec): void {
         }
       });
     }
+
+    describe('deployment files', () => {
+      const knownVariables = Object.keys(spec.configSchema.shape);
+      const defaultPort = (spec.configSchema.parse({}) as { PORT: number }).PORT;
+
+      it('has a multi-stage Dockerfile that runs the bundle as a non-root user', () => {
+        const dockerfile = readDockerfile(spec.appRoot);
+        expect(dockerfile, `${spec.appRoot}/Dockerfile`).toBeDefined();
+        expect(dockerfile!.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+        expect(dockerfile).toMatch(/^USER (?!root)\S+/m);
+        expect(dockerfile).toContain(`tools/build-app.mjs ${spec.appRoot}`);
+        expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${defaultPort}$`, 'm'));
+      });
+
+      it('is described in docker-compose.yml with variables the app reads', () => {
+        const service = readCompose().services[spec.service];
+        expect(service, `services.${spec.service}`).toBeDefined();
+        expect(service!.build?.dockerfile).toBe(`${spec.appRoot}/Dockerfile`);
+        expect(service!.ports).toContain(`${defaultPort}:${defaultPort}`);
+        const unknown = Object.keys(service!.environment ?? {}).filter(
+          (v) => !knownVariables.includes(v),
+        );
+        expect(unknown).toEqual([]);
+        expect(() => spec.configSchema.parse(service!.environment)).not.toThrow();
+      });
+    });
 
     describe('as a built artifact', () => {
       let artifact: Awaited<ReturnType<typeof buildServiceArtifact>>;

@@ -85,9 +85,9 @@ export async function startServiceProcess(
     const onData = (d: Buffer) => {
       output += d.toString();
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
+      if (match?.[1]) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve(match[1]);
       }
     };
     child.stdout?.on('data', onData);

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { checkReadiness, type Dependency } from '../lifecycle/dependency';
 import { createServiceMetrics, type ServiceMetrics } from '../metrics/metrics';
@@ -31,8 +31,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   const readiness = [...dependencies, ...(options.readinessGates ?? [])];
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 1_500;
 
+  // Typed as the base logger so every app shares the default FastifyInstance type.
+  const loggerInstance: FastifyBaseLogger = options.logger;
   const app = Fastify({
-    loggerInstance: options.logger,
+    loggerInstance,
     genReqId: requestIdFrom,
     requestIdHeader: false,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,

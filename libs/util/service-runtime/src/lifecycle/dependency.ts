@@ -11,7 +11,8 @@ export interface Dependency {
 
 export interface ReadinessResult {
   ready: boolean;
-  checks: Record<string, 'ok' | string>;
+  /** Per dependency: `ok`, or why it is not ready. */
+  checks: Record<string, string>;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
@@ -30,8 +31,8 @@ export async function checkReadiness(
     dependencies.map((d) => withTimeout(d.checkReady(), timeoutMs, d.name)),
   );
   const checks: ReadinessResult['checks'] = {};
-  results.forEach((result, i) => {
-    const name = dependencies[i]!.name;
+  dependencies.forEach(({ name }, i) => {
+    const result = results[i] as PromiseSettledResult<void>;
     checks[name] =
       result.status === 'fulfilled'
         ? 'ok'

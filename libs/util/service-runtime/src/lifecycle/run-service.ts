@@ -46,7 +46,6 @@ export async function runService<C extends ListenConfig>(
     app.close().then(
       () => {
         app.log.info('stopped');
-        app.log.flush?.();
         process.exit(0);
       },
       (err: unknown) => {
