@@ -21,11 +21,16 @@ die() { log "error: $*"; exit 1; }
 
 port_open() { (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; }
 
+# The broker's pid, if that process is alive (not a zombie) and still is our broker.
 running_pid() {
   [ -f "$pidfile" ] || return 1
-  local pid
+  local pid state
   pid="$(cat "$pidfile")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  [ -n "$pid" ] || return 1
+  state="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
+  case "$state" in Z* | "") return 1 ;; esac
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka" || return 1
+  echo "$pid"
 }
 
 require_java() {
@@ -111,7 +116,7 @@ wait_ready() {
 # that it will accept metadata and produce requests.
 broker_answers() {
   [ -f "$home/server.log" ] || return 1
-  tail -n "+$((${log_offset:-0} + 1))" "$home/server.log" | grep -q "Kafka Server started"
+  awk -v from="${log_offset:-0}" 'NR > from && /Kafka Server started/ { found = 1 } END { exit !found }' "$home/server.log"
 }
 
 stop() {
