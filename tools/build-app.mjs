@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // Bundles one app into a runnable artifact: dist/<app root>/main.mjs (+ source map).
-// Workspace libs (@tollgate/*) are bundled in; third-party packages stay external and come from
-// node_modules (the Dockerfiles install production dependencies next to the bundle).
+// Third-party packages stay external: the Dockerfiles install production dependencies beside it.
 //   node tools/build-app.mjs apps/edge-auth [--outdir DIR]
-import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundleForNode } from './esbuild-node.mjs';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -24,28 +23,5 @@ if (!existsSync(entry)) {
   process.exit(2);
 }
 const outdir = resolve(values.outdir ?? resolve(workspaceRoot, 'dist', projectRoot));
-
-const externalThirdParty = {
-  name: 'external-third-party',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('@tollgate/') || args.kind === 'entry-point') return undefined;
-      return { path: args.path, external: true };
-    });
-  },
-};
-
-await build({
-  entryPoints: { main: entry },
-  outdir,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  outExtension: { '.js': '.mjs' },
-  plugins: [externalThirdParty],
-  logLevel: 'warning',
-  legalComments: 'none',
-});
+await bundleForNode(entry, resolve(outdir, 'main.mjs'));
 console.log(`built ${projectRoot} -> ${outdir}/main.mjs`);

@@ -1,3 +1,3 @@
-import { defineProjectConfig } from '../../vitest.shared';
+import { defineProjectConfig } from '../../vitest.shared.ts';
 
 export default defineProjectConfig('edge-auth');

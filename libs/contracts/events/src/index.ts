@@ -1,0 +1,21 @@
+export * from './generated/event-types';
+export { EventCodec, type EncodedEvent, type WriterSchema } from './codec/event-codec';
+export { DecodeError, type DecodeFailure } from './codec/decode-error';
+export { createEnvelope, newEventId } from './codec/envelope';
+export {
+  EVENT_TYPE_HEADER,
+  EVENT_TYPES,
+  isEventType,
+  SCHEMA_FINGERPRINT_HEADER,
+  type EventEnvelope,
+  type EventType,
+  type TollgateEvent,
+} from './codec/event-types';
+export {
+  messageKeyOf,
+  topicOf,
+  TOPICS,
+  type TopicName,
+  type TopicSpec,
+} from './topics/topic-registry';
+export { sampleEvent } from './samples';

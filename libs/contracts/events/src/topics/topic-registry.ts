@@ -1,0 +1,78 @@
+import type { EventPayloads } from '../generated/event-types';
+import type { EventType } from '../codec/event-types';
+
+export interface TopicSpec {
+  name: string;
+  events: readonly EventType[];
+  /** Which payload field becomes the Kafka message key (ordering and compaction unit). */
+  messageKey: string;
+  partitions: number;
+  /** Topic configs we set explicitly and verify on start. */
+  configs: Readonly<Record<string, string>>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Every topic of shared/DESIGN.md, in one place. Apps provision these; brokers never auto-create. */
+export const TOPICS = {
+  keys: {
+    name: 'tollgate.keys.v1',
+    events: ['KeyIssued', 'KeyRevoked'],
+    messageKey: 'keyId',
+    partitions: 6,
+    configs: { 'cleanup.policy': 'compact' },
+  },
+  plans: {
+    name: 'tollgate.plans.v1',
+    events: ['PlanChanged'],
+    messageKey: 'accountId',
+    partitions: 6,
+    configs: { 'cleanup.policy': 'compact' },
+  },
+  usage: {
+    name: 'tollgate.usage.v1',
+    events: ['RequestMetered'],
+    messageKey: 'keyId',
+    partitions: 12,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(14 * DAY_MS) },
+  },
+  /** Messages a consumer could not decode, with their origin in headers; kept for inspection and replay. */
+  deadLetters: {
+    name: 'tollgate.dead-letters.v1',
+    events: [],
+    messageKey: 'original message key',
+    partitions: 3,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+  },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicName = (typeof TOPICS)[keyof typeof TOPICS]['name'];
+
+export function topicOf(eventType: EventType): TopicSpec {
+  switch (eventType) {
+    case 'KeyIssued':
+    case 'KeyRevoked':
+      return TOPICS.keys;
+    case 'PlanChanged':
+      return TOPICS.plans;
+    case 'RequestMetered':
+      return TOPICS.usage;
+  }
+}
+
+/** The Kafka message key of an event, per the topic table (null: no key, round-robin). */
+export function messageKeyOf<T extends EventType>(
+  eventType: T,
+  payload: EventPayloads[T],
+): string | null {
+  switch (eventType) {
+    case 'KeyIssued':
+    case 'KeyRevoked':
+      return (payload as EventPayloads['KeyIssued' | 'KeyRevoked']).key.keyId;
+    case 'PlanChanged':
+      return (payload as EventPayloads['PlanChanged']).accountId;
+    case 'RequestMetered':
+      return (payload as EventPayloads['RequestMetered']).keyId;
+  }
+  return null;
+}
