@@ -30,7 +30,9 @@ const absolute = resolve(entry);
 const tag = createHash('sha1').update(absolute).digest('hex').slice(0, 8);
 const outfile = resolve(workspaceRoot, 'dist/.run', `${basename(absolute, '.ts')}-${tag}.mjs`);
 await bundleForNode(absolute, outfile);
-const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...rest], { stdio: 'inherit' });
+const child = spawn(process.execPath, ['--enable-source-maps', outfile, ...rest], {
+  stdio: 'inherit',
+});
 const forward = (signal) => child.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);

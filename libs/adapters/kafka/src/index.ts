@@ -4,3 +4,23 @@ export {
   type KafkaConnectionOptions,
 } from './kafka-connection';
 export { kafkaLogCreator, type KafkaLogSink } from './kafka-logging';
+export { kafkaMetrics, type KafkaMetrics } from './kafka-metrics';
+export {
+  provisionTopics,
+  TopicConfigMismatchError,
+  type ProvisionOptions,
+} from './topics/provision-topics';
+export {
+  BatchingProducer,
+  type BatchingProducerOptions,
+  type OutgoingMessage,
+} from './producer/batching-producer';
+export { EventPublisher } from './producer/event-publisher';
+export type { ConsumedEvent, RawMessage } from './consumer/consumed-event';
+export { DEAD_LETTER_HEADERS, DeadLetterSink, type DeadLetter } from './consumer/dead-letters';
+export {
+  EventConsumer,
+  type BatchContext,
+  type EventConsumerOptions,
+} from './consumer/event-consumer';
+export { TableReader, type TableReaderOptions } from './consumer/table-reader';

@@ -2,6 +2,7 @@ export * from './generated/event-types';
 export { EventCodec, type EncodedEvent, type WriterSchema } from './codec/event-codec';
 export { DecodeError, type DecodeFailure } from './codec/decode-error';
 export { createEnvelope, newEventId } from './codec/envelope';
+export { CURRENT_SCHEMAS, RELEASED_SCHEMAS } from './generated/event-schemas';
 export {
   EVENT_TYPE_HEADER,
   EVENT_TYPES,

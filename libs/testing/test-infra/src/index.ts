@@ -10,6 +10,7 @@ export {
 } from './service-contract';
 export {
   buildServiceArtifact,
+  bundleScript,
   runToExit,
   startServiceProcess,
   type ExitedProcess,

@@ -40,6 +40,19 @@ export async function buildServiceArtifact(
   };
 }
 
+/** Bundles a TypeScript script (e.g. a child-process test fixture) so plain `node` can run it. */
+export async function bundleScript(
+  entry: string,
+): Promise<{ entry: string; remove(): Promise<void> }> {
+  const root = workspaceRoot();
+  const outdir = join(root, 'dist', '.test-builds', `script-${randomBytes(4).toString('hex')}`);
+  const outfile = join(outdir, 'main.mjs');
+  await run(process.execPath, [join(root, 'tools/run-ts.mjs'), '--bundle-only', entry, outfile], {
+    cwd: root,
+  });
+  return { entry: outfile, remove: () => rm(outdir, { recursive: true, force: true }) };
+}
+
 function spawnNode(entry: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--enable-source-maps', entry], {
     cwd: workspaceRoot(),

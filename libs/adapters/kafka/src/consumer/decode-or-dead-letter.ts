@@ -1,0 +1,58 @@
+import { DecodeError, type EventCodec } from '@tollgate/events';
+import type { KafkaLogSink } from '../kafka-logging';
+import type { KafkaMetrics } from '../kafka-metrics';
+import type { ConsumedEvent, RawMessage } from './consumed-event';
+import type { DeadLetterSink } from './dead-letters';
+
+export interface DecodeContext {
+  codec: EventCodec;
+  deadLetters: DeadLetterSink;
+  consumer: string;
+  metrics: KafkaMetrics;
+  log: KafkaLogSink;
+}
+
+/**
+ * Decodes one message; a poison message (unknown type, unknown schema, bad bytes) is logged and
+ * sent to the dead-letter topic and yields undefined, so one bad record never stops a consumer.
+ */
+export async function decodeOrDeadLetter(
+  ctx: DecodeContext,
+  topic: string,
+  partition: number,
+  message: RawMessage,
+): Promise<ConsumedEvent | undefined> {
+  try {
+    return {
+      event: ctx.codec.decode(message.headers, message.value),
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      timestamp: Number(message.timestamp),
+    };
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    ctx.log.warn(
+      {
+        topic,
+        partition,
+        offset: message.offset,
+        reason: err.reason,
+        error: err.message,
+        deadLetterTopic: ctx.deadLetters.topic,
+      },
+      'undecodable message sent to the dead-letter topic',
+    );
+    await ctx.deadLetters.send({
+      sourceTopic: topic,
+      partition,
+      message,
+      consumer: ctx.consumer,
+      reason: err.reason,
+      error: err.message,
+    });
+    ctx.metrics.deadLettered.inc({ group: ctx.consumer, topic, reason: err.reason });
+    return undefined;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { EventCodec } from '@tollgate/events';
+import type { KafkaLogSink } from '../kafka-logging';
+import type { KafkaMetrics } from '../kafka-metrics';
+import type { ConsumedEvent } from './consumed-event';
+import { decodeOrDeadLetter, type DecodeContext } from './decode-or-dead-letter';
+import type { DeadLetterSink } from './dead-letters';
+
+export interface BatchContext {
+  topic: string;
+  partition: number;
+  /** Call during long work so the group does not consider this member dead. */
+  heartbeat(): Promise<void>;
+}
+
+export interface EventConsumerOptions {
+  groupId: string;
+  topics: readonly string[];
+  codec: EventCodec;
+  deadLetters: DeadLetterSink;
+  metrics: KafkaMetrics;
+  log: KafkaLogSink;
+  /**
+   * Applies one partition's batch. Offsets are committed only after it resolves, so a crash
+   * re-delivers the batch: the effect must be idempotent (dedupe by eventId, or store offsets
+   * in the same transaction). Throwing re-delivers the batch after a back-off.
+   */
+  handleBatch(events: ConsumedEvent[], context: BatchContext): Promise<void>;
+  /** Where a group without committed offsets starts. */
+  fromBeginning?: boolean;
+  /** Longest a fetch waits for data; lower means lower latency (kafkajs default 5000). */
+  maxWaitTimeInMs?: number;
+  sessionTimeoutMs?: number;
+}
+
+/**
+ * A consumer-group member that decodes events, dead-letters poison messages and commits each
+ * partition's offsets after the batch's effect. `stop()` lets the batch in progress finish and
+ * commit before leaving the group, so shutdown neither loses nor re-applies a batch.
+ */
+export class EventConsumer {
+  private readonly consumer: Consumer;
+  private readonly decode: DecodeContext;
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: EventConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 250,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    this.decode = {
+      codec: options.codec,
+      deadLetters: options.deadLetters,
+      consumer: options.groupId,
+      metrics: options.metrics,
+      log: options.log,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [...this.options.topics],
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+
+  private async processBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const events: ConsumedEvent[] = [];
+    for (const message of batch.messages) {
+      const consumed = await decodeOrDeadLetter(this.decode, topic, partition, message);
+      if (consumed) events.push(consumed);
+    }
+    if (events.length > 0) {
+      await this.options.handleBatch(events, { topic, partition, heartbeat });
+      this.options.metrics.consumed.inc({ group: this.options.groupId, topic }, events.length);
+    }
+    // After a rebalance took this partition away, its new owner re-reads from the last commit.
+    if (isStale() || batch.messages.length === 0) return;
+    const last = batch.lastOffset();
+    resolveOffset(last);
+    await this.consumer.commitOffsets([
+      { topic, partition, offset: (BigInt(last) + 1n).toString() },
+    ]);
+    this.options.metrics.lag.set(
+      { group: this.options.groupId, topic, partition: String(partition) },
+      Number(batch.offsetLag()),
+    );
+  }
+}

@@ -1,0 +1,108 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TYPE_HEADER, sampleEvent, type KeyIssued, type KeyRevoked } from '@tollgate/events';
+import { BatchingProducer } from '../producer/batching-producer';
+import { EventPublisher } from '../producer/event-publisher';
+import { createKafkaTestKit, eventually, type KafkaTestKit } from '../testing/kafka-test-kit';
+import { TableReader } from './table-reader';
+
+const COMPACTED = [{ name: 'cleanup.policy', value: 'compact' }];
+
+describe('TableReader (real Kafka)', () => {
+  let kit: KafkaTestKit;
+  let producer: BatchingProducer;
+  const readers: TableReader[] = [];
+
+  beforeAll(async () => {
+    kit = await createKafkaTestKit('table');
+    producer = new BatchingProducer(kit.connection.kafka, { name: 'table', metrics: kit.metrics });
+    await producer.connect();
+  });
+  afterEach(async () => {
+    await Promise.all(readers.splice(0).map((r) => r.stop()));
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+    await kit.close();
+  });
+
+  function keyIssued(n: number): KeyIssued {
+    const base = sampleEvent('KeyIssued');
+    return { ...base, eventId: `issued-${n}`, key: { ...base.key, keyId: `key_${n}` } };
+  }
+  function keyRevoked(n: number, eventId: string): KeyRevoked {
+    const base = sampleEvent('KeyRevoked');
+    return { ...base, eventId, key: { ...base.key, keyId: `key_${n}` } };
+  }
+
+  function newReader(topic: string, table: Map<string, string>) {
+    const reader = new TableReader(kit.connection.kafka, {
+      name: 'test-table',
+      topics: [topic],
+      codec: kit.codec,
+      deadLetters: kit.deadLetters,
+      metrics: kit.metrics,
+      log: kit.log,
+      onEvent: ({ event }) => {
+        if (event.type === 'KeyIssued' || event.type === 'KeyRevoked')
+          table.set(event.payload.key.keyId, event.type);
+      },
+    });
+    readers.push(reader);
+    return reader;
+  }
+
+  it('catches up with a compacted topic of N keys, then sees an update quickly', async () => {
+    const topic = await kit.testKafka.createTopic('keys', {
+      numPartitions: 3,
+      configEntries: COMPACTED,
+    });
+    const publisher = new EventPublisher(producer, kit.codec, {
+      KeyIssued: topic,
+      KeyRevoked: topic,
+    });
+    const keys = 2_000;
+    await Promise.all(
+      Array.from({ length: keys }, (_, n) => publisher.publish('KeyIssued', keyIssued(n))),
+    );
+    await Promise.all(
+      Array.from({ length: 100 }, (_, n) =>
+        publisher.publish('KeyRevoked', keyRevoked(n, `revoked-${n}`)),
+      ),
+    );
+    // A record the reader cannot decode must not stop it.
+    await producer.send({
+      topic,
+      key: 'key_poison',
+      value: Buffer.from('junk'),
+      headers: { [EVENT_TYPE_HEADER]: 'KeyIssued' },
+    });
+
+    const table = new Map<string, string>();
+    const reader = newReader(topic, table);
+    await expect(reader.checkReady()).rejects.toThrow(/still loading/);
+    const admin = await kit.connection.admin();
+    await reader.start(admin);
+    await reader.waitUntilCaughtUp(20_000);
+    await expect(reader.checkReady()).resolves.toBeUndefined();
+    expect(table.size).toBe(keys);
+    expect([...table.values()].filter((t) => t === 'KeyRevoked')).toHaveLength(100);
+
+    const started = Date.now();
+    await publisher.publish('KeyRevoked', keyRevoked(1_999, 'revoked-late'));
+    await eventually(
+      () => table.get('key_1999') === 'KeyRevoked',
+      5_000,
+      'update seen by the tailing reader',
+    );
+    const propagationMs = Date.now() - started;
+    expect(propagationMs).toBeLessThan(5_000);
+  });
+
+  it('is caught up at once on an empty topic', async () => {
+    const topic = await kit.testKafka.createTopic('empty', { configEntries: COMPACTED });
+    const reader = newReader(topic, new Map());
+    await reader.start(await kit.connection.admin());
+    await reader.waitUntilCaughtUp(5_000);
+    expect(reader.isCaughtUp).toBe(true);
+  });
+});
