@@ -83,12 +83,8 @@ export class EventConsumer {
     await this.consumer.disconnect();
   }
 
-  private async processBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const { topic, partition } = batch;
     const events: ConsumedEvent[] = [];
     for (const message of batch.messages) {
@@ -96,13 +92,17 @@ export class EventConsumer {
       if (consumed) events.push(consumed);
     }
     if (events.length > 0) {
-      await this.options.handleBatch(events, { topic, partition, heartbeat });
+      await this.options.handleBatch(events, {
+        topic,
+        partition,
+        heartbeat: () => payload.heartbeat(),
+      });
       this.options.metrics.consumed.inc({ group: this.options.groupId, topic }, events.length);
     }
     // After a rebalance took this partition away, its new owner re-reads from the last commit.
-    if (isStale() || batch.messages.length === 0) return;
+    if (payload.isStale() || batch.messages.length === 0) return;
     const last = batch.lastOffset();
-    resolveOffset(last);
+    payload.resolveOffset(last);
     await this.consumer.commitOffsets([
       { topic, partition, offset: (BigInt(last) + 1n).toString() },
     ]);

@@ -106,7 +106,8 @@ export class TableReader {
     await this.consumer.disconnect();
   }
 
-  private async processBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const { topic, partition } = batch;
     for (const message of batch.messages) {
       if (message.value === null) {
@@ -115,9 +116,9 @@ export class TableReader {
         const consumed = await decodeOrDeadLetter(this.decode, topic, partition, message);
         if (consumed) this.options.onEvent(consumed);
       }
-      resolveOffset(message.offset);
+      payload.resolveOffset(message.offset);
     }
-    await heartbeat();
+    await payload.heartbeat();
     if (!this.caughtUp && batch.messages.length > 0) {
       const key = `${topic}:${partition}`;
       const target = this.targets.get(key);

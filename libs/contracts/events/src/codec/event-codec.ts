@@ -54,7 +54,7 @@ export class EventCodec {
   private readonly readers = new Map<EventType, Reader>();
   private readonly writers = new Map<string, Writer>();
 
-  constructor(released: readonly WriterSchema[] = RELEASED_SCHEMAS as unknown as WriterSchema[]) {
+  constructor(released: readonly WriterSchema[] = RELEASED_SCHEMAS) {
     for (const eventType of EVENT_TYPES) {
       const type = avro.Type.forSchema(CURRENT_SCHEMAS[eventType] as unknown as avro.Schema);
       const fingerprint = fingerprintOf(type);
@@ -90,7 +90,7 @@ export class EventCodec {
       this.writers.set(fingerprint, {
         eventType: writer.type,
         version: writer.version,
-        decode: (buf) => reader.type.fromBuffer(buf),
+        decode: (buf): unknown => reader.type.fromBuffer(buf),
       });
       return;
     }
@@ -98,7 +98,7 @@ export class EventCodec {
     this.writers.set(fingerprint, {
       eventType: writer.type,
       version: writer.version,
-      decode: (buf) => reader.type.fromBuffer(buf, resolver),
+      decode: (buf): unknown => reader.type.fromBuffer(buf, resolver),
     });
   }
 
