@@ -1,0 +1,35 @@
+import type { CommandMetadata } from '../shared/command-metadata';
+import type { PlanDefinition } from '../plan/plan-definition';
+
+/** The plan version an account is put on, as read from the plan catalog by the caller. */
+export interface PlanVersionRef {
+  planId: string;
+  planVersion: number;
+  definition: PlanDefinition;
+}
+
+export interface CreateAccount {
+  type: 'CreateAccount';
+  data: { accountId: string; name: string; plan: PlanVersionRef };
+  metadata: CommandMetadata;
+}
+
+export interface AssignPlan {
+  type: 'AssignPlan';
+  data: { accountId: string; plan: PlanVersionRef; effectiveAt?: number };
+  metadata: CommandMetadata;
+}
+
+export interface SuspendAccount {
+  type: 'SuspendAccount';
+  data: { accountId: string; reason: string };
+  metadata: CommandMetadata;
+}
+
+export interface ReactivateAccount {
+  type: 'ReactivateAccount';
+  data: { accountId: string };
+  metadata: CommandMetadata;
+}
+
+export type AccountCommand = CreateAccount | AssignPlan | SuspendAccount | ReactivateAccount;

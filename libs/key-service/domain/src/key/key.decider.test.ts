@@ -1,0 +1,232 @@
+import { describe, it } from 'vitest';
+import { deciderSpec } from '../shared/decider-spec';
+import type { IssueKey } from './key.commands';
+import { decideKey, evolveKey, initialKeyState } from './key.decider';
+import type { KeyIssued } from './key.events';
+
+const T0 = 1_764_201_600_000;
+const HOUR = 3_600_000;
+const spec = deciderSpec({ decide: decideKey, evolve: evolveKey, initialState: initialKeyState });
+
+const issueData: IssueKey['data'] = {
+  keyId: 'key_1',
+  accountId: 'acct_1',
+  keyHash: 'ab'.repeat(32),
+  pepperVersion: 1,
+  displayHint: 'tg_live_…abcd',
+  env: 'live',
+  scopes: ['usage:read', 'orders:write', 'usage:read'],
+  metadata: { team: 'payments' },
+  expiresAt: T0 + 24 * HOUR,
+  rotatedFromKeyId: null,
+};
+const issued: KeyIssued = {
+  type: 'KeyIssued',
+  data: { ...issueData, scopes: ['orders:write', 'usage:read'], issuedAt: T0 },
+};
+const at = (now: number) => ({ now });
+
+describe('key decider', () => {
+  describe('IssueKey', () => {
+    it('issues a key with normalized scopes', () => {
+      spec
+        .given([])
+        .when({ type: 'IssueKey', data: issueData, metadata: at(T0) })
+        .then([issued]);
+    });
+    it('refuses an expiry in the past', () => {
+      spec
+        .given([])
+        .when({ type: 'IssueKey', data: { ...issueData, expiresAt: T0 - 1 }, metadata: at(T0) })
+        .thenThrows('expiry_in_past', 'validation');
+    });
+    it('refuses malformed scopes and oversized metadata', () => {
+      spec
+        .given([])
+        .when({ type: 'IssueKey', data: { ...issueData, scopes: ['Bad Scope'] }, metadata: at(T0) })
+        .thenThrows('invalid_scope');
+      const metadata = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']));
+      spec
+        .given([])
+        .when({ type: 'IssueKey', data: { ...issueData, metadata }, metadata: at(T0) })
+        .thenThrows('too_much_metadata');
+    });
+    it('refuses to issue the same key id twice', () => {
+      spec
+        .given([issued])
+        .when({ type: 'IssueKey', data: issueData, metadata: at(T0) })
+        .thenThrows('key_already_exists', 'illegal_state');
+    });
+  });
+
+  describe('RevokeKey', () => {
+    it('revokes immediately by default', () => {
+      spec
+        .given([issued])
+        .when({
+          type: 'RevokeKey',
+          data: { keyId: 'key_1', reason: ' leaked ' },
+          metadata: at(T0 + HOUR),
+        })
+        .then([
+          {
+            type: 'KeyRevoked',
+            data: {
+              keyId: 'key_1',
+              reason: 'leaked',
+              effectiveAt: T0 + HOUR,
+              revokedAt: T0 + HOUR,
+              replacedByKeyId: null,
+            },
+          },
+        ]);
+    });
+    it('schedules a future revocation for a rotation grace period', () => {
+      spec
+        .given([issued])
+        .when({
+          type: 'RevokeKey',
+          data: {
+            keyId: 'key_1',
+            reason: 'rotated',
+            effectiveAt: T0 + 24 * HOUR,
+            replacedByKeyId: 'key_2',
+          },
+          metadata: at(T0),
+        })
+        .then([
+          {
+            type: 'KeyRevoked',
+            data: {
+              keyId: 'key_1',
+              reason: 'rotated',
+              effectiveAt: T0 + 24 * HOUR,
+              revokedAt: T0,
+              replacedByKeyId: 'key_2',
+            },
+          },
+        ]);
+    });
+    const inGrace = {
+      type: 'KeyRevoked' as const,
+      data: {
+        keyId: 'key_1',
+        reason: 'rotated',
+        effectiveAt: T0 + 24 * HOUR,
+        revokedAt: T0,
+        replacedByKeyId: 'key_2',
+      },
+    };
+    it('may cut a grace period short', () => {
+      spec
+        .given([issued, inGrace])
+        .when({
+          type: 'RevokeKey',
+          data: { keyId: 'key_1', reason: 'leaked' },
+          metadata: at(T0 + HOUR),
+        })
+        .then([
+          {
+            type: 'KeyRevoked',
+            data: {
+              keyId: 'key_1',
+              reason: 'leaked',
+              effectiveAt: T0 + HOUR,
+              revokedAt: T0 + HOUR,
+              replacedByKeyId: null,
+            },
+          },
+        ]);
+    });
+    it('refuses to revoke twice', () => {
+      const revokedNow = {
+        ...inGrace,
+        data: { ...inGrace.data, effectiveAt: T0, replacedByKeyId: null },
+      };
+      spec
+        .given([issued, revokedNow])
+        .when({
+          type: 'RevokeKey',
+          data: { keyId: 'key_1', reason: 'again' },
+          metadata: at(T0 + 1),
+        })
+        .thenThrows('key_already_revoked', 'illegal_state');
+    });
+    it('refuses to rotate a revoked key, even inside its grace period', () => {
+      spec
+        .given([issued, inGrace])
+        .when({
+          type: 'RevokeKey',
+          data: { keyId: 'key_1', reason: 'rotated', replacedByKeyId: 'key_3' },
+          metadata: at(T0 + 1),
+        })
+        .thenThrows('key_already_revoked');
+    });
+    it('refuses a revocation effective in the past', () => {
+      spec
+        .given([issued])
+        .when({
+          type: 'RevokeKey',
+          data: { keyId: 'key_1', reason: 'x', effectiveAt: T0 - 1 },
+          metadata: at(T0),
+        })
+        .thenThrows('effective_at_in_past', 'validation');
+    });
+    it('cannot revoke an unknown key', () => {
+      spec
+        .given([])
+        .when({ type: 'RevokeKey', data: { keyId: 'key_1', reason: 'x' }, metadata: at(T0) })
+        .thenThrows('key_not_found', 'not_found');
+    });
+  });
+
+  describe('UpdateKey', () => {
+    it('changes only what is given and carries the full resulting state', () => {
+      spec
+        .given([issued])
+        .when({
+          type: 'UpdateKey',
+          data: { keyId: 'key_1', scopes: ['usage:read'], expiresAt: null },
+          metadata: at(T0 + 1),
+        })
+        .then([
+          {
+            type: 'KeyUpdated',
+            data: {
+              keyId: 'key_1',
+              scopes: ['usage:read'],
+              metadata: { team: 'payments' },
+              expiresAt: null,
+              updatedAt: T0 + 1,
+            },
+          },
+        ]);
+    });
+    it('refuses to change a revoked key', () => {
+      const revoked = {
+        type: 'KeyRevoked' as const,
+        data: {
+          keyId: 'key_1',
+          reason: 'x',
+          effectiveAt: T0,
+          revokedAt: T0,
+          replacedByKeyId: null,
+        },
+      };
+      spec
+        .given([issued, revoked])
+        .when({ type: 'UpdateKey', data: { keyId: 'key_1', scopes: [] }, metadata: at(T0 + 1) })
+        .thenThrows('key_revoked', 'illegal_state');
+    });
+    it('refuses an expiry in the past and an unknown key', () => {
+      spec
+        .given([issued])
+        .when({ type: 'UpdateKey', data: { keyId: 'key_1', expiresAt: T0 }, metadata: at(T0 + 1) })
+        .thenThrows('expiry_in_past');
+      spec
+        .given([])
+        .when({ type: 'UpdateKey', data: { keyId: 'key_1' }, metadata: at(T0) })
+        .thenThrows('key_not_found');
+    });
+  });
+});

@@ -1,0 +1,109 @@
+import { assertNever } from '../shared/command-metadata';
+import { illegalState, notFound, validation } from '../shared/domain-error';
+import type { IssueKey, KeyCommand, RevokeKey, UpdateKey } from './key.commands';
+import type { KeyEvent } from './key.events';
+import { initialKeyState, type KeyState } from './key.state';
+import { validateExpiry, validateMetadata, validateReason, validateScopes } from './key.validation';
+
+export { initialKeyState };
+
+export function decideKey(command: KeyCommand, state: KeyState): KeyEvent[] {
+  switch (command.type) {
+    case 'IssueKey':
+      return issue(command, state);
+    case 'RevokeKey':
+      return revoke(command, state);
+    case 'UpdateKey':
+      return update(command, state);
+    default:
+      return assertNever(command);
+  }
+}
+
+function issue({ data, metadata }: IssueKey, state: KeyState): KeyEvent[] {
+  if (state.status !== 'none')
+    throw illegalState('key_already_exists', `key ${data.keyId} already exists`);
+  return [
+    {
+      type: 'KeyIssued',
+      data: {
+        ...data,
+        scopes: validateScopes(data.scopes),
+        metadata: validateMetadata(data.metadata),
+        expiresAt: validateExpiry(data.expiresAt, metadata.now),
+        issuedAt: metadata.now,
+      },
+    },
+  ];
+}
+
+function revoke({ data, metadata }: RevokeKey, state: KeyState): KeyEvent[] {
+  if (state.status === 'none') throw notFound('key_not_found', `key ${data.keyId} does not exist`);
+  const effectiveAt = data.effectiveAt ?? metadata.now;
+  if (!Number.isSafeInteger(effectiveAt) || effectiveAt < metadata.now) {
+    throw validation(
+      'effective_at_in_past',
+      'effectiveAt must be now or in the future',
+      'effectiveAt',
+    );
+  }
+  if (state.status === 'revoked') {
+    // A key in its rotation grace period may still be cut off sooner (e.g. it leaked), never rotated again.
+    const shortensGrace =
+      state.effectiveAt > metadata.now && effectiveAt < state.effectiveAt && !data.replacedByKeyId;
+    if (!shortensGrace)
+      throw illegalState('key_already_revoked', `key ${data.keyId} is already revoked`);
+  }
+  return [
+    {
+      type: 'KeyRevoked',
+      data: {
+        keyId: data.keyId,
+        reason: validateReason(data.reason),
+        effectiveAt,
+        revokedAt: metadata.now,
+        replacedByKeyId: data.replacedByKeyId ?? null,
+      },
+    },
+  ];
+}
+
+function update({ data, metadata }: UpdateKey, state: KeyState): KeyEvent[] {
+  if (state.status === 'none') throw notFound('key_not_found', `key ${data.keyId} does not exist`);
+  if (state.status === 'revoked')
+    throw illegalState('key_revoked', `key ${data.keyId} is revoked and cannot change`);
+  return [
+    {
+      type: 'KeyUpdated',
+      data: {
+        keyId: data.keyId,
+        scopes: data.scopes ? validateScopes(data.scopes) : state.scopes,
+        metadata: data.metadata ? validateMetadata(data.metadata) : state.metadata,
+        expiresAt:
+          data.expiresAt === undefined
+            ? state.expiresAt
+            : validateExpiry(data.expiresAt, metadata.now),
+        updatedAt: metadata.now,
+      },
+    },
+  ];
+}
+
+export function evolveKey(state: KeyState, event: KeyEvent): KeyState {
+  switch (event.type) {
+    case 'KeyIssued':
+      return { status: 'active', ...event.data };
+    case 'KeyRevoked': {
+      if (state.status === 'none') return state;
+      const { reason, effectiveAt, revokedAt, replacedByKeyId } = event.data;
+      return { ...state, status: 'revoked', reason, effectiveAt, revokedAt, replacedByKeyId };
+    }
+    case 'KeyUpdated': {
+      if (state.status === 'none') return state;
+      const { scopes, metadata, expiresAt } = event.data;
+      return { ...state, scopes, metadata, expiresAt };
+    }
+    default:
+      return assertNever(event);
+  }
+}

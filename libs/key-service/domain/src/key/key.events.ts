@@ -1,0 +1,44 @@
+export type KeyEnv = 'live' | 'test';
+
+export interface KeyIssued {
+  type: 'KeyIssued';
+  data: {
+    keyId: string;
+    accountId: string;
+    /** HMAC-SHA256(pepper, plaintext) hex; the plaintext never reaches the domain. */
+    keyHash: string;
+    pepperVersion: number;
+    displayHint: string;
+    env: KeyEnv;
+    scopes: string[];
+    metadata: Record<string, string>;
+    expiresAt: number | null;
+    rotatedFromKeyId: string | null;
+    issuedAt: number;
+  };
+}
+
+export interface KeyRevoked {
+  type: 'KeyRevoked';
+  data: {
+    keyId: string;
+    reason: string;
+    /** The key stops verifying at this time; later than revokedAt during a rotation grace period. */
+    effectiveAt: number;
+    revokedAt: number;
+    replacedByKeyId: string | null;
+  };
+}
+
+export interface KeyUpdated {
+  type: 'KeyUpdated';
+  data: {
+    keyId: string;
+    scopes: string[];
+    metadata: Record<string, string>;
+    expiresAt: number | null;
+    updatedAt: number;
+  };
+}
+
+export type KeyEvent = KeyIssued | KeyRevoked | KeyUpdated;
