@@ -3,9 +3,9 @@ import { DomainError } from './domain-error';
 
 /** Given these events, when this command, then these events (or this error): Emmett-style decider tests. */
 export function deciderSpec<C, E, S>(decider: {
-  decide(c: C, s: S): E[];
-  evolve(s: S, e: E): S;
-  initialState(): S;
+  decide: (c: C, s: S) => E[];
+  evolve: (s: S, e: E) => S;
+  initialState: () => S;
 }) {
   return {
     given(events: E[]) {
