@@ -21,6 +21,10 @@ function backwardProblem(reader: unknown, writer: unknown): string | undefined {
 }
 
 describe('schema compatibility', () => {
+  it('knows every event type that has a schema, and no other', () => {
+    expect([...EVENT_TYPES].sort()).toEqual(Object.keys(CURRENT_SCHEMAS).sort());
+  });
+
   it.each(EVENT_TYPES)('%s: the current schema is a released version', (eventType: EventType) => {
     const released = RELEASED_SCHEMAS.filter((r) => r.type === eventType);
     expect(released.map((r) => r.version)).toEqual(released.map((_, i) => i + 1));

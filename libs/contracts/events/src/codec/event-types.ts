@@ -5,6 +5,7 @@ export type EventType = keyof EventPayloads;
 export const EVENT_TYPES = [
   'KeyIssued',
   'KeyRevoked',
+  'KeyUpdated',
   'PlanChanged',
   'RequestMetered',
 ] as const satisfies readonly EventType[];

@@ -220,6 +220,111 @@ export const CURRENT_SCHEMAS = {
       }
     ]
   },
+  "KeyUpdated": {
+    "type": "record",
+    "name": "KeyUpdated",
+    "namespace": "dev.tollgate.events",
+    "doc": "An API key's scopes, metadata or expiry changed; carries the key's full new state.",
+    "fields": [
+      {
+        "name": "eventId",
+        "type": "string",
+        "doc": "ULID, globally unique; consumers dedupe on it."
+      },
+      {
+        "name": "occurredAt",
+        "type": "long",
+        "doc": "When the fact happened, epoch milliseconds."
+      },
+      {
+        "name": "producer",
+        "type": "string",
+        "doc": "The app (and instance) that produced the event."
+      },
+      {
+        "name": "schemaVersion",
+        "type": "int",
+        "doc": "Version of this event's schema the producer wrote."
+      },
+      {
+        "name": "key",
+        "type": {
+          "type": "record",
+          "name": "KeyState",
+          "doc": "The key's full current state: the keys topic is compacted by keyId, so the latest event alone must rebuild it.",
+          "fields": [
+            {
+              "name": "keyId",
+              "type": "string"
+            },
+            {
+              "name": "accountId",
+              "type": "string"
+            },
+            {
+              "name": "keyHash",
+              "type": "string",
+              "doc": "Hex HMAC-SHA256(pepper, plaintext key). Never the plaintext."
+            },
+            {
+              "name": "pepperVersion",
+              "type": "int"
+            },
+            {
+              "name": "displayHint",
+              "type": "string",
+              "doc": "Prefix and last four characters, for humans."
+            },
+            {
+              "name": "env",
+              "type": {
+                "type": "enum",
+                "name": "Environment",
+                "symbols": [
+                  "live",
+                  "test"
+                ]
+              }
+            },
+            {
+              "name": "scopes",
+              "type": {
+                "type": "array",
+                "items": "string"
+              }
+            },
+            {
+              "name": "issuedAt",
+              "type": "long"
+            },
+            {
+              "name": "expiresAt",
+              "type": [
+                "null",
+                "long"
+              ],
+              "default": null
+            },
+            {
+              "name": "rotatedFromKeyId",
+              "type": [
+                "null",
+                "string"
+              ],
+              "default": null
+            },
+            {
+              "name": "metadata",
+              "type": {
+                "type": "map",
+                "values": "string"
+              }
+            }
+          ]
+        }
+      }
+    ]
+  },
   "PlanChanged": {
     "type": "record",
     "name": "PlanChanged",
@@ -698,6 +803,115 @@ export const RELEASED_SCHEMAS = [
         {
           "name": "effectiveAt",
           "type": "long"
+        }
+      ]
+    }
+  },
+  {
+    "type": "KeyUpdated",
+    "version": 1,
+    "schema": {
+      "type": "record",
+      "name": "KeyUpdated",
+      "namespace": "dev.tollgate.events",
+      "doc": "An API key's scopes, metadata or expiry changed; carries the key's full new state.",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "key",
+          "type": {
+            "type": "record",
+            "name": "KeyState",
+            "doc": "The key's full current state: the keys topic is compacted by keyId, so the latest event alone must rebuild it.",
+            "fields": [
+              {
+                "name": "keyId",
+                "type": "string"
+              },
+              {
+                "name": "accountId",
+                "type": "string"
+              },
+              {
+                "name": "keyHash",
+                "type": "string",
+                "doc": "Hex HMAC-SHA256(pepper, plaintext key). Never the plaintext."
+              },
+              {
+                "name": "pepperVersion",
+                "type": "int"
+              },
+              {
+                "name": "displayHint",
+                "type": "string",
+                "doc": "Prefix and last four characters, for humans."
+              },
+              {
+                "name": "env",
+                "type": {
+                  "type": "enum",
+                  "name": "Environment",
+                  "symbols": [
+                    "live",
+                    "test"
+                  ]
+                }
+              },
+              {
+                "name": "scopes",
+                "type": {
+                  "type": "array",
+                  "items": "string"
+                }
+              },
+              {
+                "name": "issuedAt",
+                "type": "long"
+              },
+              {
+                "name": "expiresAt",
+                "type": [
+                  "null",
+                  "long"
+                ],
+                "default": null
+              },
+              {
+                "name": "rotatedFromKeyId",
+                "type": [
+                  "null",
+                  "string"
+                ],
+                "default": null
+              },
+              {
+                "name": "metadata",
+                "type": {
+                  "type": "map",
+                  "values": "string"
+                }
+              }
+            ]
+          }
         }
       ]
     }

@@ -48,6 +48,19 @@ export interface KeyRevoked {
   effectiveAt: number;
 }
 
+/** An API key's scopes, metadata or expiry changed; carries the key's full new state. */
+export interface KeyUpdated {
+  /** ULID, globally unique; consumers dedupe on it. */
+  eventId: string;
+  /** When the fact happened, epoch milliseconds. */
+  occurredAt: number;
+  /** The app (and instance) that produced the event. */
+  producer: string;
+  /** Version of this event's schema the producer wrote. */
+  schemaVersion: number;
+  key: KeyState;
+}
+
 /** An account moved to a plan version (effective now or at a given time). */
 export interface PlanChanged {
   /** ULID, globally unique; consumers dedupe on it. */
@@ -128,6 +141,7 @@ export type Outcome = (typeof Outcome)[number];
 export interface EventPayloads {
   KeyIssued: KeyIssued;
   KeyRevoked: KeyRevoked;
+  KeyUpdated: KeyUpdated;
   PlanChanged: PlanChanged;
   RequestMetered: RequestMetered;
 }

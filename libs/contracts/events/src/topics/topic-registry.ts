@@ -17,7 +17,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const TOPICS = {
   keys: {
     name: 'tollgate.keys.v1',
-    events: ['KeyIssued', 'KeyRevoked'],
+    events: ['KeyIssued', 'KeyRevoked', 'KeyUpdated'],
     messageKey: 'keyId',
     partitions: 6,
     configs: { 'cleanup.policy': 'compact' },
@@ -52,6 +52,7 @@ export function topicOf(eventType: EventType): TopicSpec {
   switch (eventType) {
     case 'KeyIssued':
     case 'KeyRevoked':
+    case 'KeyUpdated':
       return TOPICS.keys;
     case 'PlanChanged':
       return TOPICS.plans;
@@ -68,11 +69,11 @@ export function messageKeyOf<T extends EventType>(
   switch (eventType) {
     case 'KeyIssued':
     case 'KeyRevoked':
-      return (payload as EventPayloads['KeyIssued' | 'KeyRevoked']).key.keyId;
+    case 'KeyUpdated':
+      return (payload as EventPayloads['KeyIssued' | 'KeyRevoked' | 'KeyUpdated']).key.keyId;
     case 'PlanChanged':
       return (payload as EventPayloads['PlanChanged']).accountId;
     case 'RequestMetered':
       return (payload as EventPayloads['RequestMetered']).keyId;
   }
-  return null;
 }
