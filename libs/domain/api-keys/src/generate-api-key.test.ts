@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { API_KEY_ENVS, BODY_LENGTH, checksumOf, type ApiKeyEnv } from './api-key-format';
+import { generateApiKey } from './generate-api-key';
+import { parseApiKey } from './parse-api-key';
+
+const prefixes = ['tg', 'a', 'acme2', 'abcdefghijklmnop'];
+
+describe('generateApiKey', () => {
+  it.each(prefixes.flatMap((prefix) => API_KEY_ENVS.map((env) => [prefix, env] as const)))(
+    'issues %s %s keys that parse, with a 27-character body and a stable length',
+    (prefix, env) => {
+      for (let i = 0; i < 200; i++) {
+        const key = generateApiKey({ prefix, env });
+        expect(key.prefix).toBe(prefix);
+        expect(key.env).toBe(env);
+        expect(key.plaintext).toHaveLength(prefix.length + 39);
+        const [keyPrefix, keyEnv, tail] = key.plaintext.split('_');
+        expect([keyPrefix, keyEnv]).toEqual([prefix, env]);
+        expect(tail).toMatch(/^[0-9A-Za-z]{33}$/);
+        // 33 = a 27-character body, then the six checksum digits over everything before them.
+        expect(tail!.slice(BODY_LENGTH)).toBe(checksumOf(key.plaintext, key.plaintext.length - 6));
+        expect(parseApiKey(key.plaintext, { prefix })).toEqual({ ok: true, prefix, env });
+        expect(key.displayHint).toBe(`${prefix}_${env}_…${key.plaintext.slice(-4)}`);
+      }
+    },
+  );
+
+  it('defaults to the tg prefix', () => {
+    const key = generateApiKey({ env: 'test' });
+    expect(key.prefix).toBe('tg');
+    expect(key.plaintext.startsWith('tg_test_')).toBe(true);
+    expect(parseApiKey(key.plaintext).ok).toBe(true);
+  });
+
+  it.each(['', 'Tg', '1a', 'tg_x', 'abcdefghijklmnopq'])('refuses the prefix %j', (prefix) => {
+    expect(() => generateApiKey({ prefix, env: 'live' })).toThrow(/prefix/);
+  });
+
+  it('refuses an unknown env', () => {
+    expect(() => generateApiKey({ env: 'prod' as ApiKeyEnv })).toThrow(/env/);
+  });
+
+  it('never repeats a key in a million', { timeout: 60_000 }, () => {
+    const count = 1_000_000;
+    const seen = new Set<string>();
+    for (let i = 0; i < count; i++) seen.add(generateApiKey({ env: 'live' }).plaintext);
+    expect(seen.size).toBe(count);
+  });
+});
