@@ -1,9 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createKafkaConnection } from '@tollgate/kafka';
-import { createPostgres } from '@tollgate/postgres';
-import { createHttpServer, createLogger } from '@tollgate/service-runtime';
-import type { KeyServiceConfig } from './config';
+import swagger from '@fastify/swagger';
+import { KeyHasher } from '@tollgate/api-keys';
+import { EventCodec } from '@tollgate/events';
+import { createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
+import {
+  createHttpServer,
+  createLogger,
+  createServiceMetrics,
+  ProblemError,
+  type Dependency,
+} from '@tollgate/service-runtime';
+import { KeyServiceCommands } from './application/key-service-commands';
+import { KeyServiceQueries } from './application/key-service-queries';
+import { peppersOf, type KeyServiceConfig } from './config';
+import { mapDomainError } from './http/domain-errors';
+import { accountRoutes } from './http/routes/account-routes';
+import { keyRoutes } from './http/routes/key-routes';
+import { planRoutes } from './http/routes/plan-routes';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { createOutboxPublisher } from './outbox/outbox-publisher';
+import { initORM } from './persistence/orm';
+import { createDatabase } from './persistence/sql';
+import { startupTask } from './persistence/startup';
 
 export const SERVICE = 'key-service';
 
@@ -12,24 +31,99 @@ export interface AppDeps {
   logger?: Logger;
 }
 
-/** Event-sourced owner of accounts, API keys and plans; publishes KeyIssued, KeyRevoked and PlanChanged through a transactional outbox. */
+/** Event-sourced owner of accounts, API keys and plans; publishes KeyIssued, KeyRevoked, KeyUpdated and PlanChanged through a transactional outbox. */
 export async function buildApp({ config, logger: given }: AppDeps): Promise<FastifyInstance> {
   const logger = given ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const postgres = createPostgres({
-    url: config.DATABASE_URL,
-    applicationName: SERVICE,
-    onIdleError: (err) => logger.warn({ err }, 'idle postgres connection failed'),
+  const metrics = createServiceMetrics(SERVICE);
+  const codec = new EventCodec();
+
+  const orm = await initORM(
+    { databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA },
+    { connect: false },
+  );
+  const db = createDatabase(orm);
+  const commands = new KeyServiceCommands({
+    db,
+    codec,
+    hasher: new KeyHasher(peppersOf(config)),
+    keyPrefix: config.KEY_PREFIX,
+    defaultRotationGraceMs: config.ROTATION_GRACE_MS,
   });
+  const queries = new KeyServiceQueries(db.sql);
+
+  const database: Dependency = {
+    name: 'postgres',
+    checkReady: async () => void (await db.sql.query('select 1')),
+    close: () => db.close(),
+  };
   const kafka = createKafkaConnection({
     brokers: config.KAFKA_BROKERS,
     clientId: SERVICE,
     log: logger.child({ component: 'kafka' }),
   });
-  return createHttpServer({
+  const publisher = createOutboxPublisher(kafka, codec, kafkaMetrics(metrics.registry), {
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+  });
+  const relay = new OutboxRelay({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    publish: (events) => publisher.publish(events),
+    log: logger.child({ component: 'outbox-relay' }),
+    pollIntervalMs: config.OUTBOX_POLL_MS,
+  });
+  const schema = startupTask({
+    orm,
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    afterMigrate: async () => {
+      if (config.SEED_DEFAULT_PLANS) await commands.seedDefaultPlans();
+      if (config.OUTBOX_RELAY_ENABLED) relay.start();
+    },
+    log: logger,
+  });
+
+  const outbox: Dependency = {
+    name: 'outbox',
+    checkReady: async () => undefined,
+    close: async () => {
+      await relay.stop();
+      await publisher.close();
+    },
+  };
+
+  const app = await createHttpServer({
     service: SERVICE,
     logger,
-    dependencies: [postgres, kafka],
+    metrics,
+    dependencies: [database, kafka, schema, outbox],
     readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    bodyLimitBytes: Math.min(config.BODY_LIMIT_BYTES, 64 * 1024),
+    mapError: mapDomainError,
   });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Tollgate key-service',
+        version: '1.0.0',
+        description: 'Internal command/query API for accounts, keys and plans',
+      },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.addHook('preHandler', async (request) => {
+    if (!schema.done && request.url.startsWith('/v1/')) {
+      throw new ProblemError(
+        'dependency_unavailable',
+        'key-service is still starting: its database schema is not ready',
+      );
+    }
+  });
+  const context = { commands, queries, db };
+  await app.register(accountRoutes, context);
+  await app.register(keyRoutes, context);
+  await app.register(planRoutes, context);
+
+  return app;
 }

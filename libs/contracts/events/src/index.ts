@@ -20,3 +20,4 @@ export {
   type TopicSpec,
 } from './topics/topic-registry';
 export { sampleEvent } from './samples';
+export { ID_PATTERNS, ID_PREFIXES, isId, newId, type IdKind } from './ids';

@@ -15,6 +15,9 @@ export interface ServiceContractSpec {
   dependencies: readonly InfraDependency[];
   /** The app's zod config schema: deployment files may only set variables it reads. */
   configSchema: z.ZodObject;
+  /** Extra environment, e.g. an isolated database schema; removed by `cleanup`. */
+  env?: Record<string, string>;
+  cleanup?(): Promise<void>;
   /** The app's own `buildApp`; `never` lets any app config type in (the schema above parses it). */
   buildApp(deps: { config: never }): Promise<FastifyInstance>;
 }
@@ -59,12 +62,17 @@ async function pollReadyz(app: FastifyInstance, wantStatus: number, timeoutMs = 
 export function describeServiceContract(spec: ServiceContractSpec): void {
   const buildFromEnv = (env: Record<string, string>) =>
     spec.buildApp({ config: loadConfig(spec.configSchema, env) as never });
+  const baseEnv = () => ({ ...infraEnv(), ...spec.env });
 
   describe(`${spec.service} service contract`, () => {
+    afterAll(async () => {
+      await spec.cleanup?.();
+    });
+
     describe('in process, with real dependencies', () => {
       let app: FastifyInstance;
       beforeAll(async () => {
-        app = await buildFromEnv(infraEnv());
+        app = await buildFromEnv(baseEnv());
       });
       afterAll(async () => {
         await app?.close();
@@ -101,7 +109,7 @@ export function describeServiceContract(spec: ServiceContractSpec): void {
 
     for (const dependency of spec.dependencies) {
       it(`is not ready while ${dependency} is unreachable`, async () => {
-        const app = await buildFromEnv({ ...infraEnv(), ...UNREACHABLE[dependency] });
+        const app = await buildFromEnv({ ...baseEnv(), ...UNREACHABLE[dependency] });
         try {
           const res = await pollReadyz(app, 503, 3_000);
           expect(res.statusCode).toBe(503);
@@ -162,7 +170,7 @@ export function describeServiceContract(spec: ServiceContractSpec): void {
       });
 
       it('refuses to start with invalid config and names the variable', async () => {
-        const result = await runToExit(artifact.entry, { ...infraEnv(), PORT: 'not-a-port' });
+        const result = await runToExit(artifact.entry, { ...baseEnv(), PORT: 'not-a-port' });
         expect(result.code).toBe(1);
         expect(result.output).toContain('Invalid configuration');
         expect(result.output).toContain('PORT');

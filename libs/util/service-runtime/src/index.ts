@@ -4,7 +4,7 @@ export { createLogger, type LoggerOptions } from './logging/logger';
 export { maskKeyShapedValues, REDACTED, REDACTED_PATHS } from './logging/redaction';
 export { ERROR_STATUS, type ErrorCode } from './http/error-codes';
 export { PROBLEM_CONTENT_TYPE, ProblemError, toProblem, type Problem } from './http/problem';
-export { sendProblem } from './http/error-handler';
+export { sendProblem, type ErrorMapper } from './http/error-handler';
 export { createHttpServer, type HttpServerOptions } from './http/create-http-server';
 export { checkReadiness, type Dependency, type ReadinessResult } from './lifecycle/dependency';
 export {
@@ -13,4 +13,4 @@ export {
   type ListenConfig,
   type RunServiceOptions,
 } from './lifecycle/run-service';
-export type { ServiceMetrics } from './metrics/metrics';
+export { createServiceMetrics, type ServiceMetrics } from './metrics/metrics';

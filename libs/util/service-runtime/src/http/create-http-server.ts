@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { checkReadiness, type Dependency } from '../lifecycle/dependency';
 import { createServiceMetrics, type ServiceMetrics } from '../metrics/metrics';
-import { installProblemHandlers, sendProblem } from './error-handler';
+import { installProblemHandlers, sendProblem, type ErrorMapper } from './error-handler';
 import { requestIdFrom } from './request-id';
 
 export interface HttpServerOptions {
@@ -14,6 +14,10 @@ export interface HttpServerOptions {
   readinessGates?: readonly Dependency[];
   readinessTimeoutMs?: number;
   bodyLimitBytes?: number;
+  /** Translates the app's own errors into problem+json. */
+  mapError?: ErrorMapper;
+  /** Pass metrics created beforehand when clients built before the server must register on them. */
+  metrics?: ServiceMetrics;
 }
 
 declare module 'fastify' {
@@ -42,9 +46,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     forceCloseConnections: 'idle',
   });
 
-  const metrics = createServiceMetrics(options.service);
+  const metrics = options.metrics ?? createServiceMetrics(options.service);
   app.decorate('metrics', metrics);
-  installProblemHandlers(app);
+  installProblemHandlers(app, options.mapError);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

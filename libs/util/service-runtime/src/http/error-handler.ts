@@ -40,8 +40,12 @@ function classify(error: FastifyError): { code: ErrorCode; detail: string } {
   return { code: 'internal_error', detail: 'An unexpected error occurred' };
 }
 
-export function installProblemHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+/** Lets an app translate its own error types (e.g. domain errors) into problems, in one place. */
+export type ErrorMapper = (error: unknown) => ProblemError | undefined;
+
+export function installProblemHandlers(app: FastifyInstance, mapError?: ErrorMapper): void {
+  app.setErrorHandler((raw: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const error = mapError?.(raw) ?? raw;
     if (error instanceof ProblemError) {
       return sendProblem(reply, error.code, error.message, error.extensions);
     }

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ProblemError } from '@tollgate/service-runtime';
+import type { Database } from '../persistence/sql';
+
+const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+export interface IdempotentResult {
+  status: number;
+  body: Record<string, unknown>;
+  /** What a replay returns instead of `body` (e.g. without a plaintext key, which is never stored). */
+  stored?: Record<string, unknown>;
+}
+
+/**
+ * `Idempotency-Key` support for POSTs: the first request's status and body are stored with a hash
+ * of the request; a retry with the same key and the same request gets them back (header
+ * `Idempotent-Replayed: true`), a different request with the same key is refused, and a retry
+ * while the first is still running gets 409. A request that failed stores nothing, so it can be retried.
+ */
+export async function idempotent(
+  db: Database,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  run: () => Promise<IdempotentResult>,
+): Promise<unknown> {
+  const header = request.headers['idempotency-key'];
+  if (header === undefined) {
+    const result = await run();
+    return reply.code(result.status).send(result.body);
+  }
+  if (typeof header !== 'string' || !KEY_PATTERN.test(header)) {
+    throw new ProblemError(
+      'bad_request',
+      'Idempotency-Key must be 1-200 characters of [A-Za-z0-9_.:-]',
+    );
+  }
+  const scope = `${request.method} ${request.routeOptions.url ?? ''}`;
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify({ params: request.params, body: request.body ?? null }))
+    .digest('hex');
+  const claimed = await db.sql.query(
+    `insert into idempotent_requests (idempotency_key, scope, request_hash, status_code, response)
+     values (?, ?, ?, 0, '{}'::jsonb) on conflict do nothing returning idempotency_key`,
+    [header, scope, requestHash],
+  );
+  if (claimed.length === 0) {
+    const [existing] = await db.sql.query<{
+      request_hash: string;
+      status_code: number;
+      response: Record<string, unknown>;
+    }>(
+      'select request_hash, status_code, response from idempotent_requests where scope = ? and idempotency_key = ?',
+      [scope, header],
+    );
+    if (!existing || existing.request_hash !== requestHash) {
+      throw new ProblemError(
+        'conflict',
+        'This Idempotency-Key was already used for a different request',
+        { reason: 'idempotency_key_reused' },
+      );
+    }
+    if (existing.status_code === 0) {
+      throw new ProblemError(
+        'conflict',
+        'A request with this Idempotency-Key is still in progress',
+        { reason: 'idempotency_in_progress' },
+      );
+    }
+    return reply
+      .code(existing.status_code)
+      .header('idempotent-replayed', 'true')
+      .send(existing.response);
+  }
+  try {
+    const result = await run();
+    await db.sql.query(
+      'update idempotent_requests set status_code = ?, response = ?::jsonb where scope = ? and idempotency_key = ?',
+      [result.status, JSON.stringify(result.stored ?? result.body), scope, header],
+    );
+    return reply.code(result.status).send(result.body);
+  } catch (err) {
+    await db.sql.query('delete from idempotent_requests where scope = ? and idempotency_key = ?', [
+      scope,
+      header,
+    ]);
+    throw err;
+  }
+}

@@ -1,0 +1,141 @@
+import pg from 'pg';
+import type { TollgateEvent } from '@tollgate/events';
+import { readOutbox, readRelayPosition, saveRelayPosition } from '../persistence/outbox';
+import { sqlOnClient } from './pg-sql';
+
+export interface RelayLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface OutboxRelayOptions {
+  databaseUrl: string;
+  schema: string;
+  /** Publishes the events in order and resolves once Kafka acknowledged all of them. */
+  publish(events: TollgateEvent[]): Promise<void>;
+  log: RelayLog;
+  pollIntervalMs?: number;
+  batchSize?: number;
+  /** How often a follower tries to become the relay. */
+  leaderRetryMs?: number;
+  onPublished?(count: number): void;
+  onLeadership?(leader: boolean): void;
+}
+
+/** Same key in every replica: whoever holds this session lock is the one relay. */
+const RELAY_LOCK_KEY = 'tollgate.key-service.outbox-relay';
+
+/**
+ * Moves committed outbox rows to Kafka in commit order. Only one replica relays at a time: the
+ * relay holds a Postgres session advisory lock, which the server releases the moment its
+ * connection dies, so another replica takes over. Progress is saved after Kafka acknowledged a
+ * batch: a crash in between re-publishes that batch with the same eventIds (at-least-once).
+ */
+export class OutboxRelay {
+  private client: pg.Client | undefined;
+  private leader = false;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in progress, releases leadership and disconnects. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    const poll = this.options.pollIntervalMs ?? 50;
+    while (this.running) {
+      try {
+        if (!(await this.ensureLeader())) {
+          await this.sleep(this.options.leaderRetryMs ?? 1_000);
+          continue;
+        }
+        const published = await this.relayOnce();
+        if (published === 0) await this.sleep(poll);
+      } catch (err) {
+        this.options.log.error({ err }, 'outbox relay failed; retrying');
+        await this.disconnect();
+        await this.sleep(1_000);
+      }
+    }
+  }
+
+  private async ensureLeader(): Promise<boolean> {
+    if (this.leader && this.client) return true;
+    if (!this.client) {
+      const client = new pg.Client({
+        connectionString: this.options.databaseUrl,
+        application_name: 'key-service-outbox-relay',
+      });
+      client.on('error', (err) => {
+        this.options.log.warn({ err }, 'outbox relay connection lost');
+        void this.disconnect();
+      });
+      await client.connect();
+      await client.query(`set search_path to "${this.options.schema}"`);
+      this.client = client;
+    }
+    const { rows } = await this.client.query<{ locked: boolean }>(
+      'select pg_try_advisory_lock(hashtext($1)) as locked',
+      [RELAY_LOCK_KEY],
+    );
+    this.setLeader(rows[0]?.locked === true);
+    return this.leader;
+  }
+
+  private async relayOnce(): Promise<number> {
+    const sql = sqlOnClient(this.client!);
+    const position = await readRelayPosition(sql);
+    const rows = await readOutbox(sql, position, this.options.batchSize ?? 500);
+    if (rows.length === 0) return 0;
+    await this.options.publish(rows.map((r) => r.event));
+    const last = rows.at(-1)!;
+    await saveRelayPosition(sql, { txId: last.txId, position: last.position });
+    this.options.onPublished?.(rows.length);
+    return rows.length;
+  }
+
+  private setLeader(leader: boolean): void {
+    if (leader === this.leader) return;
+    this.leader = leader;
+    this.options.log.info(
+      { leader },
+      leader ? 'became the outbox relay' : 'no longer the outbox relay',
+    );
+    this.options.onLeadership?.(leader);
+  }
+
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    this.setLeader(false);
+    await client?.end().catch(() => undefined);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
