@@ -46,6 +46,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     forceCloseConnections: 'idle',
   });
 
+  // Our APIs speak JSON only: anything else is 415 rather than a string body failing validation.
+  app.removeContentTypeParser('text/plain');
   const metrics = options.metrics ?? createServiceMetrics(options.service);
   app.decorate('metrics', metrics);
   installProblemHandlers(app, options.mapError);
