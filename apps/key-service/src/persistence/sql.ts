@@ -13,25 +13,22 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function createDatabase(orm: MikroORM): Database {
-  const knex = orm.em.getKnex();
-  const sql: Sql = {
+type Runner = Pick<ReturnType<MikroORM['em']['getKnex']>, 'raw'>;
+
+function sqlOn(runner: Runner): Sql {
+  return {
     async query<T>(text: string, params: readonly unknown[] = []) {
-      const result = (await knex.raw(text, params as never)) as { rows: T[] };
+      const result = await runner.raw<{ rows: T[] }>(text, params as never);
       return result.rows;
     },
   };
+}
+
+export function createDatabase(orm: MikroORM): Database {
+  const knex = orm.em.getKnex();
   return {
-    sql,
-    transaction: (work) =>
-      knex.transaction((trx) =>
-        work({
-          async query<T>(text: string, params: readonly unknown[] = []) {
-            const result = (await trx.raw(text, params as never)) as { rows: T[] };
-            return result.rows;
-          },
-        }),
-      ),
+    sql: sqlOn(knex),
+    transaction: (work) => knex.transaction((trx) => work(sqlOn(trx))),
     close: () => orm.close(true),
   };
 }
