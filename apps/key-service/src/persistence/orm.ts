@@ -28,6 +28,8 @@ export async function initORM(
         { name: 'Migration20261127000000Initial', class: Migration20261127000000Initial },
       ],
       snapshot: false,
+      // Progress goes to our own log line ('schema migrated'), not to stdout.
+      silent: true,
       transactional: true,
       allOrNothing: true,
     },

@@ -4,13 +4,21 @@ import type { KafkaMetrics } from '../kafka-metrics';
 import type { ConsumedEvent, RawMessage } from './consumed-event';
 import type { DeadLetterSink } from './dead-letters';
 
-export interface DecodeContext {
+/** What a reader needs to decode messages and dead-letter the ones it cannot. */
+export interface DecodeDependencies {
   codec: EventCodec;
   deadLetters: DeadLetterSink;
-  consumer: string;
   metrics: KafkaMetrics;
   log: KafkaLogSink;
 }
+
+export interface DecodeContext extends DecodeDependencies {
+  /** Names the reader (consumer group or table) in dead letters, logs and metrics. */
+  consumer: string;
+}
+
+/** Reconnect back-off shared by the group consumer and the table reader. */
+export const CONSUMER_RETRY = { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 };
 
 /**
  * Decodes one message; a poison message (unknown type, unknown schema, bad bytes) is logged and

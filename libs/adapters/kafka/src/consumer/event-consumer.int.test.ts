@@ -208,6 +208,10 @@ describe('EventConsumer (real Kafka)', () => {
       await schema.drop();
     });
 
+    async function applyAll(events: ConsumedEvent[]): Promise<void> {
+      for (const { event } of events) await applyEffect(pool, event.payload.eventId);
+    }
+
     async function publishMetered(topic: string, count: number): Promise<string[]> {
       const ids = Array.from({ length: count }, () => newEventId());
       const publisher = new EventPublisher(producer, kit.codec, { RequestMetered: topic });
@@ -242,13 +246,7 @@ describe('EventConsumer (real Kafka)', () => {
       }
       expect(await countEffects(pool)).toEqual({ deliveries: 137, effects: 137 });
 
-      await startConsumer(
-        topic,
-        async (events) => {
-          for (const { event } of events) await applyEffect(pool, event.payload.eventId);
-        },
-        { groupId },
-      );
+      await startConsumer(topic, applyAll, { groupId });
       await eventually(
         async () => (await countEffects(pool)).effects === 300,
         20_000,
@@ -274,7 +272,7 @@ describe('EventConsumer (real Kafka)', () => {
         async (events) => {
           batchStarted();
           await new Promise((r) => setTimeout(r, 300));
-          for (const { event } of events) await applyEffect(pool, event.payload.eventId);
+          await applyAll(events);
         },
         { groupId },
       );
@@ -283,13 +281,7 @@ describe('EventConsumer (real Kafka)', () => {
       const afterStop = await countEffects(pool);
       expect(afterStop.deliveries).toBe(afterStop.effects);
 
-      await startConsumer(
-        topic,
-        async (events) => {
-          for (const { event } of events) await applyEffect(pool, event.payload.eventId);
-        },
-        { groupId },
-      );
+      await startConsumer(topic, applyAll, { groupId });
       await eventually(
         async () => (await countEffects(pool)).effects === 200,
         20_000,

@@ -1,10 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { EventCodec } from '@tollgate/events';
-import type { KafkaLogSink } from '../kafka-logging';
-import type { KafkaMetrics } from '../kafka-metrics';
 import type { ConsumedEvent } from './consumed-event';
-import { decodeOrDeadLetter, type DecodeContext } from './decode-or-dead-letter';
-import type { DeadLetterSink } from './dead-letters';
+import {
+  CONSUMER_RETRY,
+  decodeOrDeadLetter,
+  type DecodeContext,
+  type DecodeDependencies,
+} from './decode-or-dead-letter';
 
 export interface BatchContext {
   topic: string;
@@ -13,13 +14,9 @@ export interface BatchContext {
   heartbeat(): Promise<void>;
 }
 
-export interface EventConsumerOptions {
+export interface EventConsumerOptions extends DecodeDependencies {
   groupId: string;
   topics: readonly string[];
-  codec: EventCodec;
-  deadLetters: DeadLetterSink;
-  metrics: KafkaMetrics;
-  log: KafkaLogSink;
   /**
    * Applies one partition's batch. Offsets are committed only after it resolves, so a crash
    * re-delivers the batch: the effect must be idempotent (dedupe by eventId, or store offsets
@@ -52,15 +49,9 @@ export class EventConsumer {
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 250,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       allowAutoTopicCreation: false,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+      retry: CONSUMER_RETRY,
     });
-    this.decode = {
-      codec: options.codec,
-      deadLetters: options.deadLetters,
-      consumer: options.groupId,
-      metrics: options.metrics,
-      log: options.log,
-    };
+    this.decode = { ...options, consumer: options.groupId };
   }
 
   async start(): Promise<void> {

@@ -1,20 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { EventCodec } from '@tollgate/events';
-import type { KafkaLogSink } from '../kafka-logging';
-import type { KafkaMetrics } from '../kafka-metrics';
 import type { ConsumedEvent } from './consumed-event';
-import { decodeOrDeadLetter, type DecodeContext } from './decode-or-dead-letter';
-import type { DeadLetterSink } from './dead-letters';
+import {
+  CONSUMER_RETRY,
+  decodeOrDeadLetter,
+  type DecodeContext,
+  type DecodeDependencies,
+} from './decode-or-dead-letter';
 
-export interface TableReaderOptions {
+export interface TableReaderOptions extends DecodeDependencies {
   /** Names this reader in logs, metrics and its (never committed) consumer group. */
   name: string;
   topics: readonly string[];
-  codec: EventCodec;
-  deadLetters: DeadLetterSink;
-  metrics: KafkaMetrics;
-  log: KafkaLogSink;
   onEvent(event: ConsumedEvent): void;
   /** A record with a null value: the key was deleted from the compacted topic. */
   onTombstone?(topic: string, key: string | null): void;
@@ -44,15 +41,9 @@ export class TableReader {
       groupId: `${options.name}.table.${randomUUID()}`,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 50,
       allowAutoTopicCreation: false,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+      retry: CONSUMER_RETRY,
     });
-    this.decode = {
-      codec: options.codec,
-      deadLetters: options.deadLetters,
-      consumer: options.name,
-      metrics: options.metrics,
-      log: options.log,
-    };
+    this.decode = { ...options, consumer: options.name };
   }
 
   get isCaughtUp(): boolean {
