@@ -20,9 +20,8 @@ import { keyRoutes } from './http/routes/key-routes';
 import { planRoutes } from './http/routes/plan-routes';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { createOutboxPublisher } from './outbox/outbox-publisher';
-import { initORM } from './persistence/orm';
-import { createDatabase } from './persistence/sql';
-import { startupTask } from './persistence/startup';
+import { createDatabase, initORM, startupTask } from '@tollgate/postgres';
+import { KEY_SERVICE_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'key-service';
 
@@ -38,7 +37,11 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
   const codec = new EventCodec();
 
   const orm = await initORM(
-    { databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA },
+    {
+      databaseUrl: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      migrations: KEY_SERVICE_MIGRATIONS,
+    },
     { connect: false },
   );
   const db = createDatabase(orm);

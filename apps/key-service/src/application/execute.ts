@@ -1,5 +1,5 @@
 import { newEventId } from '@tollgate/events';
-import type { Sql } from '../persistence/sql';
+import type { Sql } from '@tollgate/postgres';
 import { appendToStream, readStream } from '../persistence/event-store';
 import { project, type KeyServiceEvent } from '../persistence/projections';
 

@@ -14,7 +14,7 @@ import {
 } from '@tollgate/key-service-domain';
 import { accountIntegrationEvent, keyIntegrationEvent } from '../outbox/integration-events';
 import { enqueueOutbox } from '../persistence/outbox';
-import type { Database, Sql } from '../persistence/sql';
+import type { Database, Sql } from '@tollgate/postgres';
 import { decideAndAppend, loadState } from './execute';
 import {
   accountDecider,

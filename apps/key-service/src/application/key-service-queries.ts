@@ -1,4 +1,4 @@
-import type { Sql } from '../persistence/sql';
+import type { Sql } from '@tollgate/postgres';
 
 export const MAX_PAGE_SIZE = 100;
 

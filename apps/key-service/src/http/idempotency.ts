@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '@tollgate/service-runtime';
-import type { Database } from '../persistence/sql';
+import type { Database } from '@tollgate/postgres';
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
 

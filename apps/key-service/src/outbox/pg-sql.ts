@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Sql } from '../persistence/sql';
+import type { Sql } from '@tollgate/postgres';
 
 /** Our `?`-placeholder Sql on one pinned pg connection (the relay's lock lives on that session). */
 export function sqlOnClient(client: pg.Client): Sql {

@@ -1,5 +1,5 @@
 import { DomainError } from '@tollgate/key-service-domain';
-import type { Sql } from './sql';
+import type { Sql } from '@tollgate/postgres';
 
 export interface StoredEvent<
   E extends { type: string; data: unknown } = { type: string; data: unknown },

@@ -1,5 +1,5 @@
 import type { TollgateEvent } from '@tollgate/events';
-import type { Sql } from './sql';
+import type { Sql } from '@tollgate/postgres';
 
 /**
  * Records an integration event for publication in the caller's transaction: it reaches Kafka if

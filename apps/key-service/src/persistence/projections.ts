@@ -4,7 +4,7 @@ import {
   type KeyEvent,
   type PlanEvent,
 } from '@tollgate/key-service-domain';
-import type { Sql } from './sql';
+import type { Sql } from '@tollgate/postgres';
 
 export type KeyServiceEvent = KeyEvent | AccountEvent | PlanEvent;
 

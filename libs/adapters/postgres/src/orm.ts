@@ -1,17 +1,18 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
-import { Migrator } from '@mikro-orm/migrations';
-import { Migration20261127000000Initial } from './migrations/Migration20261127000000_initial';
+import { Migrator, type Migration } from '@mikro-orm/migrations';
 
 export interface OrmOptions {
   databaseUrl: string;
-  /** key-service's own schema; every connection uses it as its search_path. */
+  /** The app's own schema; every connection uses it as its search_path. */
   schema: string;
+  /** The app's committed migrations, in order (bundled apps cannot discover files at run time). */
+  migrations: ReadonlyArray<{ name: string; class: new (...args: never[]) => Migration }>;
   maxConnections?: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The one MikroORM factory: tests and main both come through here (with their own schema). */
+/** The one MikroORM factory: every app's tests and main come through here (each with its own schema). */
 export async function initORM(
   options: OrmOptions,
   overrides: Partial<Options> = {},
@@ -24,9 +25,7 @@ export async function initORM(
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
-      migrationsList: [
-        { name: 'Migration20261127000000Initial', class: Migration20261127000000Initial },
-      ],
+      migrationsList: options.migrations.map((m) => ({ name: m.name, class: m.class as never })),
       snapshot: false,
       // Progress goes to our own log line ('schema migrated'), not to stdout.
       silent: true,

@@ -21,7 +21,7 @@ export function startupTask(options: {
   const attempt = async () => {
     const lock = new pg.Client({
       connectionString: options.databaseUrl,
-      application_name: 'key-service-migrate',
+      application_name: `${options.schema}-migrate`,
     });
     await lock.connect();
     try {
