@@ -1,22 +1,15 @@
-import pg from 'pg';
-import { describeServiceContract, testEndpoints, uniqueName } from '@tollgate/test-infra';
+import { describeServiceContract, isolatedServiceEnv } from '@tollgate/test-infra';
 import { buildApp, SERVICE } from './app';
 import { KeyServiceConfig } from './config';
 
-const schema = uniqueName('ks_contract');
-const topicPrefix = `${uniqueName('ks_contract')}.`;
+const isolated = isolatedServiceEnv(SERVICE.replace('-', '_'));
 
 describeServiceContract({
   service: SERVICE,
   appRoot: 'apps/key-service',
   dependencies: ['postgres', 'kafka'],
   configSchema: KeyServiceConfig,
-  env: { DATABASE_SCHEMA: schema, KAFKA_TOPIC_PREFIX: topicPrefix },
-  async cleanup() {
-    const client = new pg.Client({ connectionString: testEndpoints().databaseUrl });
-    await client.connect();
-    await client.query(`drop schema if exists "${schema}" cascade`);
-    await client.end();
-  },
+  env: isolated.env,
+  cleanup: isolated.cleanup,
   buildApp,
 });

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import swagger from '@fastify/swagger';
 import { KeyHasher } from '@tollgate/api-keys';
 import { EventCodec } from '@tollgate/events';
 import { createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
@@ -9,6 +8,7 @@ import {
   createLogger,
   createServiceMetrics,
   ProblemError,
+  registerOpenApi,
   type Dependency,
 } from '@tollgate/service-runtime';
 import { KeyServiceCommands } from './application/key-service-commands';
@@ -105,16 +105,10 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
     mapError: mapDomainError,
   });
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'Tollgate key-service',
-        version: '1.0.0',
-        description: 'Internal command/query API for accounts, keys and plans',
-      },
-    },
+  await registerOpenApi(app, {
+    title: 'Tollgate key-service',
+    description: 'Internal command/query API for accounts, keys and plans',
   });
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   app.addHook('preHandler', async (request) => {
     if (!schema.done && request.url.startsWith('/v1/')) {
       throw new ProblemError(

@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import pg from 'pg';
 import { EventCodec, type TollgateEvent } from '@tollgate/events';
 import { createLogger, loadConfig } from '@tollgate/service-runtime';
-import { infraEnv, testEndpoints, uniqueName } from '@tollgate/test-infra';
+import { infraEnv, isolatedServiceEnv, testEndpoints, uniqueName } from '@tollgate/test-infra';
 import { buildApp } from '../app';
 import { KeyServiceConfig } from '../config';
 
@@ -23,10 +22,10 @@ export interface KeyServiceUnderTest {
 export async function startKeyService(
   overrides: Record<string, string> = {},
 ): Promise<KeyServiceUnderTest> {
+  const isolated = isolatedServiceEnv('ks');
   const env = {
     ...infraEnv(),
-    DATABASE_SCHEMA: uniqueName('ks'),
-    KAFKA_TOPIC_PREFIX: `${uniqueName('ks')}.`,
+    ...isolated.env,
     OUTBOX_POLL_MS: '20',
     LOG_LEVEL: 'info',
     ...overrides,
@@ -59,23 +58,9 @@ export async function startKeyService(
     plansTopic: `${config.KAFKA_TOPIC_PREFIX}tollgate.plans.v1`,
     async close() {
       await app.close();
-      await dropSchema(config.DATABASE_SCHEMA);
-      await deleteTopics([
-        `${config.KAFKA_TOPIC_PREFIX}tollgate.keys.v1`,
-        `${config.KAFKA_TOPIC_PREFIX}tollgate.plans.v1`,
-      ]);
+      await isolated.cleanup();
     },
   };
-}
-
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: testEndpoints().databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await client.end();
-  }
 }
 
 function kafkaClient() {
@@ -84,18 +69,6 @@ function kafkaClient() {
     brokers: testEndpoints().kafkaBrokers,
     logLevel: logLevel.NOTHING,
   });
-}
-
-async function deleteTopics(topics: string[]): Promise<void> {
-  const admin = kafkaClient().admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const present = topics.filter((t) => existing.has(t));
-    if (present.length > 0) await admin.deleteTopics({ topics: present });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 export interface TopicCollector {

@@ -18,3 +18,4 @@ export {
 } from './service-process';
 export { uniqueName } from './unique-name';
 export { workspaceRoot } from './workspace-root';
+export { isolatedServiceEnv, type IsolatedServiceEnv } from './isolated-service-env';

@@ -14,3 +14,4 @@ export {
   type RunServiceOptions,
 } from './lifecycle/run-service';
 export { createServiceMetrics, type ServiceMetrics } from './metrics/metrics';
+export { registerOpenApi } from './http/open-api';

@@ -1,0 +1,118 @@
+import type { Sql } from '@tollgate/postgres';
+
+export type Granularity = 'minute' | 'hour' | 'day';
+
+export interface SeriesFilter {
+  accountId: string;
+  keyId?: string;
+  route?: string;
+  outcome?: string;
+  granularity: Granularity;
+  from: number;
+  to: number;
+}
+
+/** Longest range per granularity: bounds the rows a single query may return. */
+export const MAX_RANGE_MS: Record<Granularity, number> = {
+  minute: 24 * 3_600_000,
+  hour: 31 * 24 * 3_600_000,
+  day: 366 * 24 * 3_600_000,
+};
+
+/**
+ * Rollups are computed on read from the minute table (date_trunc + sum over the account's primary
+ * key range): one source of truth, no second write path to keep exact, and an account's month is
+ * at most 44,640 minutes × its dimensions, which the index range scan sums in milliseconds.
+ */
+export class UsageQueries {
+  constructor(private readonly sql: Sql) {}
+
+  async series(filter: SeriesFilter) {
+    const conditions = [
+      'account_id = ?',
+      'bucket >= to_timestamp(? / 1000.0)',
+      'bucket < to_timestamp(? / 1000.0)',
+    ];
+    const params: unknown[] = [filter.accountId, filter.from, filter.to];
+    for (const [column, value] of [
+      ['key_id', filter.keyId],
+      ['route', filter.route],
+      ['outcome', filter.outcome],
+    ] as const) {
+      if (value !== undefined) {
+        conditions.push(`${column} = ?`);
+        params.push(value);
+      }
+    }
+    const rows = await this.sql.query<{
+      bucket: Date;
+      outcome: string;
+      requests: string;
+      cost_units: string;
+    }>(
+      `select date_trunc('${filter.granularity}', bucket, 'UTC') as bucket, outcome, sum(requests)::text as requests, sum(cost_units)::text as cost_units
+       from usage_minute where ${conditions.join(' and ')}
+       group by 1, 2 order by 1, 2`,
+      params,
+    );
+    return rows.map((r) => ({
+      bucket: new Date(r.bucket).toISOString(),
+      outcome: r.outcome,
+      requests: Number(r.requests),
+      costUnits: Number(r.cost_units),
+    }));
+  }
+
+  /** An account's usage in a billing period (UTC month): billable = allowed requests with live keys. */
+  async periodTotals(accountId: string, period: string) {
+    const [year, month] = period.split('-').map(Number) as [number, number];
+    const from = Date.UTC(year, month - 1, 1);
+    const to = Date.UTC(year, month, 1);
+    const rows = await this.sql.query<{
+      outcome: string;
+      env: string;
+      requests: string;
+      cost_units: string;
+    }>(
+      `select outcome, env, sum(requests)::text as requests, sum(cost_units)::text as cost_units from usage_minute
+       where account_id = ? and bucket >= to_timestamp(? / 1000.0) and bucket < to_timestamp(? / 1000.0)
+       group by outcome, env`,
+      [accountId, from, to],
+    );
+    const [late] = await this.sql.query<{ requests: string; cost_units: string }>(
+      'select requests::text, cost_units::text from late_usage where account_id = ? and period = ?',
+      [accountId, period],
+    );
+    const byOutcome: Record<string, number> = {};
+    let billableUnits = 0;
+    let billableRequests = 0;
+    for (const r of rows) {
+      byOutcome[r.outcome] = (byOutcome[r.outcome] ?? 0) + Number(r.requests);
+      if (r.outcome === 'allowed' && r.env === 'live') {
+        billableUnits += Number(r.cost_units);
+        billableRequests += Number(r.requests);
+      }
+    }
+    return {
+      accountId,
+      period,
+      billableUnits,
+      billableRequests,
+      requestsByOutcome: byOutcome,
+      lateArrivals: late
+        ? { requests: Number(late.requests), costUnits: Number(late.cost_units) }
+        : null,
+    };
+  }
+
+  async freshness(now: number) {
+    const [row] = await this.sql.query<{ newest_event_at: Date | null }>(
+      'select newest_event_at from ingest_progress where id = 1',
+    );
+    const newest = row?.newest_event_at ? new Date(row.newest_event_at).getTime() : null;
+    return {
+      newestEventAt: newest === null ? null : new Date(newest).toISOString(),
+      lagMs: newest === null ? null : Math.max(0, now - newest),
+    };
+  }
+}

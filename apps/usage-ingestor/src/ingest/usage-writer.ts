@@ -1,0 +1,112 @@
+import type { RequestMetered } from '@tollgate/events';
+import type { Database } from '@tollgate/postgres';
+import { aggregateUsage } from './usage-aggregation';
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  events: Array<{ offset: string; event: RequestMetered }>;
+}
+
+export interface WriteResult {
+  /** Events counted now (neither already applied at their offset nor seen before by eventId). */
+  counted: number;
+  skippedByOffset: number;
+  skippedAsDuplicate: number;
+}
+
+/**
+ * Applies one partition's batch exactly once, in one transaction: the partition's stored offset is
+ * locked (a second member that still holds the partition after a rebalance waits, then skips what
+ * was applied), event ids are checked against the dedupe window (re-sent copies at other offsets),
+ * minute rows are upserted and the next offset is stored with them.
+ */
+export async function writeUsageBatch(
+  db: Database,
+  batch: PartitionBatch,
+  now: number,
+): Promise<WriteResult> {
+  return db.transaction(async (tx) => {
+    await tx.query(
+      'insert into consumer_offsets (topic, partition, next_offset) values (?, ?, 0) on conflict do nothing',
+      [batch.topic, batch.partition],
+    );
+    const [stored] = await tx.query<{ next_offset: string }>(
+      'select next_offset::text from consumer_offsets where topic = ? and partition = ? for update',
+      [batch.topic, batch.partition],
+    );
+    const from = BigInt(stored!.next_offset);
+    const fresh = batch.events.filter((e) => BigInt(e.offset) >= from);
+    if (fresh.length === 0)
+      return { counted: 0, skippedByOffset: batch.events.length, skippedAsDuplicate: 0 };
+
+    const inserted = await tx.query<{ event_id: string }>(
+      'insert into seen_events (event_id) select unnest(?::text[]) on conflict do nothing returning event_id',
+      [fresh.map((e) => e.event.eventId)],
+    );
+    const newIds = new Set(inserted.map((r) => r.event_id));
+    // A batch may carry the same eventId twice: count it once.
+    const counted: RequestMetered[] = [];
+    for (const { event } of fresh) {
+      if (newIds.delete(event.eventId)) counted.push(event);
+    }
+    const { rows, late } = aggregateUsage(counted, now);
+    if (rows.length > 0) {
+      await tx.query(
+        `insert into usage_minute (bucket, account_id, key_id, route, outcome, env, requests, cost_units)
+         select to_timestamp(b / 1000.0), a, k, r, o, e, n, c
+         from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[]) as t(b, a, k, r, o, e, n, c)
+         on conflict (account_id, bucket, key_id, route, outcome, env)
+         do update set requests = usage_minute.requests + excluded.requests, cost_units = usage_minute.cost_units + excluded.cost_units`,
+        [
+          rows.map((r) => r.bucket),
+          rows.map((r) => r.accountId),
+          rows.map((r) => r.keyId),
+          rows.map((r) => r.route),
+          rows.map((r) => r.outcome),
+          rows.map((r) => r.env),
+          rows.map((r) => r.requests),
+          rows.map((r) => r.costUnits),
+        ],
+      );
+    }
+    if (late.length > 0) {
+      await tx.query(
+        `insert into late_usage (account_id, period, requests, cost_units)
+         select * from unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[])
+         on conflict (account_id, period) do update set requests = late_usage.requests + excluded.requests,
+           cost_units = late_usage.cost_units + excluded.cost_units, last_flagged_at = now()`,
+        [
+          late.map((l) => l.accountId),
+          late.map((l) => l.period),
+          late.map((l) => l.requests),
+          late.map((l) => l.costUnits),
+        ],
+      );
+    }
+    const newest = fresh.reduce((max, e) => Math.max(max, e.event.occurredAt), 0);
+    await tx.query(
+      'update consumer_offsets set next_offset = ? where topic = ? and partition = ?',
+      [String(BigInt(fresh.at(-1)!.offset) + 1n), batch.topic, batch.partition],
+    );
+    await tx.query(
+      `update ingest_progress set newest_event_at = greatest(coalesce(newest_event_at, to_timestamp(0)), to_timestamp(? / 1000.0)), updated_at = now()`,
+      [newest],
+    );
+    return {
+      counted: counted.length,
+      skippedByOffset: batch.events.length - fresh.length,
+      skippedAsDuplicate: fresh.length - counted.length,
+    };
+  });
+}
+
+/** Forgets event ids older than the dedupe window (a copy re-sent later than that would count again). */
+export async function pruneDedupeWindow(db: Database, windowHours: number): Promise<number> {
+  const [row] = await db.sql.query<{ deleted: string }>(
+    `with gone as (delete from seen_events where seen_at < now() - make_interval(hours => ?) returning 1)
+     select count(*)::text as deleted from gone`,
+    [windowHours],
+  );
+  return Number(row?.deleted ?? 0);
+}
