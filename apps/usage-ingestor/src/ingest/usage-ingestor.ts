@@ -76,7 +76,7 @@ export class UsageIngestor {
       handleBatch: async (events, { topic, partition }) => {
         const metered = events.flatMap(({ event, offset }) =>
           event.type === 'RequestMetered'
-            ? [{ offset, event: event.payload as RequestMetered }]
+            ? [{ offset, event: event.payload }]
             : [],
         );
         const result = await writeUsageBatch(

@@ -7,7 +7,7 @@ export interface IsolatedServiceEnv {
   /** `DATABASE_SCHEMA` and `KAFKA_TOPIC_PREFIX` unique to this test file. */
   env: { DATABASE_SCHEMA: string; KAFKA_TOPIC_PREFIX: string };
   /** Drops the schema and deletes every topic with the prefix. */
-  cleanup(): Promise<void>;
+  cleanup: () => Promise<void>;
 }
 
 /** For apps that own a schema and topics: their own copy of both, removed afterwards. */
