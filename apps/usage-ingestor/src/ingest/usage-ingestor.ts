@@ -1,4 +1,4 @@
-import { TOPICS, type EventCodec, type RequestMetered } from '@tollgate/events';
+import { TOPICS, type EventCodec } from '@tollgate/events';
 import {
   DeadLetterSink,
   EventConsumer,
