@@ -56,6 +56,7 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,
     dedupeWindowHours: config.DEDUPE_WINDOW_HOURS,
     maxWaitTimeInMs: config.INGEST_MAX_WAIT_MS,
+    sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
   });
 
   const database: Dependency = {

@@ -23,6 +23,7 @@ export interface UsageIngestorOptions {
   replicationFactor: number;
   dedupeWindowHours: number;
   maxWaitTimeInMs: number;
+  sessionTimeoutMs: number;
   now?: () => number;
 }
 
@@ -73,11 +74,10 @@ export class UsageIngestor {
       metrics,
       log,
       maxWaitTimeInMs: this.options.maxWaitTimeInMs,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
       handleBatch: async (events, { topic, partition }) => {
         const metered = events.flatMap(({ event, offset }) =>
-          event.type === 'RequestMetered'
-            ? [{ offset, event: event.payload }]
-            : [],
+          event.type === 'RequestMetered' ? [{ offset, event: event.payload }] : [],
         );
         const result = await writeUsageBatch(
           this.options.db,

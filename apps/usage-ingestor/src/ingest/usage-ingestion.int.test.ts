@@ -1,0 +1,134 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TYPE_HEADER, newEventId, newId, sampleEvent } from '@tollgate/events';
+import {
+  buildServiceArtifact,
+  startServiceProcess,
+  type ServiceProcess,
+} from '@tollgate/test-infra';
+import {
+  expectedTotals,
+  makeEvents,
+  usageTestKit,
+  type IngestorUnderTest,
+} from '../testing/usage-test-kit';
+
+describe('usage ingestion (real Kafka + Postgres)', () => {
+  describe('one ingestor', () => {
+    let kit: IngestorUnderTest;
+    let app: FastifyInstance;
+    beforeAll(async () => {
+      kit = await usageTestKit('usage_truth');
+      app = await kit.startApp();
+    });
+    afterAll(async () => {
+      await kit?.close();
+    });
+
+    it('counts every event exactly once, through duplicates and out-of-order timestamps', async () => {
+      const events = makeEvents(5_000);
+      // 500 copies re-sent at later offsets, as an edge-auth spool replay would.
+      const resent = events.slice(1_000, 1_500);
+      await kit.produce(events);
+      await kit.produce(resent);
+      const expected = expectedTotals(events);
+      const totals = await kit.waitForRequests(expected.requests);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await kit.totals()).toEqual(expected);
+      expect(totals.requests).toBe(5_000);
+    });
+
+    it('counts a late event in its real minute and flags it for billing; dead-letters poison', async () => {
+      const before = await kit.totals();
+      const lastMonth = new Date();
+      lastMonth.setUTCDate(0);
+      const late = sampleEvent('RequestMetered', {
+        eventId: newEventId(),
+        occurredAt: lastMonth.getTime(),
+        accountId: newId('account'),
+      });
+      await kit.produceRaw(Buffer.from('garbage'), { [EVENT_TYPE_HEADER]: 'RequestMetered' });
+      await kit.produce([late]);
+      await kit.waitForRequests(before.requests + 1);
+      const period = new Date(late.occurredAt).toISOString().slice(0, 7);
+      const res = await app.inject(`/v1/usage/accounts/${late.accountId}/totals?period=${period}`);
+      expect(res.json()).toMatchObject({
+        billableUnits: 1,
+        lateArrivals: { requests: 1, costUnits: 1 },
+      });
+      const deadLettered =
+        /kafka_consumer_dead_letters_total\{[^}]*reason="missing_headers"[^}]*\} 1/;
+      const deadline = Date.now() + 10_000;
+      let metrics = '';
+      while (!deadLettered.test(metrics) && Date.now() < deadline) {
+        metrics = (await app.inject('/metrics')).body;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(metrics).toMatch(deadLettered);
+    });
+  });
+
+  it('stays exact when the ingestor process is SIGKILLed 5 times during 100k events', async () => {
+    const kit = await usageTestKit('usage_kill');
+    const artifact = await buildServiceArtifact('apps/usage-ingestor');
+    let running: ServiceProcess | undefined;
+    try {
+      const events = makeEvents(100_000);
+      const producing = (async () => {
+        for (let i = 0; i < events.length; i += 10_000)
+          await kit.produce(events.slice(i, i + 10_000));
+        await kit.produce(events.slice(0, 2_000)); // re-sent copies
+      })();
+      let kills = 0;
+      while (kills < 5) {
+        running = await startServiceProcess(
+          artifact.entry,
+          { ...kit.env, LOG_LEVEL: 'info' },
+          30_000,
+        );
+        await new Promise((r) => setTimeout(r, 1_500 + Math.random() * 2_000));
+        running.child.kill('SIGKILL');
+        await new Promise((r) => running!.child.once('exit', r));
+        kills++;
+      }
+      await producing;
+      const partial = await kit.totals();
+      expect(partial.requests).toBeLessThan(100_000);
+      running = await startServiceProcess(
+        artifact.entry,
+        { ...kit.env, LOG_LEVEL: 'info' },
+        30_000,
+      );
+      const expected = expectedTotals(events);
+      await kit.waitForRequests(expected.requests, 120_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await kit.totals()).toEqual(expected);
+      expect(await running.stop('SIGTERM')).toBe(0);
+      running = undefined;
+    } finally {
+      running?.child.kill('SIGKILL');
+      await artifact.remove();
+      await kit.close();
+    }
+  }, 240_000);
+
+  it('stays exact when a second ingestor joins and the first leaves mid-stream (rebalances)', async () => {
+    const kit = await usageTestKit('usage_rebalance');
+    try {
+      const events = makeEvents(30_000);
+      const first = await kit.startApp();
+      await kit.produce(events.slice(0, 10_000));
+      const second = await kit.startApp();
+      await kit.produce(events.slice(10_000, 20_000));
+      await first.close();
+      await kit.produce(events.slice(20_000));
+      void second;
+      const expected = expectedTotals(events);
+      await kit.waitForRequests(expected.requests, 60_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await kit.totals()).toEqual(expected);
+    } finally {
+      await kit.close();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,181 @@
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { Registry } from 'prom-client';
+import {
+  EventCodec,
+  newEventId,
+  sampleEvent,
+  TOPICS,
+  type Outcome,
+  type RequestMetered,
+} from '@tollgate/events';
+import {
+  BatchingProducer,
+  createKafkaConnection,
+  EventPublisher,
+  kafkaMetrics,
+} from '@tollgate/kafka';
+import { loadConfig } from '@tollgate/service-runtime';
+import { infraEnv, isolatedServiceEnv } from '@tollgate/test-infra';
+import { buildApp } from '../app';
+import { UsageIngestorConfig } from '../config';
+
+const OUTCOMES: Outcome[] = [
+  'allowed',
+  'allowed',
+  'allowed',
+  'rate_limited',
+  'quota_exceeded',
+  'invalid',
+  'forbidden',
+];
+
+/** Deterministic-enough synthetic traffic over a few accounts, keys, routes and minutes. */
+export function makeEvents(
+  count: number,
+  options: { accounts?: string[]; start?: number; spreadMs?: number } = {},
+): RequestMetered[] {
+  const accounts = options.accounts ?? [
+    'acct_01JDQ3W8Y6T4K2M9N7P5R3S1A1',
+    'acct_01JDQ3W8Y6T4K2M9N7P5R3S1A2',
+  ];
+  const start = options.start ?? Date.now() - 60_000;
+  const spread = options.spreadMs ?? 5 * 60_000;
+  return Array.from({ length: count }, (_, i) => {
+    const outcome = OUTCOMES[i % OUTCOMES.length]!;
+    const accountId = accounts[i % accounts.length]!;
+    return sampleEvent('RequestMetered', {
+      eventId: newEventId(),
+      // Out of order on purpose: later events may carry earlier timestamps.
+      occurredAt: start + ((i * 7_919) % spread),
+      accountId: outcome === 'invalid' ? null : accountId,
+      keyId: outcome === 'invalid' ? null : `key_01JDQ3W8Y6T4K2M9N7P5R3S1K${i % 3}`,
+      env: outcome === 'invalid' ? null : i % 5 === 0 ? 'test' : 'live',
+      route: ['orders.list', 'orders.create', 'users.get'][i % 3]!,
+      outcome,
+      costUnits: 1 + (i % 3),
+    });
+  });
+}
+
+export interface Totals {
+  requests: number;
+  costUnits: number;
+  byAccountOutcome: Record<string, number>;
+}
+
+export function expectedTotals(events: readonly RequestMetered[]): Totals {
+  const unique = new Map(events.map((e) => [e.eventId, e]));
+  const totals: Totals = { requests: 0, costUnits: 0, byAccountOutcome: {} };
+  for (const e of unique.values()) {
+    totals.requests += 1;
+    totals.costUnits += e.costUnits;
+    const key = `${e.accountId ?? ''}/${e.outcome}/${e.env ?? ''}`;
+    totals.byAccountOutcome[key] = (totals.byAccountOutcome[key] ?? 0) + 1;
+  }
+  return totals;
+}
+
+export interface IngestorUnderTest {
+  env: Record<string, string>;
+  config: UsageIngestorConfig;
+  usageTopic: string;
+  deadLetterTopic: string;
+  /** Starts an in-process app (ingestor + API) on the shared schema and topics. */
+  startApp(): Promise<FastifyInstance>;
+  produce(events: readonly RequestMetered[]): Promise<void>;
+  produceRaw(value: Buffer, headers?: Record<string, string>): Promise<void>;
+  totals(): Promise<Totals>;
+  waitForRequests(count: number, timeoutMs?: number): Promise<Totals>;
+  close(): Promise<void>;
+}
+
+/** Real Kafka topics and a Postgres schema of its own for one test file; apps and producers on top. */
+export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
+  const isolated = isolatedServiceEnv(name);
+  const env = {
+    ...infraEnv(),
+    ...isolated.env,
+    INGEST_MAX_WAIT_MS: '50',
+    CONSUMER_SESSION_TIMEOUT_MS: '6000',
+    LOG_LEVEL: 'warn',
+  };
+  const config = loadConfig(UsageIngestorConfig, env);
+  const usageTopic = config.KAFKA_TOPIC_PREFIX + TOPICS.usage.name;
+  const deadLetterTopic = config.KAFKA_TOPIC_PREFIX + TOPICS.deadLetters.name;
+  const kafka = createKafkaConnection({ brokers: config.KAFKA_BROKERS, clientId: name });
+  const producer = new BatchingProducer(kafka.kafka, {
+    name,
+    metrics: kafkaMetrics(new Registry()),
+  });
+  const publisher = new EventPublisher(producer, new EventCodec(), { RequestMetered: usageTopic });
+  const searchPath = new URL(config.DATABASE_URL);
+  searchPath.searchParams.set('options', `-c search_path=${config.DATABASE_SCHEMA}`);
+  const pool = new pg.Pool({ connectionString: searchPath.toString(), max: 2 });
+  const apps: FastifyInstance[] = [];
+  let producerReady: Promise<void> | undefined;
+
+  async function totals(): Promise<Totals> {
+    const { rows } = await pool
+      .query<{
+        account_id: string;
+        outcome: string;
+        env: string;
+        requests: string;
+        cost_units: string;
+      }>(
+        'select account_id, outcome, env, sum(requests)::text as requests, sum(cost_units)::text as cost_units from usage_minute group by 1, 2, 3',
+      )
+      .catch(() => ({ rows: [] }));
+    const result: Totals = { requests: 0, costUnits: 0, byAccountOutcome: {} };
+    for (const r of rows) {
+      result.requests += Number(r.requests);
+      result.costUnits += Number(r.cost_units);
+      result.byAccountOutcome[`${r.account_id}/${r.outcome}/${r.env}`] = Number(r.requests);
+    }
+    return result;
+  }
+
+  return {
+    env,
+    config,
+    usageTopic,
+    deadLetterTopic,
+    async startApp() {
+      const app = await buildApp({ config });
+      apps.push(app);
+      await app.ready();
+      const deadline = Date.now() + 30_000;
+      while ((await app.inject('/readyz')).statusCode !== 200) {
+        if (Date.now() > deadline)
+          throw new Error(`usage-ingestor not ready: ${(await app.inject('/readyz')).body}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return app;
+    },
+    async produce(events) {
+      await (producerReady ??= producer.connect());
+      await Promise.all(events.map((e) => publisher.publish('RequestMetered', e)));
+    },
+    async produceRaw(value, headers) {
+      await (producerReady ??= producer.connect());
+      await producer.send({ topic: usageTopic, key: 'poison', value, headers });
+    },
+    totals,
+    async waitForRequests(count, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const current = await totals();
+        if (current.requests >= count || Date.now() > deadline) return current;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      for (const app of apps) await app.close();
+      await producer.disconnect();
+      await kafka.close();
+      await pool.end();
+      await isolated.cleanup();
+    },
+  };
+}
