@@ -44,6 +44,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Unknown fields are a client bug (often a typo): answer 400 instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   // Our APIs speak JSON only: anything else is 415 rather than a string body failing validation.

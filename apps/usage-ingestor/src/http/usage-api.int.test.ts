@@ -1,0 +1,134 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newEventId, sampleEvent } from '@tollgate/events';
+import { usageTestKit, type IngestorUnderTest } from '../testing/usage-test-kit';
+
+const ACCOUNT = 'acct_01JDQ3W8Y6T4K2M9N7P5R3S1B1';
+const KEY = 'key_01JDQ3W8Y6T4K2M9N7P5R3S1B2';
+const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
+
+describe('usage query API (real Kafka + Postgres)', () => {
+  let kit: IngestorUnderTest;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    kit = await usageTestKit('usage_api');
+    app = await kit.startApp();
+    const event = (minute: number, overrides: object = {}) =>
+      sampleEvent('RequestMetered', {
+        eventId: newEventId(),
+        accountId: ACCOUNT,
+        keyId: KEY,
+        occurredAt: T0 + minute * 60_000,
+        ...overrides,
+      });
+    await kit.produce([
+      event(0),
+      event(0, { costUnits: 5 }),
+      event(1, { outcome: 'rate_limited', status: 429 }),
+      event(61),
+      event(61, { env: 'test' }),
+      event(62, { route: 'users.get' }),
+    ]);
+    await kit.waitForRequests(6);
+  });
+  afterAll(async () => {
+    await kit?.close();
+  });
+
+  const get = (url: string) => app.inject({ method: 'GET', url });
+  const base = `/v1/usage/accounts/${ACCOUNT}`;
+
+  it('returns minute and hour series by outcome', async () => {
+    const minutes = await get(
+      `${base}/series?granularity=minute&from=${T0}&to=${T0 + 2 * 3_600_000}`,
+    );
+    expect(minutes.statusCode).toBe(200);
+    expect(minutes.json<{ points: unknown[] }>().points).toEqual([
+      { bucket: new Date(T0).toISOString(), outcome: 'allowed', requests: 2, costUnits: 6 },
+      {
+        bucket: new Date(T0 + 60_000).toISOString(),
+        outcome: 'rate_limited',
+        requests: 1,
+        costUnits: 1,
+      },
+      {
+        bucket: new Date(T0 + 61 * 60_000).toISOString(),
+        outcome: 'allowed',
+        requests: 2,
+        costUnits: 2,
+      },
+      {
+        bucket: new Date(T0 + 62 * 60_000).toISOString(),
+        outcome: 'allowed',
+        requests: 1,
+        costUnits: 1,
+      },
+    ]);
+    const hours = await get(
+      `${base}/series?granularity=hour&from=${T0}&to=${T0 + 2 * 3_600_000}&outcome=allowed`,
+    );
+    expect(hours.json()).toEqual({
+      points: [
+        { bucket: new Date(T0).toISOString(), outcome: 'allowed', requests: 2, costUnits: 6 },
+        {
+          bucket: new Date(T0 + 3_600_000).toISOString(),
+          outcome: 'allowed',
+          requests: 3,
+          costUnits: 3,
+        },
+      ],
+    });
+    const route = await get(
+      `${base}/series?granularity=day&from=${T0}&to=${T0 + 86_400_000}&route=users.get&keyId=${KEY}`,
+    );
+    expect(
+      route.json<{ points: Array<{ requests: number }> }>().points.map((p) => p.requests),
+    ).toEqual([1]);
+  });
+
+  it('totals a billing period: billable = allowed with live keys', async () => {
+    const res = await get(`${base}/totals?period=2026-11`);
+    expect(res.json()).toEqual({
+      accountId: ACCOUNT,
+      period: '2026-11',
+      billableUnits: 8,
+      billableRequests: 4,
+      requestsByOutcome: { allowed: 5, rate_limited: 1 },
+      lateArrivals: null,
+    });
+    expect((await get(`${base}/totals?period=2026-10`)).json()).toMatchObject({
+      billableUnits: 0,
+      requestsByOutcome: {},
+    });
+  });
+
+  it('reports freshness in the API and as a metric', async () => {
+    const res = await get('/v1/usage/freshness');
+    expect(res.json()).toMatchObject({ newestEventAt: new Date(T0 + 62 * 60_000).toISOString() });
+    expect((await get('/metrics')).body).toMatch(
+      /usage_ingestion_lag_seconds\{service="usage-ingestor"\} \d+/,
+    );
+    expect((await get('/metrics')).body).toMatch(
+      /usage_events_total\{[^}]*result="counted"[^}]*\} 6/,
+    );
+  });
+
+  it('refuses unbounded or malformed queries with 400', async () => {
+    const tooLong = await get(
+      `${base}/series?granularity=minute&from=${T0}&to=${T0 + 2 * 86_400_000}`,
+    );
+    expect(tooLong.json()).toMatchObject({ status: 400, code: 'validation_failed', field: 'to' });
+    expect((await get(`${base}/series?granularity=week&from=${T0}&to=${T0 + 1}`)).statusCode).toBe(
+      400,
+    );
+    expect((await get(`${base}/series?granularity=hour&from=${T0}&to=${T0}`)).statusCode).toBe(400);
+    expect((await get(`${base}/totals?period=2026-13`)).statusCode).toBe(400);
+    expect((await get(`/v1/usage/accounts/not-an-account/totals?period=2026-11`)).statusCode).toBe(
+      400,
+    );
+    expect(
+      (await get(`${base}/series?granularity=hour&from=${T0}&to=${T0 + 1}&route=x&extra=1`))
+        .statusCode,
+    ).toBe(400);
+  });
+});
