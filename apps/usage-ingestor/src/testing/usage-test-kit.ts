@@ -39,8 +39,8 @@ export function makeEvents(
     'acct_01JDQ3W8Y6T4K2M9N7P5R3S1A1',
     'acct_01JDQ3W8Y6T4K2M9N7P5R3S1A2',
   ];
-  const start = options.start ?? Date.now() - 60_000;
   const spread = options.spreadMs ?? 5 * 60_000;
+  const start = options.start ?? Date.now() - spread;
   return Array.from({ length: count }, (_, i) => {
     const outcome = OUTCOMES[i % OUTCOMES.length]!;
     const accountId = accounts[i % accounts.length]!;
@@ -96,6 +96,7 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
   const env = {
     ...infraEnv(),
     ...isolated.env,
+    CONSUMER_GROUP: isolated.env.DATABASE_SCHEMA,
     INGEST_MAX_WAIT_MS: '50',
     CONSUMER_SESSION_TIMEOUT_MS: '6000',
     LOG_LEVEL: 'warn',
