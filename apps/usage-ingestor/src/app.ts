@@ -57,6 +57,7 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
     dedupeWindowHours: config.DEDUPE_WINDOW_HOURS,
     maxWaitTimeInMs: config.INGEST_MAX_WAIT_MS,
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+    concurrency: config.INGEST_CONCURRENCY,
   });
 
   const database: Dependency = {

@@ -28,6 +28,8 @@ export const UsageIngestorConfig = z.object({
     .default(48),
   /** How long the group waits for a silent member (e.g. a killed process) before reassigning its partitions. */
   CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
+  /** Partitions applied to Postgres at the same time (one transaction each). */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   INGEST_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(100),
 });
 export type UsageIngestorConfig = z.infer<typeof UsageIngestorConfig>;

@@ -24,6 +24,7 @@ export interface UsageIngestorOptions {
   dedupeWindowHours: number;
   maxWaitTimeInMs: number;
   sessionTimeoutMs: number;
+  concurrency: number;
   now?: () => number;
 }
 
@@ -75,6 +76,7 @@ export class UsageIngestor {
       log,
       maxWaitTimeInMs: this.options.maxWaitTimeInMs,
       sessionTimeoutMs: this.options.sessionTimeoutMs,
+      partitionsConsumedConcurrently: this.options.concurrency,
       handleBatch: async (events, { topic, partition }) => {
         const metered = events.flatMap(({ event, offset }) =>
           event.type === 'RequestMetered' ? [{ offset, event: event.payload }] : [],

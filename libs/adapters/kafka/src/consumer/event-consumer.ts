@@ -28,6 +28,8 @@ export interface EventConsumerOptions extends DecodeDependencies {
   /** Longest a fetch waits for data; lower means lower latency (kafkajs default 5000). */
   maxWaitTimeInMs?: number;
   sessionTimeoutMs?: number;
+  /** Partitions whose batches are handled at the same time (each still in order); default 1. */
+  partitionsConsumedConcurrently?: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export class EventConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.processBatch(payload),
     });
   }
