@@ -20,7 +20,7 @@ import { keyRoutes } from './http/routes/key-routes';
 import { planRoutes } from './http/routes/plan-routes';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { createOutboxPublisher } from './outbox/outbox-publisher';
-import { createDatabase, initORM, startupTask } from '@tollgate/postgres';
+import { createDatabase, databaseDependency, initORM, startupTask } from '@tollgate/postgres';
 import { KEY_SERVICE_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'key-service';
@@ -54,11 +54,7 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
   });
   const queries = new KeyServiceQueries(db.sql);
 
-  const database: Dependency = {
-    name: 'postgres',
-    checkReady: async () => void (await db.sql.query('select 1')),
-    close: () => db.close(),
-  };
+  const database = databaseDependency(db);
   const kafka = createKafkaConnection({
     brokers: config.KAFKA_BROKERS,
     clientId: SERVICE,

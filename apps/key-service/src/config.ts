@@ -36,17 +36,8 @@ export const KeyServiceConfig = z
     ...env.serviceEnv(8082),
     NODE_ENV: z.string().default('development'),
     DATABASE_URL: env.databaseUrl,
-    DATABASE_SCHEMA: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-      .default('key_service'),
-    KAFKA_BROKERS: env.kafkaBrokers,
-    /** Prepended to every topic name, for clusters shared by several deployments (and for tests). */
-    KAFKA_TOPIC_PREFIX: z
-      .string()
-      .regex(/^[a-z0-9._-]{0,100}$/)
-      .default(''),
-    KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
+    DATABASE_SCHEMA: env.databaseSchema('key_service'),
+    ...env.kafkaTopics,
     KEY_PREFIX: z
       .string()
       .regex(/^[a-z][a-z0-9]{0,15}$/)

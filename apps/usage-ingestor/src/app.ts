@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { EventCodec } from '@tollgate/events';
 import { createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
-import { createDatabase, initORM, startupTask } from '@tollgate/postgres';
+import { createDatabase, databaseDependency, initORM, startupTask } from '@tollgate/postgres';
 import {
   createHttpServer,
   createLogger,
@@ -60,11 +60,7 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
     concurrency: config.INGEST_CONCURRENCY,
   });
 
-  const database: Dependency = {
-    name: 'postgres',
-    checkReady: async () => void (await db.sql.query('select 1')),
-    close: () => db.close(),
-  };
+  const database = databaseDependency(db);
   const schema = startupTask({
     orm,
     databaseUrl: config.DATABASE_URL,

@@ -4,17 +4,8 @@ import { env } from '@tollgate/service-runtime';
 export const UsageIngestorConfig = z.object({
   ...env.serviceEnv(8083),
   DATABASE_URL: env.databaseUrl,
-  DATABASE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-    .default('usage_ingestor'),
-  KAFKA_BROKERS: env.kafkaBrokers,
-  /** Prepended to every topic name, for clusters shared by several deployments (and for tests). */
-  KAFKA_TOPIC_PREFIX: z
-    .string()
-    .regex(/^[a-z0-9._-]{0,100}$/)
-    .default(''),
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
+  DATABASE_SCHEMA: env.databaseSchema('usage_ingestor'),
+  ...env.kafkaTopics,
   CONSUMER_GROUP: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/)

@@ -1,4 +1,4 @@
 export { createPostgres, type PostgresClient, type PostgresOptions } from './postgres-client';
 export { initORM, migrate, type OrmOptions } from './orm';
-export { createDatabase, type Database, type Sql } from './sql';
+export { createDatabase, databaseDependency, type Database, type Sql } from './sql';
 export { startupTask } from './startup-task';

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Dependency } from '@tollgate/service-runtime';
 
 /** The one way key-service code talks SQL: `?` placeholders, inside a transaction or not. */
 export interface Sql {
@@ -30,5 +31,14 @@ export function createDatabase(orm: MikroORM): Database {
     sql: sqlOn(knex),
     transaction: (work) => knex.transaction((trx) => work(sqlOn(trx))),
     close: () => orm.close(true),
+  };
+}
+
+/** The database as an app dependency: `/readyz` runs `select 1`, app close closes the ORM. */
+export function databaseDependency(db: Database): Dependency {
+  return {
+    name: 'postgres',
+    checkReady: async () => void (await db.sql.query('select 1')),
+    close: () => db.close(),
   };
 }

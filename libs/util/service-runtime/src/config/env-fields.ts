@@ -65,3 +65,21 @@ export const serviceEnv = (defaultPort: number) => ({
     .max(10 * 1024 * 1024)
     .default(1024 * 1024),
 });
+
+/** An app's own Postgres schema (each app owns one; tests use a unique one). */
+export const databaseSchema = (defaultSchema: string) =>
+  z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default(defaultSchema);
+
+/** The Kafka variables of an app that owns topics. */
+export const kafkaTopics = {
+  KAFKA_BROKERS: kafkaBrokers,
+  /** Prepended to every topic name, for clusters shared by several deployments (and for tests). */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9._-]{0,100}$/)
+    .default(''),
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
+};
