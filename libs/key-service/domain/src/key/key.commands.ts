@@ -1,20 +1,10 @@
 import type { CommandMetadata } from '../shared/command-metadata';
-import type { KeyEnv } from './key.events';
+import type { KeyIssued } from './key.events';
 
 export interface IssueKey {
   type: 'IssueKey';
-  data: {
-    keyId: string;
-    accountId: string;
-    keyHash: string;
-    pepperVersion: number;
-    displayHint: string;
-    env: KeyEnv;
-    scopes: string[];
-    metadata: Record<string, string>;
-    expiresAt: number | null;
-    rotatedFromKeyId: string | null;
-  };
+  /** Everything the issued key will carry except its issue time, which is the command's `now`. */
+  data: Omit<KeyIssued['data'], 'issuedAt'>;
   metadata: CommandMetadata;
 }
 

@@ -1,6 +1,6 @@
 import type { KeyIssued } from './key.events';
 
-type KeyFacts = Omit<KeyIssued['data'], 'issuedAt'> & { issuedAt: number };
+type KeyFacts = KeyIssued['data'];
 
 export type KeyState =
   | { status: 'none' }
