@@ -12,7 +12,11 @@ import {
   type PlanDefinition,
   type PlanVersionRef,
 } from '@tollgate/key-service-domain';
-import { accountIntegrationEvent, keyIntegrationEvent } from '../outbox/integration-events';
+import {
+  accountIntegrationEvent,
+  accountStatusChanged,
+  keyIntegrationEvent,
+} from '../outbox/integration-events';
 import { enqueueOutbox } from '../persistence/outbox';
 import type { Database, Sql } from '@tollgate/postgres';
 import { decideAndAppend, loadState } from './execute';
@@ -266,7 +270,7 @@ export class KeyServiceCommands {
   }
 
   /**
-   * Re-publishes the full current state of every key and every account's plan with new eventIds,
+   * Re-publishes the full current state of every key and every account's plan and status with new eventIds,
    * so downstream caches (edge-auth) can be rebuilt from the compacted topics.
    */
   async replayCurrentState(): Promise<{ keys: number; accounts: number }> {
@@ -311,6 +315,17 @@ export class KeyServiceCommands {
           now,
         );
         if (event) await enqueueOutbox(tx, accountStream(account_id), event);
+        const status = accountStatusChanged(
+          codec,
+          {
+            accountId: account_id,
+            status: state.status,
+            reason: state.status === 'suspended' ? state.reason : null,
+          },
+          newEventId(now),
+          now,
+        );
+        await enqueueOutbox(tx, accountStream(account_id), status);
       });
     }
     return { keys: keyIds.length, accounts: accountIds.length };

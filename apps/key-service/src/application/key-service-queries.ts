@@ -1,4 +1,6 @@
 import type { Sql } from '@tollgate/postgres';
+import type { PlanDefinition } from '@tollgate/key-service-domain';
+import { planSnapshot } from '../outbox/integration-events';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -166,8 +168,18 @@ export class KeyServiceQueries {
    * was asked for), plus revocation and the account's status.
    */
   async lookupByHash(keyHash: string, pepperVersion: number) {
-    const [row] = await this.sql.query<KeyRow & { account_status: string }>(
-      `select k.*, a.status as account_status from api_keys k join accounts a using (account_id)
+    const [row] = await this.sql.query<
+      KeyRow & {
+        account_status: string;
+        plan_id: string;
+        plan_version: number;
+        plan_definition: PlanDefinition;
+      }
+    >(
+      `select k.*, a.status as account_status, a.plan_id, a.plan_version, p.definition as plan_definition
+       from api_keys k
+       join accounts a using (account_id)
+       join plan_versions p on p.plan_id = a.plan_id and p.version = a.plan_version
        where k.key_hash = ? and k.pepper_version = ?`,
       [keyHash, pepperVersion],
     );
@@ -191,6 +203,7 @@ export class KeyServiceQueries {
           ? null
           : { reason: row.revocation_reason, effectiveAt: ms(row.revocation_effective_at) },
       accountStatus: row.account_status,
+      plan: planSnapshot(row.plan_id, row.plan_version, row.plan_definition),
     };
   }
 }

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyHasher, parseApiKey } from '@tollgate/api-keys';
 import { DEFAULT_PLANS } from '@tollgate/key-service-domain';
 import { peppersOf } from '../config';
-import { startKeyService, type KeyServiceUnderTest } from '../testing/key-service-test-kit';
+import type { TollgateEvent } from '@tollgate/events';
+import {
+  collectTopics,
+  startKeyService,
+  type KeyServiceUnderTest,
+} from '../testing/key-service-test-kit';
 
 describe('key-service HTTP API (real Postgres + Kafka)', () => {
   let ks: KeyServiceUnderTest;
@@ -89,6 +94,7 @@ describe('key-service HTTP API (real Postgres + Kafka)', () => {
         },
         revocation: null,
         accountStatus: 'active',
+        plan: { planId: 'plan_free', rateLimits: expect.any(Array), limitScope: 'account' },
       });
       expect(
         (await post('/v1/key-lookups', { keyHash: 'f'.repeat(64), pepperVersion: 1 })).statusCode,
@@ -241,6 +247,24 @@ describe('key-service HTTP API (real Postgres + Kafka)', () => {
       });
       await post(`/v1/accounts/${accountId}/reactivate`);
       expect((await post(`/v1/accounts/${accountId}/keys`, { env: 'live' })).statusCode).toBe(201);
+
+      // edge-auth learns about suspensions from the compacted accounts topic.
+      const collector = await collectTopics([ks.accountsTopic]);
+      try {
+        const statuses = (events: TollgateEvent[]) =>
+          events.flatMap((e) =>
+            e.type === 'AccountStatusChanged' && e.payload.accountId === accountId
+              ? [[e.payload.status, e.payload.reason]]
+              : [],
+          );
+        await collector.waitFor((events) => statuses(events).length === 2);
+        expect(statuses(collector.events)).toEqual([
+          ['suspended', 'unpaid invoice'],
+          ['active', null],
+        ]);
+      } finally {
+        await collector.stop();
+      }
     });
 
     it('bounds input: page size, body size, content type', async () => {

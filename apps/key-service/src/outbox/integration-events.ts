@@ -1,5 +1,16 @@
-import type { EventCodec, KeyState as PublishedKeyState, TollgateEvent } from '@tollgate/events';
-import type { AccountEvent, KeyEvent, KeyState, PlanAssigned } from '@tollgate/key-service-domain';
+import type {
+  EventCodec,
+  KeyState as PublishedKeyState,
+  PlanSnapshot as PublishedPlanSnapshot,
+  TollgateEvent,
+} from '@tollgate/events';
+import type {
+  AccountEvent,
+  KeyEvent,
+  KeyState,
+  PlanAssigned,
+  PlanDefinition,
+} from '@tollgate/key-service-domain';
 
 export const PRODUCER = 'key-service';
 
@@ -61,6 +72,24 @@ export function keyIntegrationEvent(
   }
 }
 
+/** A plan version as events carry it (PlanChanged) and the key lookup returns it. */
+export function planSnapshot(
+  planId: string,
+  version: number,
+  definition: PlanDefinition,
+): PublishedPlanSnapshot {
+  return {
+    planId,
+    version,
+    name: definition.name,
+    rateLimits: definition.rateLimits,
+    monthlyQuota: definition.monthlyQuota,
+    limitScope: definition.limitScope,
+    priceRef: `${planId}@v${version}`,
+    currency: definition.price.currency,
+  };
+}
+
 export function planChanged(
   codec: EventCodec,
   assigned: PlanAssigned['data'],
@@ -75,28 +104,50 @@ export function planChanged(
       accountId,
       planId,
       planVersion,
-      plan: {
-        planId,
-        version: planVersion,
-        name: definition.name,
-        rateLimits: definition.rateLimits,
-        monthlyQuota: definition.monthlyQuota,
-        limitScope: definition.limitScope,
-        priceRef: `${planId}@v${planVersion}`,
-        currency: definition.price.currency,
-      },
+      plan: planSnapshot(planId, planVersion, definition),
       previousPlan: previous,
       effectiveAt,
     },
   };
 }
 
-/** Account events published today: plan assignments (as PlanChanged). */
+export function accountStatusChanged(
+  codec: EventCodec,
+  account: { accountId: string; status: 'active' | 'suspended'; reason: string | null },
+  eventId: string,
+  now: number,
+): TollgateEvent {
+  return {
+    type: 'AccountStatusChanged',
+    payload: { ...envelope(codec, 'AccountStatusChanged', eventId, now), ...account },
+  };
+}
+
+/** What the rest of the system hears about an account event (creation alone is not published). */
 export function accountIntegrationEvent(
   codec: EventCodec,
   event: AccountEvent,
   eventId: string,
   now: number,
 ): TollgateEvent | undefined {
-  return event.type === 'PlanAssigned' ? planChanged(codec, event.data, eventId, now) : undefined;
+  switch (event.type) {
+    case 'AccountCreated':
+      return undefined;
+    case 'PlanAssigned':
+      return planChanged(codec, event.data, eventId, now);
+    case 'AccountSuspended':
+      return accountStatusChanged(
+        codec,
+        { accountId: event.data.accountId, status: 'suspended', reason: event.data.reason },
+        eventId,
+        now,
+      );
+    case 'AccountReactivated':
+      return accountStatusChanged(
+        codec,
+        { accountId: event.data.accountId, status: 'active', reason: null },
+        eventId,
+        now,
+      );
+  }
 }

@@ -9,7 +9,7 @@ import {
 } from '@tollgate/kafka';
 
 /**
- * The relay's way to Kafka: provisions the keys and plans topics once (retried after a failure),
+ * The relay's way to Kafka: provisions the keys, plans and accounts topics once (retried after a failure),
  * then publishes a batch of outbox events and resolves when every one was acknowledged.
  */
 export function createOutboxPublisher(
@@ -18,17 +18,16 @@ export function createOutboxPublisher(
   metrics: KafkaMetrics,
   options: { replicationFactor: number; topicPrefix: string },
 ) {
-  const topics = [TOPICS.keys, TOPICS.plans].map((spec) => ({
+  const topics = [TOPICS.keys, TOPICS.plans, TOPICS.accounts].map((spec) => ({
     ...spec,
     name: options.topicPrefix + spec.name,
   }));
   const producer = new BatchingProducer(kafka.kafka, { name: 'outbox', metrics });
-  const publisher = new EventPublisher(producer, codec, {
-    KeyIssued: topics[0]!.name,
-    KeyRevoked: topics[0]!.name,
-    KeyUpdated: topics[0]!.name,
-    PlanChanged: topics[1]!.name,
-  });
+  const publisher = new EventPublisher(
+    producer,
+    codec,
+    Object.fromEntries(topics.flatMap((spec) => spec.events.map((type) => [type, spec.name]))),
+  );
   let ready: Promise<void> | undefined;
 
   const prepare = () =>

@@ -157,15 +157,19 @@ describe('transactional outbox relay (real Postgres + Kafka)', () => {
   it('runs one relay at a time across replicas; another takes over when it stops', async () => {
     const first = relay();
     const second = relay();
+    const until = async (condition: () => boolean, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
     first.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => first.isLeader, 10_000);
     second.start();
-    await new Promise((r) => setTimeout(r, 300));
+    // Give the second relay several lock attempts; it must stay a follower while the first lives.
+    await new Promise((r) => setTimeout(r, 500));
     expect([first.isLeader, second.isLeader]).toEqual([true, false]);
 
     await first.stop();
-    const deadline = Date.now() + 5_000;
-    while (!second.isLeader && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(() => second.isLeader, 10_000);
     expect(second.isLeader).toBe(true);
 
     const collector = await collectTopics([ks.keysTopic]);

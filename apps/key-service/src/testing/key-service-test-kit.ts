@@ -14,6 +14,7 @@ export interface KeyServiceUnderTest {
   logs: string[];
   keysTopic: string;
   plansTopic: string;
+  accountsTopic: string;
   env: Record<string, string>;
   close(): Promise<void>;
 }
@@ -56,6 +57,7 @@ export async function startKeyService(
     env,
     keysTopic: `${config.KAFKA_TOPIC_PREFIX}tollgate.keys.v1`,
     plansTopic: `${config.KAFKA_TOPIC_PREFIX}tollgate.plans.v1`,
+    accountsTopic: `${config.KAFKA_TOPIC_PREFIX}tollgate.accounts.v1`,
     async close() {
       await app.close();
       await isolated.cleanup();

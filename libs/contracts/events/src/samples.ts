@@ -46,6 +46,15 @@ const SAMPLES: EventPayloads = {
     reason: 'rotated',
     effectiveAt: 1_764_374_400_000,
   },
+  AccountStatusChanged: {
+    eventId: '01JDQ3W8Y6T4K2M9N7P5R3S1V7',
+    occurredAt: 1_764_208_800_000,
+    producer: 'key-service',
+    schemaVersion: 1,
+    accountId: 'acct_01JDQ3W8Y6T4K2M9N7P5R3S1V2',
+    status: 'suspended',
+    reason: 'payment overdue',
+  },
   KeyUpdated: {
     eventId: '01JDQ3W8Y6T4K2M9N7P5R3S1V6',
     occurredAt: 1_764_205_200_000,

@@ -3,6 +3,7 @@ import type { EventPayloads } from '../generated/event-types';
 export type EventType = keyof EventPayloads;
 
 export const EVENT_TYPES = [
+  'AccountStatusChanged',
   'KeyIssued',
   'KeyRevoked',
   'KeyUpdated',

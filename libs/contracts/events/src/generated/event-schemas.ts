@@ -2,6 +2,59 @@
 
 /** The schema each producer writes today, per event type. */
 export const CURRENT_SCHEMAS = {
+  "AccountStatusChanged": {
+    "type": "record",
+    "name": "AccountStatusChanged",
+    "namespace": "dev.tollgate.events",
+    "doc": "An account was suspended or reactivated; carries the account's full current status (the accounts topic is compacted by accountId).",
+    "fields": [
+      {
+        "name": "eventId",
+        "type": "string",
+        "doc": "ULID, globally unique; consumers dedupe on it."
+      },
+      {
+        "name": "occurredAt",
+        "type": "long",
+        "doc": "When the fact happened, epoch milliseconds."
+      },
+      {
+        "name": "producer",
+        "type": "string",
+        "doc": "The app (and instance) that produced the event."
+      },
+      {
+        "name": "schemaVersion",
+        "type": "int",
+        "doc": "Version of this event's schema the producer wrote."
+      },
+      {
+        "name": "accountId",
+        "type": "string"
+      },
+      {
+        "name": "status",
+        "type": {
+          "type": "enum",
+          "name": "AccountStatus",
+          "symbols": [
+            "active",
+            "suspended"
+          ]
+        },
+        "doc": "Keys of a suspended account stop verifying."
+      },
+      {
+        "name": "reason",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Why the account was suspended; null when active."
+      }
+    ]
+  },
   "KeyIssued": {
     "type": "record",
     "name": "KeyIssued",
@@ -581,6 +634,63 @@ export const CURRENT_SCHEMAS = {
 
 /** Every released schema version; readers resolve any of them. */
 export const RELEASED_SCHEMAS = [
+  {
+    "type": "AccountStatusChanged",
+    "version": 1,
+    "schema": {
+      "type": "record",
+      "name": "AccountStatusChanged",
+      "namespace": "dev.tollgate.events",
+      "doc": "An account was suspended or reactivated; carries the account's full current status (the accounts topic is compacted by accountId).",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "accountId",
+          "type": "string"
+        },
+        {
+          "name": "status",
+          "type": {
+            "type": "enum",
+            "name": "AccountStatus",
+            "symbols": [
+              "active",
+              "suspended"
+            ]
+          },
+          "doc": "Keys of a suspended account stop verifying."
+        },
+        {
+          "name": "reason",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Why the account was suspended; null when active."
+        }
+      ]
+    }
+  },
   {
     "type": "KeyIssued",
     "version": 1,

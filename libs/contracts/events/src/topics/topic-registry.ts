@@ -29,6 +29,14 @@ export const TOPICS = {
     partitions: 6,
     configs: { 'cleanup.policy': 'compact' },
   },
+  /** Account status (suspended or active), compacted by accountId: the latest event per account is its state. */
+  accounts: {
+    name: 'tollgate.accounts.v1',
+    events: ['AccountStatusChanged'],
+    messageKey: 'accountId',
+    partitions: 6,
+    configs: { 'cleanup.policy': 'compact' },
+  },
   usage: {
     name: 'tollgate.usage.v1',
     events: ['RequestMetered'],
@@ -56,6 +64,8 @@ export function topicOf(eventType: EventType): TopicSpec {
       return TOPICS.keys;
     case 'PlanChanged':
       return TOPICS.plans;
+    case 'AccountStatusChanged':
+      return TOPICS.accounts;
     case 'RequestMetered':
       return TOPICS.usage;
   }
@@ -73,6 +83,8 @@ export function messageKeyOf<T extends EventType>(
       return (payload as EventPayloads['KeyIssued' | 'KeyRevoked' | 'KeyUpdated']).key.keyId;
     case 'PlanChanged':
       return (payload as EventPayloads['PlanChanged']).accountId;
+    case 'AccountStatusChanged':
+      return (payload as EventPayloads['AccountStatusChanged']).accountId;
     case 'RequestMetered':
       return (payload as EventPayloads['RequestMetered']).keyId;
   }
