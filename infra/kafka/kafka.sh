@@ -2,8 +2,11 @@
 # Runs a real single-node Apache Kafka broker (KRaft mode) from the official jars on the local JDK.
 #   infra/kafka/kafka.sh start   fetch jars (Maven, cached), format storage once, start, wait until it answers
 #   infra/kafka/kafka.sh stop    stop it cleanly (SIGTERM, then SIGKILL after a timeout)
-#   infra/kafka/kafka.sh status  exit 0 when a broker answers on 127.0.0.1:9092
+#   infra/kafka/kafka.sh status  exit 0 when a broker answers on 127.0.0.1:$KAFKA_PORT
 # Starting an already-running broker is a no-op; starting after a crash reuses (and recovers) the data.
+# Environment: TOLLGATE_KAFKA_HOME (data, logs, pid; default .local/kafka), KAFKA_PORT (client
+# listener, default 9092), KAFKA_CONTROLLER_PORT (KRaft controller, default 9093), KAFKA_HEAP_OPTS.
+# A second, private broker (e.g. one a test stops and starts) needs its own home and both ports.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,11 +16,17 @@ data="$home/data"
 pidfile="$home/kafka.pid"
 classpath_file="$home/classpath.txt"
 host=127.0.0.1
-port=9092
+port="${KAFKA_PORT:-9092}"
+controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
 start_timeout="${KAFKA_START_TIMEOUT_SECONDS:-90}"
 
 log() { printf '[kafka] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+for value in "$port" "$controller_port"; do
+  case "$value" in '' | *[!0-9]*) die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must be port numbers" ;; esac
+done
+[ "$port" != "$controller_port" ] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
 
 port_open() { (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; }
 
@@ -86,7 +95,13 @@ start() {
   require_java
   resolve_classpath
   mkdir -p "$home"
-  { cat "$here/server.properties"; echo "log.dirs=$data"; } >"$home/server.properties"
+  # server.properties names the default ports; with the defaults the generated file is the template.
+  {
+    sed -e 's/127\.0\.0\.1:9092/@broker@/g' -e 's/127\.0\.0\.1:9093/@controller@/g' \
+      -e "s/@broker@/$host:$port/g" -e "s/@controller@/$host:$controller_port/g" \
+      "$here/server.properties"
+    echo "log.dirs=$data"
+  } >"$home/server.properties"
   format_storage
   log "starting broker on $host:$port (logs: $home/server.log)"
   log_offset="$(wc -l <"$home/server.log" 2>/dev/null || echo 0)"

@@ -1,34 +1,209 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createKafkaConnection } from '@tollgate/kafka';
+import { Counter, Gauge } from 'prom-client';
+import { KeyHasher } from '@tollgate/api-keys';
+import { EventCodec, TOPICS } from '@tollgate/events';
+import {
+  BatchingProducer,
+  createKafkaConnection,
+  kafkaMetrics,
+  provisionTopics,
+} from '@tollgate/kafka';
 import { createRedis } from '@tollgate/redis';
-import { createHttpServer, createLogger } from '@tollgate/service-runtime';
-import type { EdgeAuthConfig } from './config';
+import {
+  createHttpServer,
+  createLogger,
+  createServiceMetrics,
+  type Dependency,
+} from '@tollgate/service-runtime';
+import { peppersOf, type EdgeAuthConfig } from './config';
+import { forwardAuthRoutes } from './http/forward-auth-routes';
+import { reverseProxy } from './http/reverse-proxy';
+import { KeyTable } from './key-table/key-table';
+import { KeyTableFeed } from './key-table/key-table-feed';
+import { createUsageMeter } from './metering';
+import { EdgePipeline } from './pipeline/edge-pipeline';
+import { createRateLimiter } from './rate-limit';
+import { EndpointMap } from './routing/endpoint-map';
+import { FixedWindowCounter } from './verification/fixed-window-counter';
+import { KeyServiceLookup } from './verification/key-service-lookup';
+import { KeyVerifier } from './verification/key-verifier';
 
 export const SERVICE = 'edge-auth';
 
 export interface AppDeps {
   config: EdgeAuthConfig;
   logger?: Logger;
+  now?: () => number;
 }
 
 /** The hot path: verifies API keys from a Kafka-fed local cache, enforces rate limits and quotas in Redis, and meters every request. */
-export async function buildApp({ config, logger: given }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, logger: given, now }: AppDeps): Promise<FastifyInstance> {
   const logger = given ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const redis = createRedis({
-    url: config.REDIS_URL,
-    onError: (err) => logger.debug({ err }, 'redis connection error'),
-  });
+  const metrics = createServiceMetrics(SERVICE);
+  const codec = new EventCodec();
   const kafka = createKafkaConnection({
     brokers: config.KAFKA_BROKERS,
     clientId: SERVICE,
     log: logger.child({ component: 'kafka' }),
   });
-  return createHttpServer({
+  const kafkaMetricSet = kafkaMetrics(metrics.registry);
+  const topic = (spec: { name: string }) => config.KAFKA_TOPIC_PREFIX + spec.name;
+  const topics = {
+    keys: topic(TOPICS.keys),
+    plans: topic(TOPICS.plans),
+    accounts: topic(TOPICS.accounts),
+    usage: topic(TOPICS.usage),
+    deadLetters: topic(TOPICS.deadLetters),
+  };
+
+  const redis =
+    config.RATE_LIMIT_STORE === 'redis'
+      ? createRedis({
+          url: config.REDIS_URL,
+          cluster: config.REDIS_CLUSTER,
+          commandTimeoutMs: config.REDIS_LIMIT_TIMEOUT_MS * 4,
+          onError: (err) => logger.debug({ err }, 'redis connection error'),
+        })
+      : undefined;
+  const limiter = createRateLimiter({
+    mode: config.RATE_LIMIT_STORE,
+    ...(redis ? { redis: redis.client } : {}),
+    keyPrefix: `${config.KAFKA_TOPIC_PREFIX}tollgate:limits:`,
+    onRedisFailure: config.REDIS_FAILURE_MODE,
+    timeoutMs: config.REDIS_LIMIT_TIMEOUT_MS,
+    breaker: {
+      failureThreshold: config.REDIS_BREAKER_FAILURES,
+      cooldownMs: config.REDIS_BREAKER_COOLDOWN_MS,
+    },
+    metrics: metrics.registry,
+    logger: logger.child({ component: 'rate-limit' }),
+  });
+
+  const producer = new BatchingProducer(kafka.kafka, {
+    name: 'usage',
+    metrics: kafkaMetricSet,
+    maxBufferedMessages: config.METER_MAX_BUFFERED,
+  });
+  const table = new KeyTable();
+  const feed = new KeyTableFeed({
+    kafka,
+    codec,
+    metrics: kafkaMetricSet,
+    log: logger.child({ component: 'key-table' }),
+    table,
+    topics,
+    maxWaitTimeInMs: config.TABLE_MAX_WAIT_MS,
+    ...(now ? { now } : {}),
+    prepare: async () => {
+      const admin = await kafka.admin();
+      await provisionTopics(
+        admin,
+        [
+          { ...TOPICS.keys, name: topics.keys },
+          { ...TOPICS.plans, name: topics.plans },
+          { ...TOPICS.accounts, name: topics.accounts },
+          { ...TOPICS.usage, name: topics.usage },
+          { ...TOPICS.deadLetters, name: topics.deadLetters },
+        ],
+        { replicationFactor: config.KAFKA_REPLICATION_FACTOR },
+      );
+      // Until connected, RequestMetered events wait in the meter's spool.
+      await producer.connect();
+    },
+  });
+
+  const meter = await createUsageMeter({
+    producer,
+    codec,
+    topic: topics.usage,
+    spoolDir: config.SPOOL_DIR,
+    maxBuffered: config.METER_MAX_BUFFERED,
+    metrics: metrics.registry,
+    logger: logger.child({ component: 'metering' }),
+  });
+
+  const hasher = new KeyHasher(peppersOf(config));
+  const verifier = new KeyVerifier({
+    table,
+    hasher,
+    lookup: new KeyServiceLookup({
+      baseUrl: config.KEY_SERVICE_URL,
+      timeoutMs: config.LOOKUP_TIMEOUT_MS,
+      concurrency: config.LOOKUP_CONCURRENCY,
+      negativeTtlMs: config.LOOKUP_NEGATIVE_TTL_MS,
+      perClientPerMinute: config.LOOKUPS_PER_CLIENT_PER_MINUTE,
+      ...(now ? { now } : {}),
+    }),
+    keyPrefix: config.KEY_PREFIX,
+    acceptedEnvs: config.ACCEPTED_KEY_ENVS,
+    failedAttempts: new FixedWindowCounter({
+      windowMs: config.FAILED_AUTH_WINDOW_MS,
+      maxEntries: 100_000,
+      ...(now ? { now } : {}),
+    }),
+    failedAttemptsLimit: config.FAILED_AUTH_LIMIT,
+  });
+  const pipeline = new EdgePipeline({
+    endpoints: new EndpointMap(config.ENDPOINTS),
+    unmatched: config.UNMATCHED_ENDPOINTS,
+    verifier,
+    limiter,
+    meter,
+    keyHeaders: config.KEY_HEADERS,
+    keyPrefix: config.KEY_PREFIX,
+    edgeInstanceId: config.EDGE_INSTANCE_ID,
+    schemaVersion: codec.currentVersion('RequestMetered'),
+    decisions: new Counter({
+      name: 'edge_decisions_total',
+      help: 'Edge decisions by outcome (allowed, rate_limited, invalid, …)',
+      labelNames: ['outcome'] as const,
+      registers: [metrics.registry],
+    }),
+    ...(now ? { now } : {}),
+  });
+  new Gauge({
+    name: 'edge_key_table_keys',
+    help: 'Keys held in the in-memory key table',
+    registers: [metrics.registry],
+    collect() {
+      this.set(table.keyCount);
+    },
+  });
+
+  const usage: Dependency = {
+    name: 'usage-meter',
+    // Metering never blocks readiness: a broker outage spools to disk instead.
+    checkReady: async () => undefined,
+    close: async () => {
+      await meter.close();
+      await producer.disconnect();
+    },
+  };
+  const limits: Dependency = {
+    name: 'rate-limiter',
+    checkReady: async () => undefined,
+    close: () => limiter.close(),
+  };
+  const app = await createHttpServer({
     service: SERVICE,
     logger,
-    dependencies: [redis, kafka],
+    metrics,
+    // Closed in reverse: metering flushes before Kafka and Redis go away.
+    dependencies: [...(redis ? [redis] : []), kafka, limits, feed, usage],
     readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
   });
+  forwardAuthRoutes(app, pipeline);
+  if (config.UPSTREAM_URL)
+    await reverseProxy(app, pipeline, {
+      upstreamUrl: config.UPSTREAM_URL,
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      keyHeaders: config.KEY_HEADERS,
+    });
+  app.addHook('onReady', async () => {
+    feed.start();
+  });
+  return app;
 }

@@ -45,6 +45,14 @@ describe('KeyHasher: hashing', () => {
     );
   });
 
+  it('gives the same HMAC as raw bytes for in-memory tables', () => {
+    const hasher = new KeyHasher([v1, v2]);
+    const binary = hasher.binaryHashWith(2, plaintext);
+    expect(binary).toHaveLength(32);
+    expect(Buffer.from(binary, 'latin1').toString('hex')).toBe(hasher.hashWith(2, plaintext).hash);
+    expect(() => hasher.binaryHashWith(3, plaintext)).toThrow('pepper version 3 is not configured');
+  });
+
   it('hashes new keys with the highest version, whatever the configuration order', () => {
     const v3: Pepper = { version: 3, secret: 'c'.repeat(32) };
     const hasher = new KeyHasher([v1, v3, v2]);

@@ -78,6 +78,16 @@ export class KeyHasher {
     return { hash: hmacOf(key, plaintext).digest('hex'), pepperVersion };
   }
 
+  /**
+   * The same HMAC as 32 raw bytes in a latin1 string: half the memory of hex as a Map key, for
+   * in-memory tables (edge-auth). Throws on a version that is not configured.
+   */
+  binaryHashWith(pepperVersion: number, plaintext: string): string {
+    const key = this.#keys.get(pepperVersion);
+    if (key === undefined) throw new Error(`pepper version ${pepperVersion} is not configured`);
+    return hmacOf(key, plaintext).digest('binary'); // 'binary' is latin1
+  }
+
   /** One hash per configured pepper, newest first: what to look a key up by during rotation. */
   hashAll(plaintext: string): KeyHash[] {
     return this.#versionsNewestFirst.map((version) => this.hashWith(version, plaintext));

@@ -83,3 +83,54 @@ export const kafkaTopics = {
     .default(''),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
 };
+
+/** The API key prefix of a deployment (shared/DESIGN.md key format). */
+export const keyPrefix = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{0,15}$/)
+  .default('tg');
+
+/** Development-only pepper so `npm start` works out of the box; refused when NODE_ENV=production. */
+export const DEVELOPMENT_PEPPERS = '1:tollgate-development-pepper-never-use-in-production';
+
+/** `version:secret[,version:secret…]`; keys are issued with the highest version, verified with any. */
+export const keyPeppers = z
+  .string()
+  .min(1)
+  .transform((value, ctx) => {
+    const parsed = value.split(',').map((entry) => {
+      const at = entry.indexOf(':');
+      return { version: Number(entry.slice(0, at)), secret: entry.slice(at + 1) };
+    });
+    for (const pepper of parsed) {
+      if (
+        !Number.isSafeInteger(pepper.version) ||
+        pepper.version < 1 ||
+        Buffer.byteLength(pepper.secret) < 32
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'each entry must be <version>:<secret of at least 32 bytes>',
+        });
+        return z.NEVER;
+      }
+    }
+    return parsed;
+  });
+
+export type KeyPeppers = z.output<typeof keyPeppers>;
+
+/** The configured peppers, or the development pepper when none are (production configs require them). */
+export function peppersOrDevelopment(configured: KeyPeppers | undefined): KeyPeppers {
+  return configured ?? keyPeppers.parse(DEVELOPMENT_PEPPERS);
+}
+
+/** Refinement for app configs holding KEY_PEPPERS: required when NODE_ENV=production. */
+export function requirePeppersInProduction(
+  config: { NODE_ENV: string; KEY_PEPPERS?: KeyPeppers | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.NODE_ENV === 'production' && !config.KEY_PEPPERS) {
+    ctx.addIssue({ code: 'custom', path: ['KEY_PEPPERS'], message: 'is required in production' });
+  }
+}

@@ -16,6 +16,8 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** Translates the app's own errors into problem+json. */
   mapError?: ErrorMapper;
+  /** Fastify `trustProxy`: which proxies' X-Forwarded-For to believe for `request.ip` (default none). */
+  trustProxy?: boolean | string | string[];
   /** Pass metrics created beforehand when clients built before the server must register on them. */
   metrics?: ServiceMetrics;
 }
@@ -43,6 +45,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     requestIdHeader: false,
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
     forceCloseConnections: 'idle',
     // Unknown fields are a client bug (often a typo): answer 400 instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },

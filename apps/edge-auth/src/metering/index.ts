@@ -1,0 +1,1 @@
+export { createUsageMeter, type UsageMeter, type UsageMeterOptions } from './usage-meter';

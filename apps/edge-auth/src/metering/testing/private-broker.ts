@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { workspaceRoot } from '@tollgate/test-infra';
+
+const run = promisify(execFile);
+
+/**
+ * A Kafka broker of a test's own (infra/kafka/kafka.sh with its own home and ports), for tests
+ * that stop and start Kafka: the shared broker on 9092 serves every other test and never stops.
+ */
+export interface PrivateBroker {
+  brokers: string[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stops the broker and deletes its data, logs and pid file. */
+  remove(): Promise<void>;
+}
+
+export async function createPrivateBroker(): Promise<PrivateBroker> {
+  const root = workspaceRoot();
+  const home = await mkdtemp(join(tmpdir(), 'tollgate-kafka-'));
+  // The shared broker's resolved jar classpath (jars in the Maven cache) saves a Maven run.
+  const sharedClasspath = join(root, '.local/kafka/classpath.txt');
+  if (existsSync(sharedClasspath)) await copyFile(sharedClasspath, join(home, 'classpath.txt'));
+  const [port, controllerPort] = await freePorts(2);
+  const env = {
+    ...process.env,
+    TOLLGATE_KAFKA_HOME: home,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m',
+  };
+  const kafkaSh = async (command: 'start' | 'stop') => {
+    await run('bash', [join(root, 'infra/kafka/kafka.sh'), command], {
+      cwd: root,
+      env,
+      timeout: 120_000,
+    });
+  };
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    start: () => kafkaSh('start'),
+    stop: () => kafkaSh('stop'),
+    async remove() {
+      try {
+        await kafkaSh('stop');
+      } finally {
+        await rm(home, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Ports the OS hands out as free right now (held together so they differ). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const address = s.address();
+    if (!address || typeof address === 'string') throw new Error('no port assigned');
+    return address.port;
+  });
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}

@@ -1,0 +1,206 @@
+import { performance } from 'node:perf_hooks';
+import { newEventId, type Outcome, type RequestMetered } from '@tollgate/events';
+import { ERROR_STATUS, type ErrorCode } from '@tollgate/service-runtime';
+import type { Counter } from 'prom-client';
+import type { KeyEntry, PlanEntry } from '../key-table/key-table';
+import type { UsageMeter } from '../metering';
+import { rateLimitHeaders, type RateLimiter } from '../rate-limit';
+import { UNMATCHED_ENDPOINT, type Endpoint, type EndpointMap } from '../routing/endpoint-map';
+import type { KeyVerifier } from '../verification/key-verifier';
+import { queryCarriesKey, presentedKey, type KeyHeader } from '../verification/presented-key';
+
+/** The request as edge-auth sees it, whichever way it is deployed. */
+export interface EdgeRequest {
+  method: string;
+  /** Path and query of the original request. */
+  uri: string;
+  headers: Record<string, string | string[] | undefined>;
+  clientIp: string;
+}
+
+export interface EdgeDecision {
+  status: number;
+  /** Set when denied: the problem code and human detail. */
+  code?: ErrorCode;
+  detail?: string;
+  /** Extra problem+json members (e.g. the violated policy). */
+  extensions?: Record<string, unknown>;
+  /** Rate-limit headers, and identity headers when allowed. */
+  headers: Record<string, string>;
+  endpoint: string;
+}
+
+export interface EdgePipelineOptions {
+  endpoints: EndpointMap;
+  unmatched: 'allow' | 'deny';
+  verifier: KeyVerifier;
+  limiter: RateLimiter;
+  meter: UsageMeter;
+  keyHeaders: readonly KeyHeader[];
+  keyPrefix: string;
+  edgeInstanceId: string;
+  schemaVersion: number;
+  decisions: Counter<'outcome'>;
+  now?: () => number;
+}
+
+/** Identity headers the upstream can trust (edge-auth strips client-sent copies in proxy mode). */
+export const IDENTITY_HEADERS = {
+  account: 'x-tollgate-account-id',
+  key: 'x-tollgate-key-id',
+  plan: 'x-tollgate-plan',
+  env: 'x-tollgate-key-env',
+  endpoint: 'x-tollgate-endpoint',
+} as const;
+
+/**
+ * The one decision path behind forward-auth and reverse-proxy: endpoint → key → limits → metering.
+ * Every request that reaches `decide` produces exactly one RequestMetered, allowed or not.
+ */
+export class EdgePipeline {
+  private readonly now: () => number;
+
+  constructor(private readonly options: EdgePipelineOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async decide(request: EdgeRequest): Promise<EdgeDecision> {
+    const started = performance.now();
+    const now = this.now();
+    const { options } = this;
+    const matched = options.endpoints.match(request.method, request.uri);
+    const endpoint = matched ?? UNMATCHED_ENDPOINT;
+
+    let decision: EdgeDecision;
+    let outcome: Outcome;
+    let key: KeyEntry | null = null;
+    let plan: PlanEntry | null = null;
+    if (matched === undefined && options.unmatched === 'deny') {
+      decision = denied('not_found', 'no API endpoint matches this request', endpoint);
+      outcome = 'invalid';
+    } else if (queryCarriesKey(request.uri, options.keyPrefix)) {
+      decision = denied(
+        'key_in_query',
+        'API keys do not belong in URLs (they end up in logs); send it in a header',
+        endpoint,
+      );
+      outcome = 'invalid';
+    } else {
+      const verdict = await options.verifier.verify(
+        presentedKey(request.headers, options.keyHeaders),
+        endpoint,
+        request.clientIp,
+        now,
+      );
+      key = verdict.key;
+      if (verdict.ok) {
+        plan = verdict.plan;
+        ({ decision, outcome } = await this.limit(verdict.key, verdict.plan, endpoint, now));
+      } else {
+        outcome = verdict.outcome;
+        decision = denied(verdict.code, verdict.detail, endpoint);
+        if (verdict.retryAfterMs !== undefined)
+          decision.headers['retry-after'] = String(
+            Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)),
+          );
+      }
+    }
+
+    options.decisions.inc({ outcome });
+    options.meter.record(
+      this.metered(request, endpoint, decision.status, outcome, key, plan, now, started),
+    );
+    return decision;
+  }
+
+  private async limit(
+    key: KeyEntry,
+    plan: PlanEntry,
+    endpoint: Endpoint,
+    now: number,
+  ): Promise<{ decision: EdgeDecision; outcome: Outcome }> {
+    const scope = plan.limitScope === 'account' ? key.account.accountId : key.keyId;
+    const limited = await this.options.limiter.check({
+      scope,
+      limits: plan.limits,
+      cost: endpoint.cost,
+      now,
+    });
+    const headers = rateLimitHeaders(plan.limits, limited);
+    if (limited.allowed) {
+      headers[IDENTITY_HEADERS.account] = key.account.accountId;
+      headers[IDENTITY_HEADERS.key] = key.keyId;
+      headers[IDENTITY_HEADERS.plan] = plan.label;
+      headers[IDENTITY_HEADERS.env] = key.env;
+      headers[IDENTITY_HEADERS.endpoint] = endpoint.name;
+      return { decision: { status: 200, headers, endpoint: endpoint.name }, outcome: 'allowed' };
+    }
+    const violated = limited.violated!;
+    if (limited.decidedBy === 'fail-closed') {
+      const decision = denied(
+        'dependency_unavailable',
+        'rate limits cannot be checked right now; retry shortly',
+        endpoint,
+        headers,
+      );
+      return { decision, outcome: 'rate_limited' };
+    }
+    const quota = violated.kind === 'quota';
+    const decision = denied(
+      quota ? 'quota_exceeded' : 'rate_limited',
+      quota
+        ? 'the monthly quota of this plan is used up'
+        : `rate limit "${violated.name}" exceeded; retry after the Retry-After seconds`,
+      endpoint,
+      headers,
+      { policy: violated.name },
+    );
+    return { decision, outcome: quota ? 'quota_exceeded' : 'rate_limited' };
+  }
+
+  private metered(
+    request: EdgeRequest,
+    endpoint: Endpoint,
+    status: number,
+    outcome: Outcome,
+    key: KeyEntry | null,
+    plan: PlanEntry | null,
+    now: number,
+    started: number,
+  ): RequestMetered {
+    return {
+      eventId: newEventId(now),
+      occurredAt: now,
+      producer: 'edge-auth',
+      schemaVersion: this.options.schemaVersion,
+      keyId: key?.keyId ?? null,
+      accountId: key?.account.accountId ?? null,
+      planId: plan?.planId ?? key?.account.plan?.planId ?? null,
+      env: key?.env ?? null,
+      method: request.method.length <= 16 ? request.method : 'OTHER',
+      route: endpoint.name,
+      status,
+      outcome,
+      costUnits: endpoint.cost,
+      latencyMicros: Math.round((performance.now() - started) * 1000),
+      edgeInstanceId: this.options.edgeInstanceId,
+    };
+  }
+}
+
+function denied(
+  code: ErrorCode,
+  detail: string,
+  endpoint: Endpoint,
+  headers: Record<string, string> = {},
+  extensions?: Record<string, unknown>,
+): EdgeDecision {
+  return {
+    status: ERROR_STATUS[code],
+    code,
+    detail,
+    headers,
+    endpoint: endpoint.name,
+    ...(extensions ? { extensions } : {}),
+  };
+}

@@ -1,0 +1,190 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import {
+  buildServiceArtifact,
+  infraEnv,
+  isolatedServiceEnv,
+  startServiceProcess,
+  type ServiceProcess,
+} from '@tollgate/test-infra';
+import { createLogger, loadConfig } from '@tollgate/service-runtime';
+import { buildApp } from '../app';
+import { EdgeAuthConfig } from '../config';
+
+export interface PlanLimits {
+  rateLimits: Array<{ name: string; limit: number; windowMs: number }>;
+  monthlyQuota: number | null;
+  limitScope: 'key' | 'account';
+}
+
+/** A real key-service process (its own schema and topic prefix) and a small client for it. */
+export interface KeyServiceProcess {
+  url: string;
+  env: Record<string, string>;
+  topicPrefix: string;
+  createPlan(planId: string, limits: PlanLimits): Promise<void>;
+  createAccount(planId?: string): Promise<string>;
+  issueKey(
+    accountId: string,
+    body?: { env?: 'live' | 'test'; scopes?: string[]; expiresAt?: number },
+  ): Promise<{ keyId: string; plaintext: string }>;
+  revoke(keyId: string): Promise<void>;
+  rotate(keyId: string, graceMs: number): Promise<{ keyId: string; plaintext: string }>;
+  suspend(accountId: string): Promise<void>;
+  reactivate(accountId: string): Promise<void>;
+  update(keyId: string, patch: object): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function call<T>(base: string, method: string, path: string, body?: object): Promise<T> {
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export async function startKeyServiceProcess(): Promise<KeyServiceProcess> {
+  const isolated = isolatedServiceEnv('edge_ks');
+  const artifact = await buildServiceArtifact('apps/key-service');
+  const env = {
+    ...infraEnv(),
+    ...isolated.env,
+    LOG_LEVEL: 'info',
+    OUTBOX_POLL_MS: '10',
+  };
+  let service: ServiceProcess;
+  try {
+    service = await startServiceProcess(artifact.entry, env, 60_000);
+  } catch (err) {
+    await artifact.remove();
+    await isolated.cleanup();
+    throw err;
+  }
+  const deadline = Date.now() + 60_000;
+  while ((await fetch(new URL('/readyz', service.url))).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`key-service not ready:\n${service.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const base = service.url;
+  return {
+    url: base,
+    env,
+    topicPrefix: isolated.env.KAFKA_TOPIC_PREFIX,
+    async createPlan(planId, limits) {
+      await call(base, 'POST', '/v1/plans', {
+        planId,
+        definition: {
+          name: planId,
+          ...limits,
+          price: { currency: 'USD', baseFeeMinor: 0, includedUnits: 0, overageTiers: [] },
+        },
+      });
+    },
+    async createAccount(planId) {
+      const body = planId ? { name: 'edge test', planId } : { name: 'edge test' };
+      return (await call<{ accountId: string }>(base, 'POST', '/v1/accounts', body)).accountId;
+    },
+    async issueKey(accountId, body = {}) {
+      const issued = await call<{ key: { keyId: string }; plaintext: string }>(
+        base,
+        'POST',
+        `/v1/accounts/${accountId}/keys`,
+        { env: 'live', ...body },
+      );
+      return { keyId: issued.key.keyId, plaintext: issued.plaintext };
+    },
+    async revoke(keyId) {
+      await call(base, 'POST', `/v1/keys/${keyId}/revoke`, { reason: 'test' });
+    },
+    async rotate(keyId, graceMs) {
+      const rotated = await call<{ key: { keyId: string }; plaintext: string }>(
+        base,
+        'POST',
+        `/v1/keys/${keyId}/rotate`,
+        { graceMs },
+      );
+      return { keyId: rotated.key.keyId, plaintext: rotated.plaintext };
+    },
+    async suspend(accountId) {
+      await call(base, 'POST', `/v1/accounts/${accountId}/suspend`, { reason: 'test' });
+    },
+    async reactivate(accountId) {
+      await call(base, 'POST', `/v1/accounts/${accountId}/reactivate`, {});
+    },
+    async update(keyId, patch) {
+      await call(base, 'PATCH', `/v1/keys/${keyId}`, patch);
+    },
+    async stop() {
+      await service.stop('SIGTERM');
+      await artifact.remove();
+      await isolated.cleanup();
+    },
+  };
+}
+
+export interface EdgeUnderTest {
+  app: FastifyInstance;
+  config: EdgeAuthConfig;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** edge-auth in process (for `inject`), reading the key-service's topics, ready (table caught up). */
+export async function startEdge(
+  keyService: Pick<KeyServiceProcess, 'url' | 'topicPrefix'>,
+  overrides: Record<string, string> = {},
+): Promise<EdgeUnderTest> {
+  const spoolDir = await mkdtemp(join(tmpdir(), 'edge-spool-'));
+  const config = loadConfig(EdgeAuthConfig, {
+    ...infraEnv(),
+    KAFKA_TOPIC_PREFIX: keyService.topicPrefix,
+    KEY_SERVICE_URL: keyService.url,
+    SPOOL_DIR: spoolDir,
+    // Tests call from one address; the protections have their own tests.
+    LOOKUPS_PER_CLIENT_PER_MINUTE: '100000',
+    FAILED_AUTH_LIMIT: '100000',
+    ...overrides,
+  });
+  const logs: string[] = [];
+  const logger = createLogger({
+    service: 'edge-auth',
+    level: 'info',
+    destination: { write: (line: string) => void logs.push(line) },
+  });
+  const app = await buildApp({ config, logger });
+  await app.ready();
+  const deadline = Date.now() + 30_000;
+  while ((await app.inject('/readyz')).statusCode !== 200) {
+    if (Date.now() > deadline)
+      throw new Error(`edge-auth not ready: ${(await app.inject('/readyz')).body}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    app,
+    config,
+    logs,
+    async close() {
+      await app.close();
+      await rm(spoolDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns true (or throws after `timeoutMs`). */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,249 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey } from '@tollgate/api-keys';
+import {
+  eventually,
+  startEdge,
+  startKeyServiceProcess,
+  type EdgeUnderTest,
+  type KeyServiceProcess,
+} from '../testing/edge-test-kit';
+
+const ENDPOINTS = JSON.stringify([
+  { method: 'GET', path: '/v1/orders/:id', name: 'orders.get', scopes: ['orders:read'] },
+  { method: 'POST', path: '/v1/orders', name: 'orders.create', scopes: ['orders:write'] },
+  { path: '/v1/public/*', name: 'public' },
+]);
+
+describe('edge-auth key verification (real key-service, Kafka, Redis)', () => {
+  let ks: KeyServiceProcess;
+  let edge: EdgeUnderTest;
+  let accountId: string;
+
+  beforeAll(async () => {
+    ks = await startKeyServiceProcess();
+    edge = await startEdge(ks, { ENDPOINTS, FAILED_AUTH_LIMIT: '1000' });
+    accountId = await ks.createAccount('plan_enterprise');
+  }, 120_000);
+  afterAll(async () => {
+    await edge?.close();
+    await ks?.stop();
+  });
+
+  const verify = (
+    key: string | undefined,
+    uri = '/v1/orders/42',
+    method = 'GET',
+    extra: Record<string, string> = {},
+  ) =>
+    edge.app.inject({
+      method: 'GET',
+      url: '/verify',
+      headers: {
+        'x-original-method': method,
+        'x-original-uri': uri,
+        ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+        ...extra,
+      },
+    });
+
+  /** Issued through key-service; resolves once edge-auth's table (fed by Kafka) has the key. */
+  async function issued(body: Parameters<KeyServiceProcess['issueKey']>[1] = {}) {
+    const key = await ks.issueKey(accountId, { scopes: ['orders:read'], ...body });
+    await eventually(async () => (await verify(key.plaintext)).statusCode !== 401, 10_000, 'key');
+    return key;
+  }
+
+  it('lets a valid key through with identity and rate-limit headers', async () => {
+    const key = await issued();
+    const res = await verify(key.plaintext);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers).toMatchObject({
+      'x-tollgate-account-id': accountId,
+      'x-tollgate-key-id': key.keyId,
+      'x-tollgate-plan': expect.stringMatching(/^plan_enterprise@\d+$/),
+      'x-tollgate-endpoint': 'orders.get',
+    });
+    expect(res.headers['ratelimit-policy']).toBeDefined();
+    expect(res.headers['x-ratelimit-limit']).toBeDefined();
+    // X-API-Key works as well, and Envoy's path-prefix style needs no X-Original-* headers.
+    const envoy = await edge.app.inject({
+      method: 'GET',
+      url: '/verify/v1/orders/7',
+      headers: { 'x-api-key': key.plaintext },
+    });
+    expect(envoy.statusCode).toBe(200);
+    expect(envoy.headers['x-tollgate-endpoint']).toBe('orders.get');
+  });
+
+  it('answers each failure with its own status and code', async () => {
+    const valid = await issued();
+    const unknown = generateApiKey({ env: 'live' }).plaintext;
+    const lastChar = valid.plaintext.at(-1) === 'A' ? 'B' : 'A';
+    const badChecksum = valid.plaintext.slice(0, -1) + lastChar;
+    const cases: Array<[string, Awaited<ReturnType<typeof verify>>, number, string]> = [
+      ['missing', await verify(undefined), 401, 'key_missing'],
+      ['malformed', await verify('not-a-key'), 401, 'key_invalid'],
+      ['bad checksum', await verify(badChecksum), 401, 'key_invalid'],
+      ['unknown', await verify(unknown), 401, 'key_invalid'],
+      ['wrong scope', await verify(valid.plaintext, '/v1/orders', 'POST'), 403, 'forbidden'],
+      [
+        'basic auth',
+        await edge.app.inject({
+          url: '/verify',
+          headers: { authorization: 'Basic dXNlcjpwYXNz' },
+        }),
+        401,
+        'key_invalid',
+      ],
+      [
+        'key in query',
+        await verify(valid.plaintext, `/v1/orders/1?api_key=${valid.plaintext}`),
+        400,
+        'key_in_query',
+      ],
+    ];
+    for (const [name, res, status, code] of cases) {
+      expect({ name, status: res.statusCode }).toEqual({ name, status });
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      const problem = res.json<{ code: string; requestId: string; detail: string }>();
+      expect({ name, code: problem.code }).toEqual({ name, code });
+      expect(problem.requestId).toBeTruthy();
+      expect(res.body).not.toContain(valid.plaintext);
+    }
+  });
+
+  it('refuses revoked keys, and rotated-out keys once their grace period ends', async () => {
+    const revoked = await issued();
+    await ks.revoke(revoked.keyId);
+    await eventually(async () => (await verify(revoked.plaintext)).statusCode === 401);
+    expect((await verify(revoked.plaintext)).json()).toMatchObject({ code: 'key_revoked' });
+
+    const old = await issued();
+    const replacement = await ks.rotate(old.keyId, 2_000);
+    const rotatedAt = Date.now();
+    await eventually(async () => (await verify(replacement.plaintext)).statusCode === 200);
+    // Inside the grace period both keys work.
+    if (Date.now() - rotatedAt < 1_500) expect((await verify(old.plaintext)).statusCode).toBe(200);
+    await eventually(async () => (await verify(old.plaintext)).statusCode === 401, 10_000);
+    expect((await verify(old.plaintext)).json()).toMatchObject({ code: 'key_revoked' });
+    expect((await verify(replacement.plaintext)).statusCode).toBe(200);
+  });
+
+  it('refuses expired keys', async () => {
+    const key = await issued({ expiresAt: Date.now() + 1_500 });
+    expect((await verify(key.plaintext)).statusCode).toBe(200);
+    await eventually(async () => (await verify(key.plaintext)).statusCode === 401, 10_000);
+    expect((await verify(key.plaintext)).json()).toMatchObject({ code: 'key_expired' });
+  });
+
+  it('refuses keys of a suspended account until it is reactivated', async () => {
+    const own = await ks.createAccount('plan_enterprise');
+    const key = await ks.issueKey(own, { scopes: ['orders:read'] });
+    await eventually(async () => (await verify(key.plaintext)).statusCode === 200);
+    await ks.suspend(own);
+    await eventually(async () => (await verify(key.plaintext)).statusCode === 403);
+    expect((await verify(key.plaintext)).json()).toMatchObject({ code: 'account_suspended' });
+    await ks.reactivate(own);
+    await eventually(async () => (await verify(key.plaintext)).statusCode === 200);
+  });
+
+  it('applies scope changes from KeyUpdated', async () => {
+    const key = await issued();
+    expect((await verify(key.plaintext, '/v1/orders', 'POST')).statusCode).toBe(403);
+    await ks.update(key.keyId, { scopes: ['orders:read', 'orders:write'] });
+    await eventually(
+      async () => (await verify(key.plaintext, '/v1/orders', 'POST')).statusCode === 200,
+    );
+  });
+
+  it('refuses test keys where only live keys are accepted', async () => {
+    const testKey = await issued({ env: 'test' });
+    expect((await verify(testKey.plaintext)).statusCode).toBe(200);
+    const liveOnly = await startEdge(ks, { ENDPOINTS, ACCEPTED_KEY_ENVS: 'live' });
+    try {
+      const res = await liveOnly.app.inject({
+        url: '/verify',
+        headers: { 'x-original-uri': '/v1/orders/1', authorization: `Bearer ${testKey.plaintext}` },
+      });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'key_env_mismatch' });
+    } finally {
+      await liveOnly.close();
+    }
+  });
+
+  it('turns revocations into 401 within a bounded time (propagation over 100 revocations)', async () => {
+    const keys: Array<{ keyId: string; plaintext: string }> = [];
+    for (let i = 0; i < 100; i++)
+      keys.push(await ks.issueKey(accountId, { scopes: ['orders:read'] }));
+    await eventually(
+      async () => (await verify(keys.at(-1)!.plaintext)).statusCode === 200,
+      20_000,
+      'last key',
+    );
+    const delays: number[] = [];
+    for (const key of keys) {
+      expect((await verify(key.plaintext)).statusCode).toBe(200);
+      const started = performance.now();
+      await ks.revoke(key.keyId);
+      await eventually(async () => (await verify(key.plaintext)).statusCode === 401, 10_000);
+      delays.push(performance.now() - started);
+    }
+    delays.sort((a, b) => a - b);
+    const p = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!;
+    console.log(
+      `revocation propagation (key-service commit → edge 401) over ${delays.length}: ` +
+        `p50 ${p(0.5).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${delays.at(-1)!.toFixed(1)} ms`,
+    );
+    expect(delays).toHaveLength(100);
+  }, 120_000);
+});
+
+describe('edge-auth cache misses (the table does not know the key yet)', () => {
+  let ks: KeyServiceProcess;
+  let edge: EdgeUnderTest;
+
+  beforeAll(async () => {
+    ks = await startKeyServiceProcess();
+    // An edge reading another (empty) topic namespace: every key is a miss answered by key-service.
+    edge = await startEdge(
+      { url: ks.url, topicPrefix: `${ks.topicPrefix}elsewhere.` },
+      { LOOKUPS_PER_CLIENT_PER_MINUTE: '5', FAILED_AUTH_LIMIT: '1000' },
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await edge?.close();
+    await ks?.stop();
+  });
+
+  const verify = (key: string, ip = '10.0.0.1') =>
+    edge.app.inject({
+      url: '/verify',
+      headers: { authorization: `Bearer ${key}`, 'x-original-uri': '/x' },
+      remoteAddress: ip,
+    });
+
+  it('asks key-service for a well-formed unknown key and caches what it learns', async () => {
+    const accountId = await ks.createAccount('plan_enterprise');
+    const key = await ks.issueKey(accountId);
+    const first = await verify(key.plaintext);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-tollgate-key-id']).toBe(key.keyId);
+    // Now from the table: even with key-service's budget for this client exhausted.
+    for (let i = 0; i < 10; i++) expect((await verify(key.plaintext)).statusCode).toBe(200);
+  });
+
+  it('never asks key-service about garbage, and bounds lookups per client', async () => {
+    for (let i = 0; i < 3; i++) expect((await verify('garbage', '10.0.0.2')).statusCode).toBe(401);
+    const statuses = [];
+    for (let i = 0; i < 8; i++)
+      statuses.push(
+        (await verify(generateApiKey({ env: 'live' }).plaintext, '10.0.0.3')).statusCode,
+      );
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    // Another client is not affected.
+    expect((await verify(generateApiKey({ env: 'live' }).plaintext, '10.0.0.4')).statusCode).toBe(
+      401,
+    );
+  });
+});

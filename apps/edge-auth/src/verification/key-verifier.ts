@@ -1,0 +1,180 @@
+import { parseApiKey, type ApiKeyEnv, type KeyHasher } from '@tollgate/api-keys';
+import type { Outcome } from '@tollgate/events';
+import type { ErrorCode } from '@tollgate/service-runtime';
+import { planAt, type KeyEntry, type KeyTable, type PlanEntry } from '../key-table/key-table';
+import type { Endpoint } from '../routing/endpoint-map';
+import type { FixedWindowCounter } from './fixed-window-counter';
+import type { KeyServiceLookup, LookedUpKey } from './key-service-lookup';
+import type { PresentedKey } from './presented-key';
+
+export type Verdict =
+  | { ok: true; key: KeyEntry; plan: PlanEntry }
+  | {
+      ok: false;
+      code: ErrorCode;
+      outcome: Outcome;
+      detail: string;
+      /** Known when the key itself was recognised (revoked, expired, forbidden…). */
+      key: KeyEntry | null;
+      retryAfterMs?: number;
+    };
+
+export interface KeyVerifierOptions {
+  table: KeyTable;
+  hasher: KeyHasher;
+  lookup: KeyServiceLookup;
+  keyPrefix: string;
+  acceptedEnvs: readonly ApiKeyEnv[];
+  /** Invalid keys per client IP; at the limit, the client gets 429 until the window ends. */
+  failedAttempts: FixedWindowCounter;
+  failedAttemptsLimit: number;
+}
+
+function fail(
+  code: ErrorCode,
+  outcome: Outcome,
+  detail: string,
+  key: KeyEntry | null = null,
+  retryAfterMs?: number,
+): Verdict {
+  return retryAfterMs === undefined
+    ? { ok: false, code, outcome, detail, key }
+    : { ok: false, code, outcome, detail, key, retryAfterMs };
+}
+
+const PARSE_DETAIL = {
+  malformed: 'the API key is malformed',
+  wrong_prefix: 'the API key has the wrong prefix for this deployment',
+  bad_checksum: 'the API key checksum does not match (mistyped or truncated?)',
+} as const;
+
+/**
+ * Decides whether a presented key may call an endpoint: shape and checksum first (no lookup for
+ * garbage), then HMAC and the in-memory table, key-service only for well-formed keys the table
+ * does not know. The table is keyed by the HMAC under a secret pepper, so the Map's (not
+ * constant-time) string comparison reveals nothing an attacker could use to forge a key.
+ */
+export class KeyVerifier {
+  private readonly versions: readonly number[];
+
+  constructor(private readonly options: KeyVerifierOptions) {
+    this.versions = options.hasher.versions;
+  }
+
+  async verify(
+    presented: PresentedKey,
+    endpoint: Endpoint,
+    clientIp: string,
+    now: number,
+  ): Promise<Verdict> {
+    const { failedAttempts, failedAttemptsLimit } = this.options;
+    const attempts = failedAttempts.peek(clientIp);
+    if (attempts.count >= failedAttemptsLimit)
+      return fail(
+        'auth_attempts_exceeded',
+        'invalid',
+        'too many invalid API keys from this client; retry later',
+        null,
+        attempts.resetMs,
+      );
+    if (presented.kind === 'missing')
+      return fail(
+        'key_missing',
+        'invalid',
+        'send an API key in the Authorization (Bearer) or X-API-Key header',
+      );
+    if (presented.kind === 'unusable') return this.invalid(clientIp, presented.detail);
+
+    const parsed = parseApiKey(presented.key, { prefix: this.options.keyPrefix });
+    if (!parsed.ok) return this.invalid(clientIp, PARSE_DETAIL[parsed.reason]);
+    if (!this.options.acceptedEnvs.includes(parsed.env))
+      return fail(
+        'key_env_mismatch',
+        'invalid',
+        `${parsed.env} keys are not accepted here (accepted: ${this.options.acceptedEnvs.join(', ')})`,
+      );
+
+    let key = this.findInTable(presented.key);
+    if (key === undefined || planAt(key.account, now) === null) {
+      const looked = await this.lookUp(presented.key, clientIp);
+      if ('ok' in looked) return looked;
+      key = looked;
+    }
+    return this.authorize(key, endpoint, now);
+  }
+
+  private findInTable(plaintext: string): KeyEntry | undefined {
+    const { hasher, table } = this.options;
+    for (const version of this.versions) {
+      const entry = table.find(hasher.binaryHashWith(version, plaintext));
+      if (entry !== undefined && entry.pepperVersion === version) return entry;
+    }
+    return undefined;
+  }
+
+  private async lookUp(plaintext: string, clientIp: string): Promise<KeyEntry | Verdict> {
+    const { hasher, lookup } = this.options;
+    const { hash, pepperVersion } = hasher.hash(plaintext);
+    const outcome = await lookup.lookup(hash, pepperVersion, clientIp);
+    switch (outcome.kind) {
+      case 'not_found':
+        return this.invalid(clientIp, 'the API key is not known');
+      case 'client_limited':
+        return fail(
+          'auth_attempts_exceeded',
+          'invalid',
+          'too many unknown API keys from this client; retry later',
+          null,
+          outcome.retryAfterMs,
+        );
+      case 'unavailable':
+        return fail('dependency_unavailable', 'invalid', outcome.detail, null, 1_000);
+      case 'found':
+        return this.remember(plaintext, outcome.found);
+    }
+  }
+
+  /** A lookup answer joins the table unless an event got there first (events are newer). */
+  private remember(plaintext: string, found: LookedUpKey): KeyEntry {
+    const { table } = this.options;
+    const binaryHash = Buffer.from(found.key.keyHash, 'hex').toString('latin1');
+    if (!table.has(binaryHash))
+      table.applyKey(
+        found.key,
+        found.revocation ? { effectiveAt: found.revocation.effectiveAt } : null,
+      );
+    const key = this.findInTable(plaintext) ?? table.find(binaryHash)!;
+    if (key.account.plan === null) table.applyPlan(found.key.accountId, found.plan, 0, 0);
+    if (found.accountStatus === 'suspended' && !key.account.suspended)
+      table.applyAccountStatus(found.key.accountId, true);
+    return key;
+  }
+
+  private authorize(key: KeyEntry, endpoint: Endpoint, now: number): Verdict {
+    if (key.revokedFrom !== 0 && key.revokedFrom <= now)
+      return fail('key_revoked', 'revoked', 'the API key has been revoked', key);
+    if (key.expiresAt !== 0 && key.expiresAt <= now)
+      return fail('key_expired', 'expired', 'the API key has expired', key);
+    if (key.account.suspended)
+      return fail('account_suspended', 'forbidden', "the key's account is suspended", key);
+    for (const scope of endpoint.scopes) {
+      if (!key.scopes.includes(scope))
+        return fail('forbidden', 'forbidden', `the API key lacks the scope "${scope}"`, key);
+    }
+    const plan = planAt(key.account, now);
+    if (plan === null)
+      return fail(
+        'dependency_unavailable',
+        'invalid',
+        "the key's plan is not known yet",
+        key,
+        1_000,
+      );
+    return { ok: true, key, plan };
+  }
+
+  private invalid(clientIp: string, detail: string): Verdict {
+    this.options.failedAttempts.increment(clientIp);
+    return fail('key_invalid', 'invalid', detail);
+  }
+}
