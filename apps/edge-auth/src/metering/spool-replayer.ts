@@ -127,10 +127,12 @@ export class SpoolReplayer {
       }
     }
     const window = this.options.window ?? 1_000;
-    const todo = parsed.messages.flatMap((_, i) => (progress.acked[i] ? [] : [i]));
+    const todo = parsed.messages.flatMap((message, i) =>
+      progress.acked[i] ? [] : [{ message, i }],
+    );
     for (let from = 0; from < todo.length && !this.stopped; from += window) {
-      const sends = todo.slice(from, from + window).map((i) =>
-        this.options.producer.send(parsed.messages[i]!).then(() => {
+      const sends = todo.slice(from, from + window).map(({ message, i }) =>
+        this.options.producer.send(message).then(() => {
           if (progress.acked[i]) return;
           progress.acked[i] = 1;
           progress.ackedCount++;

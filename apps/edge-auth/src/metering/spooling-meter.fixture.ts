@@ -52,7 +52,10 @@ for (let round = 0; round < Number(env('DURABLE_ROUNDS')); round++) {
   await meter.flush();
   console.log(`DURABLE ${ids.join(',')}`);
 }
-const unflushed = record(2_000);
-console.log(`RECORDED ${unflushed.join(',')}`);
-// Die while the spool writer is (very likely) busy with those appends.
-setImmediate(() => process.kill(process.pid, 'SIGKILL'));
+// Keep recording without flushing and die a few ticks in, while the spool writer is busy.
+for (let tick = 0; tick < 40; tick++) {
+  console.log(`RECORDED ${record(50).join(',')}`);
+  if (tick === 20) setTimeout(() => process.kill(process.pid, 'SIGKILL'), 2);
+  await new Promise((resolve) => setImmediate(resolve));
+}
+await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -64,7 +64,6 @@ interface FlushWaiter {
 export async function createUsageMeter(options: UsageMeterOptions): Promise<UsageMeter> {
   const metrics = usageMeterMetrics(options.metrics);
   const logger = options.logger;
-  let meter: KafkaUsageMeter | undefined;
   const spool = await Spool.open({
     dir: options.spoolDir,
     ...(options.segmentBytes ? { segmentBytes: options.segmentBytes } : {}),
@@ -72,9 +71,9 @@ export async function createUsageMeter(options: UsageMeterOptions): Promise<Usag
       metrics.spoolErrors.inc({ kind: operation });
       logger.error({ err, operation, spoolDir: options.spoolDir }, 'usage spool I/O failed');
     },
-    onWritten: () => meter?.updateGauge(),
+    onWritten: () => meter.updateGauge(),
   });
-  meter = new KafkaUsageMeter(options, spool, metrics);
+  const meter = new KafkaUsageMeter(options, spool, metrics);
   return meter;
 }
 
@@ -83,7 +82,7 @@ class KafkaUsageMeter implements UsageMeter {
   private readonly maxBuffered: number;
   private readonly sendTimeoutMs: number;
   private readonly inFlight = new Map<number, InFlight>();
-  private readonly flushWaiters: FlushWaiter[] = [];
+  private flushWaiters: FlushWaiter[] = [];
   private readonly deadlineTimer: NodeJS.Timeout;
   private lastId = 0;
   private spooling = false;
@@ -273,12 +272,9 @@ class KafkaUsageMeter implements UsageMeter {
   private releaseFlushWaiters(): void {
     if (this.flushWaiters.length === 0) return;
     const oldest = this.oldestInFlight();
-    for (let i = this.flushWaiters.length - 1; i >= 0; i--) {
-      const waiter = this.flushWaiters[i]!;
-      if (waiter.upTo < oldest) {
-        this.flushWaiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
+    const done = this.flushWaiters.filter((w) => w.upTo < oldest);
+    if (done.length === 0) return;
+    this.flushWaiters = this.flushWaiters.filter((w) => w.upTo >= oldest);
+    for (const waiter of done) waiter.resolve();
   }
 }

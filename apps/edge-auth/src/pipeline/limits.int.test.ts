@@ -114,7 +114,9 @@ describe('edge-auth rate limits and quotas (real key-service, Kafka, Redis)', ()
 
   it('meters rate-limited and rejected decisions too', async () => {
     const res = await edge.app.inject('/metrics');
-    expect(res.body).toMatch(/edge_decisions_total\{outcome="rate_limited",service="edge-auth"\} [1-9]/);
+    expect(res.body).toMatch(
+      /edge_decisions_total\{outcome="rate_limited",service="edge-auth"\} [1-9]/,
+    );
     expect(res.body).toMatch(/edge_decisions_total\{outcome="allowed",service="edge-auth"\} [1-9]/);
   });
 });

@@ -1,0 +1,111 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildServiceArtifact,
+  infraEnv,
+  startServiceProcess,
+  type ServiceProcess,
+} from '@tollgate/test-infra';
+import {
+  eventually,
+  startKeyServiceProcess,
+  type KeyServiceProcess,
+} from '../testing/edge-test-kit';
+
+const REPLICAS = 3;
+const LIMIT = 100;
+
+describe('three edge-auth processes share exact limits (real key-service, Kafka, Redis)', () => {
+  let ks: KeyServiceProcess;
+  let artifact: Awaited<ReturnType<typeof buildServiceArtifact>>;
+  const edges: ServiceProcess[] = [];
+  let spool: string;
+
+  beforeAll(async () => {
+    ks = await startKeyServiceProcess();
+    artifact = await buildServiceArtifact('apps/edge-auth');
+    spool = await mkdtemp(join(tmpdir(), 'edge-replicas-'));
+    for (let i = 0; i < REPLICAS; i++) {
+      edges.push(
+        await startServiceProcess(
+          artifact.entry,
+          {
+            ...infraEnv(),
+            LOG_LEVEL: 'info',
+            KAFKA_TOPIC_PREFIX: ks.topicPrefix,
+            KEY_SERVICE_URL: ks.url,
+            SPOOL_DIR: join(spool, String(i)),
+            EDGE_INSTANCE_ID: `edge-${i}`,
+            LOOKUPS_PER_CLIENT_PER_MINUTE: '100000',
+            FAILED_AUTH_LIMIT: '100000',
+            // Exactness is the point here: a slow Redis on this busy box must deny, not fall back
+            // to per-replica local limits (which admit up to N × limit by design).
+            REDIS_FAILURE_MODE: 'fail-closed',
+            REDIS_LIMIT_TIMEOUT_MS: '500',
+          },
+          60_000,
+        ),
+      );
+    }
+    for (const edge of edges)
+      await eventually(
+        async () => (await fetch(new URL('/readyz', edge.url))).status === 200,
+        60_000,
+        'edge ready',
+      );
+  }, 180_000);
+  afterAll(async () => {
+    for (const edge of edges) expect(await edge.stop('SIGTERM')).toBe(0);
+    await artifact?.remove();
+    await ks?.stop();
+    if (spool) await rm(spool, { recursive: true, force: true });
+  });
+
+  it('never admits more than the limit across replicas and concurrent clients', async () => {
+    await ks.createPlan('plan_replicas', {
+      rateLimits: [
+        { name: 'per-hour', limit: LIMIT, windowMs: 3_600_000 },
+        { name: 'per-day', limit: LIMIT * 10, windowMs: 86_400_000 },
+      ],
+      monthlyQuota: null,
+      limitScope: 'account',
+    });
+    const accountId = await ks.createAccount('plan_replicas');
+    const keys = [await ks.issueKey(accountId), await ks.issueKey(accountId)];
+    const verify = (edge: ServiceProcess, key: string) =>
+      fetch(new URL('/verify', edge.url), {
+        headers: { authorization: `Bearer ${key}`, 'x-original-uri': '/v1/x' },
+      }).then((r) => r.status);
+
+    const statuses: number[] = [];
+    // Warm-up requests count too: the total admitted must still be exactly the limit.
+    for (const edge of edges)
+      for (const key of keys)
+        await eventually(
+          async () => {
+            const status = await verify(edge, key.plaintext);
+            statuses.push(status);
+            return status === 200;
+          },
+          10_000,
+          'key known',
+        );
+    const clients = 20;
+    const perClient = 15; // 3 × 20 × 15 = 900 requests for a limit of 100
+    await Promise.all(
+      edges.flatMap((edge, e) =>
+        Array.from({ length: clients }, async (_, c) => {
+          for (let i = 0; i < perClient; i++)
+            statuses.push(await verify(edge, keys[(e + c + i) % 2]!.plaintext));
+        }),
+      ),
+    );
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(statuses.filter((s) => ![200, 401, 429, 503].includes(s))).toEqual([]);
+    expect(admitted).toBeLessThanOrEqual(LIMIT);
+    // Only requests refused while Redis was unreachable (503) may leave the limit unfilled.
+    if (!statuses.includes(503)) expect(admitted).toBe(LIMIT);
+  }, 120_000);
+});
