@@ -15,6 +15,8 @@ export interface SpoolReplayerOptions {
   logger: Logger;
   /** Called (synchronously) when the spool is empty; returns false if more arrived meanwhile. */
   onDrained(): boolean;
+  /** Kafka acknowledged a window of replayed messages: it takes writes again. */
+  onKafkaAccepting(): void;
   /** Spooled counts changed (for the gauge). */
   onProgress(): void;
 }
@@ -126,7 +128,7 @@ export class SpoolReplayer {
         return false;
       }
     }
-    const window = this.options.window ?? 1_000;
+    const window = this.options.window ?? 500;
     const todo = parsed.messages.flatMap((message, i) =>
       progress.acked[i] ? [] : [{ message, i }],
     );
@@ -155,6 +157,7 @@ export class SpoolReplayer {
         return false;
       }
       if (!results) return true;
+      this.options.onKafkaAccepting();
     }
     if (this.stopped) return true;
 

@@ -89,7 +89,7 @@ export class Spool {
     return this.sealedSegments.reduce((n, s) => n + s.records, this.active?.records ?? 0);
   }
 
-  /** Messages appended but not written yet. */
+  /** Messages appended but not on disk yet (queued or being written). */
   get pendingRecords(): number {
     return this.pending.length;
   }
@@ -183,31 +183,41 @@ export class Spool {
     return result;
   }
 
+  /** Writes pending frames, filling and sealing segments by size; frames leave `pending` once on disk. */
   private async writePending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const frames = this.pending;
-    const bytes = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    let segment: ActiveSegment | undefined;
-    try {
-      segment = this.active ?? (await this.openSegment());
-      const chunk = Buffer.concat(frames, bytes);
-      await writeFully(segment.handle, chunk, segment.bytes);
-      segment.bytes += chunk.length;
-      segment.records += frames.length;
-      this.options.onWritten?.(frames.length);
-    } catch (err) {
-      // Keep the frames (ahead of newer appends), cut off any partial write so the segment never
-      // holds a torn frame followed by good ones, and try again later.
-      this.pending = frames.concat(this.pending);
-      this.pendingBytes += bytes;
-      if (segment) await this.truncateOrAbandon(segment);
-      this.options.onError(err, 'write');
-      this.retryLater();
-      throw err;
+    while (this.pending.length > 0) {
+      let segment: ActiveSegment | undefined;
+      let count = 0;
+      let bytes = 0;
+      try {
+        segment = this.active ?? (await this.openSegment());
+        const room = this.segmentBytes - segment.bytes;
+        for (const frame of this.pending) {
+          // At least one frame per write, however large it is.
+          if (count > 0 && bytes + frame.length > room) break;
+          bytes += frame.length;
+          count++;
+        }
+        await writeFully(
+          segment.handle,
+          Buffer.concat(this.pending.slice(0, count), bytes),
+          segment.bytes,
+        );
+      } catch (err) {
+        // The frames stay pending; cut off any partial write so a segment never holds a torn
+        // frame followed by good ones, and try again later.
+        if (segment) await this.truncateOrAbandon(segment);
+        this.options.onError(err, 'write');
+        this.retryLater();
+        throw err;
+      }
+      this.pending.splice(0, count);
+      this.pendingBytes -= bytes;
+      segment.bytes += bytes;
+      segment.records += count;
+      this.options.onWritten?.(count);
+      if (segment.bytes >= this.segmentBytes) await this.sealActive();
     }
-    if (segment.bytes >= this.segmentBytes) await this.sealActive();
   }
 
   private retryLater(): void {

@@ -168,6 +168,15 @@ describe('usage meter (real Kafka: a private broker that the test stops and rest
       }
       mostBuffered = Math.max(mostBuffered, meter.stats().buffered);
     };
+    const sentDirectly = async () =>
+      (await registry.getSingleMetric('edge_usage_events_total')!.get()).values.find(
+        (v) => v.labels.path === 'kafka',
+      )?.value ?? 0;
+    let directAfterRestart = 0;
+    const watchDirect = setInterval(
+      () => void sentDirectly().then((n) => (directAfterRestart = n)),
+      50,
+    );
     const steady = setInterval(recordSome, 10);
     const timeline: Record<string, number> = {};
     const t0 = Date.now();
@@ -187,10 +196,19 @@ describe('usage meter (real Kafka: a private broker that the test stops and rest
       timeline.starting = Date.now() - t0;
       await broker.start();
       timeline.started = Date.now() - t0;
-      await sleep(1_500);
+      const directBefore = await sentDirectly();
+      // Under steady traffic the meter must go back to sending directly, not spool forever.
+      await eventually(
+        () => directAfterRestart > directBefore,
+        30_000,
+        () => 'new events sent directly after the restart',
+      );
+      timeline.direct = Date.now() - t0;
+      await sleep(1_000);
       expect(spooledWhileDown).toBeGreaterThan(0);
     } finally {
       clearInterval(steady);
+      clearInterval(watchDirect);
     }
     timeline.recordingStopped = Date.now() - t0;
 

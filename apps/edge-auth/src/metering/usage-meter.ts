@@ -55,11 +55,16 @@ interface FlushWaiter {
 
 /**
  * Meters every request without ever waiting for Kafka. Events are Avro-encoded once, in `record`;
- * those exact bytes go to the producer or, when Kafka is not taking writes (send failed, send
- * too slow, producer full), to an append-only spool on local disk. While anything is spooled
- * the meter stays in spool mode: new events are appended too, and one replayer resends segments
- * in order through the same producer, so nothing is spooled twice or sent around in a loop.
- * Once the spool is empty the meter goes back to sending directly.
+ * those exact bytes go to the producer or, when Kafka is not taking writes (a send failed or is
+ * overdue, or too many are waiting), to an append-only spool on local disk. From the first
+ * spooled event on, new events are appended to the spool too (no send piles up against a dead
+ * broker), and one replayer resends the spool's segments in order through the same producer;
+ * as soon as Kafka acknowledges a replayed window, new events go straight to Kafka again while
+ * the replayer drains the rest. A replayed event is never spooled again, so nothing loops.
+ *
+ * Delivery is at-least-once with one eventId per event: an event whose send failed ambiguously
+ * (written, but the acknowledgement lost or late) reaches the topic twice, byte for byte the same,
+ * and consumers (usage-ingestor) count it once by eventId.
  */
 export async function createUsageMeter(options: UsageMeterOptions): Promise<UsageMeter> {
   const metrics = usageMeterMetrics(options.metrics);
@@ -85,7 +90,10 @@ class KafkaUsageMeter implements UsageMeter {
   private flushWaiters: FlushWaiter[] = [];
   private readonly deadlineTimer: NodeJS.Timeout;
   private lastId = 0;
+  /** New events go to the spool (Kafka is down, or not yet known to be up after a spool was found). */
   private spooling = false;
+  /** The spool holds events: "spooling started" was logged, "drained" was not yet. */
+  private backlog = false;
   private closing: Promise<void> | undefined;
   private closed = false;
   private refusedSinceLastLog = 0;
@@ -106,6 +114,7 @@ class KafkaUsageMeter implements UsageMeter {
       metrics,
       logger: options.logger,
       onDrained: () => this.onSpoolDrained(),
+      onKafkaAccepting: () => this.onKafkaAccepting(),
       onProgress: () => this.updateGauge(),
     });
     this.deadlineTimer = setInterval(
@@ -120,6 +129,7 @@ class KafkaUsageMeter implements UsageMeter {
         'usage events spooled by a previous run; replaying them',
       );
       this.spooling = true;
+      this.backlog = true;
       this.replayer.kick();
     }
   }
@@ -144,8 +154,8 @@ class KafkaUsageMeter implements UsageMeter {
     }
     const { producer } = this.options;
     const closing = this.closing !== undefined;
-    if (this.spooling || closing || producer.isFull || producer.pending >= this.maxBuffered) {
-      this.toSpool(message, this.spooling ? 'spool mode' : 'producer full');
+    if (this.spooling || closing || producer.isFull || this.inFlight.size >= this.maxBuffered) {
+      this.toSpool(message, this.spooling ? 'spooling' : 'too many events waiting for Kafka');
     } else {
       this.sendDirect(message);
     }
@@ -222,14 +232,16 @@ class KafkaUsageMeter implements UsageMeter {
       return;
     }
     this.metrics.events.inc({ path: 'spool' });
-    if (!this.spooling && this.closing === undefined) {
-      this.spooling = true;
+    if (this.closing !== undefined) return;
+    if (!this.backlog) {
+      this.backlog = true;
       this.options.logger.warn(
         { cause, err, spoolDir: this.options.spoolDir },
         'Kafka is not taking usage events; spooling them to disk until it does',
       );
-      this.replayer.kick();
     }
+    this.spooling = true;
+    this.replayer.kick();
   }
 
   /** The spool cannot take the event (closed, or its memory bound hit because the disk fails): it is lost. */
@@ -251,13 +263,23 @@ class KafkaUsageMeter implements UsageMeter {
     }
   }
 
+  private onKafkaAccepting(): void {
+    if (!this.spooling) return;
+    this.spooling = false;
+    this.options.logger.info(
+      { spooled: this.stats().spooled },
+      'Kafka takes usage events again; sending new ones directly while the spool is replayed',
+    );
+  }
+
   private onSpoolDrained(): boolean {
     if (!this.spool.isEmpty) return false;
-    if (this.spooling) {
-      this.spooling = false;
+    this.spooling = false;
+    if (this.backlog) {
+      this.backlog = false;
       this.options.logger.info(
         { spoolDir: this.options.spoolDir },
-        'usage spool drained; sending to Kafka directly again',
+        'usage spool drained: every spooled event is in Kafka',
       );
     }
     this.updateGauge();

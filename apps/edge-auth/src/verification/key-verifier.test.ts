@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
+import { sampleEvent, type KeyState, type PlanSnapshot } from '@tollgate/events';
+import { KeyTable } from '../key-table/key-table';
+import { UNMATCHED_ENDPOINT } from '../routing/endpoint-map';
+import { FixedWindowCounter } from './fixed-window-counter';
+import { KeyServiceLookup } from './key-service-lookup';
+import { KeyVerifier } from './key-verifier';
+
+const PEPPER_V1 = { version: 1, secret: 'one'.padEnd(40, '1') };
+const PEPPER_V2 = { version: 2, secret: 'two'.padEnd(40, '2') };
+const NOW = 1_800_000_000_000;
+const plan: PlanSnapshot = sampleEvent('PlanChanged').plan;
+
+function setup(options: { fetch?: typeof fetch; failedLimit?: number } = {}) {
+  const hasher = new KeyHasher([PEPPER_V1, PEPPER_V2]);
+  const table = new KeyTable();
+  const calls: string[] = [];
+  const fetchStub: typeof fetch =
+    options.fetch ??
+    (async (_url, init) => {
+      calls.push(String(init?.body));
+      return new Response('{}', { status: 404 });
+    });
+  const verifier = new KeyVerifier({
+    table,
+    hasher,
+    lookup: new KeyServiceLookup({
+      baseUrl: 'http://key-service.invalid',
+      timeoutMs: 100,
+      concurrency: 2,
+      negativeTtlMs: 1_000,
+      perClientPerMinute: 3,
+      fetch: fetchStub,
+      now: () => NOW,
+    }),
+    keyPrefix: 'tg',
+    acceptedEnvs: ['live', 'test'],
+    failedAttempts: new FixedWindowCounter({ windowMs: 60_000, maxEntries: 100, now: () => NOW }),
+    failedAttemptsLimit: options.failedLimit ?? 100,
+  });
+  function issue(pepper = PEPPER_V2, overrides: Partial<KeyState> = {}) {
+    const { plaintext } = generateApiKey({ env: 'live' });
+    const key: KeyState = {
+      ...sampleEvent('KeyIssued').key,
+      keyHash: new KeyHasher([pepper]).hash(plaintext).hash,
+      pepperVersion: pepper.version,
+      expiresAt: null,
+      ...overrides,
+    };
+    table.applyKey(key, null);
+    table.applyPlan(key.accountId, plan, NOW - 1, NOW);
+    return { plaintext, key };
+  }
+  const verify = (plaintext: string, ip = '1.2.3.4', at = NOW) =>
+    verifier.verify({ kind: 'key', key: plaintext }, UNMATCHED_ENDPOINT, ip, at);
+  return { table, verifier, issue, verify, calls };
+}
+
+describe('KeyVerifier', () => {
+  it('finds keys hashed under any configured pepper', async () => {
+    const { issue, verify } = setup();
+    expect((await verify(issue(PEPPER_V1).plaintext)).ok).toBe(true);
+    expect((await verify(issue(PEPPER_V2).plaintext)).ok).toBe(true);
+  });
+
+  it('keeps a revocation through later updates and honours its effective time', async () => {
+    const { table, issue, verify } = setup();
+    const { plaintext, key } = issue();
+    table.applyKey(key, { effectiveAt: NOW + 1_000 });
+    expect((await verify(plaintext)).ok).toBe(true);
+    table.applyKey({ ...key, scopes: ['x'] }, null);
+    expect(await verify(plaintext, '1.2.3.4', NOW + 1_000)).toMatchObject({ code: 'key_revoked' });
+  });
+
+  it('switches to a future plan when it comes due', async () => {
+    const { table, issue, verify } = setup();
+    const { plaintext, key } = issue();
+    table.applyPlan(key.accountId, { ...plan, version: 99 }, NOW + 5_000, NOW);
+    expect(await verify(plaintext)).toMatchObject({ ok: true, plan: { version: plan.version } });
+    expect(await verify(plaintext, '1.2.3.4', NOW + 5_000)).toMatchObject({
+      ok: true,
+      plan: { version: 99 },
+    });
+  });
+
+  it('locks out a client after too many invalid keys, whatever it sends next', async () => {
+    const { issue, verify } = setup({ failedLimit: 3 });
+    const valid = issue().plaintext;
+    for (let i = 0; i < 3; i++)
+      expect(await verify('tg_live_nope')).toMatchObject({ code: 'key_invalid' });
+    expect(await verify(valid)).toMatchObject({
+      code: 'auth_attempts_exceeded',
+      retryAfterMs: 60_000,
+    });
+    expect((await verify(valid, '5.6.7.8')).ok).toBe(true);
+  });
+
+  it('asks key-service once per unknown key, then remembers the answer', async () => {
+    const { verify, calls } = setup();
+    const unknown = generateApiKey({ env: 'live' }).plaintext;
+    expect(await verify(unknown)).toMatchObject({ code: 'key_invalid' });
+    expect(await verify(unknown)).toMatchObject({ code: 'key_invalid' });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).not.toContain(unknown);
+  });
+
+  it('reports an unreachable key-service as 503, not as an invalid key', async () => {
+    const { verify } = setup({
+      fetch: async () => {
+        throw new TypeError('fetch failed');
+      },
+    });
+    expect(await verify(generateApiKey({ env: 'live' }).plaintext)).toMatchObject({
+      code: 'dependency_unavailable',
+    });
+  });
+
+  it('does not let a lookup answer overwrite newer event state', async () => {
+    const hasher = new KeyHasher([PEPPER_V2]);
+    const { plaintext } = generateApiKey({ env: 'live' });
+    const base = sampleEvent('KeyIssued').key;
+    const key = {
+      ...base,
+      keyHash: hasher.hash(plaintext).hash,
+      pepperVersion: 2,
+      expiresAt: null,
+    };
+    let table: KeyTable | undefined;
+    const ctx = setup({
+      fetch: async () => {
+        // The revocation event lands while the lookup is in flight.
+        table!.applyKey(key, { effectiveAt: NOW - 1 });
+        return Response.json({ key, revocation: null, accountStatus: 'active', plan });
+      },
+    });
+    table = ctx.table;
+    expect(await ctx.verify(plaintext)).toMatchObject({ code: 'key_revoked' });
+  });
+});
