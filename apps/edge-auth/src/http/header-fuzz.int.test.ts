@@ -19,7 +19,7 @@ const mutatedKey = fc
     fc.constantFrom('replace', 'drop', 'insert'),
   )
   .map(([env, position, code, how]) => {
-    const key = generateApiKey({ env: env as 'live' | 'test' }).plaintext;
+    const key = generateApiKey({ env: env }).plaintext;
     const at = position % key.length;
     const c = String.fromCharCode(code);
     if (how === 'drop') return key.slice(0, at) + key.slice(at + 1);

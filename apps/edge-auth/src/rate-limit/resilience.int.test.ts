@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedis, type RedisClient } from '@tollgate/redis';
-import { isPortOpen } from '@tollgate/test-infra';
+import { freePort, startRedis, stopRedis } from '../testing/private-redis';
 import { compileLimits } from './compile-limits';
 import { createRateLimiter, type RedisFailureMode } from './create-rate-limiter';
 import type { RateLimiter } from './types';
@@ -15,39 +14,6 @@ const TIMEOUT_MS = 50;
 /** Far above the 50 ms budget, to stay green on a loaded 2-core machine; a hang would blow it. */
 const MAX_CALL_MS = 1_000;
 const MODES: readonly RedisFailureMode[] = ['fail-open', 'fail-closed', 'local'];
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** A private Redis this test may kill; the shared one is never touched. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const deadline = Date.now() + 10_000;
-  while (!(await isPortOpen('127.0.0.1', port, 200))) {
-    if (Date.now() > deadline) throw new Error(`redis-server did not start on ${port}`);
-    await sleep(50);
-  }
-  return child;
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
 
 interface ModeUnderTest {
   mode: RedisFailureMode;

@@ -19,7 +19,7 @@ function setup(options: { fetch?: typeof fetch; failedLimit?: number } = {}) {
   const fetchStub: typeof fetch =
     options.fetch ??
     (async (_url, init) => {
-      calls.push(String(init?.body));
+      calls.push(typeof init?.body === 'string' ? init.body : '');
       return new Response('{}', { status: 404 });
     });
   const verifier = new KeyVerifier({
@@ -126,15 +126,15 @@ describe('KeyVerifier', () => {
       pepperVersion: 2,
       expiresAt: null,
     };
-    let table: KeyTable | undefined;
+    const holder: { table?: KeyTable } = {};
     const ctx = setup({
       fetch: async () => {
         // The revocation event lands while the lookup is in flight.
-        table!.applyKey(key, { effectiveAt: NOW - 1 });
+        holder.table!.applyKey(key, { effectiveAt: NOW - 1 });
         return Response.json({ key, revocation: null, accountStatus: 'active', plan });
       },
     });
-    table = ctx.table;
+    holder.table = ctx.table;
     expect(await ctx.verify(plaintext)).toMatchObject({ code: 'key_revoked' });
   });
 });
