@@ -35,7 +35,9 @@ interface Pending {
  * message and rejects if it could not be written.
  */
 export class BatchingProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** Set after a failed batch: the next batch goes through a fresh kafkajs producer. */
+  private replaceProducer = false;
   private readonly maxBatch: number;
   private readonly lingerMs: number;
   private readonly maxBuffered: number;
@@ -48,18 +50,42 @@ export class BatchingProducer {
   private closing = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: BatchingProducerOptions,
   ) {
     this.maxBatch = options.maxBatchMessages ?? 1_000;
     this.lingerMs = options.lingerMs ?? 5;
     this.maxBuffered = options.maxBufferedMessages ?? 100_000;
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      retry: { retries: options.retries ?? 8, initialRetryTime: 100, maxRetryTime: 2_000 },
+      retry: {
+        retries: this.options.retries ?? 8,
+        initialRetryTime: 100,
+        maxRetryTime: 2_000,
+      },
     });
+  }
+
+  /**
+   * kafkajs rolls its idempotent sequence numbers back when a produce request fails, even when
+   * the broker may have written that batch; the next, different batch can then be acknowledged
+   * as a "duplicate" without being written, or fail forever with OUT_OF_ORDER_SEQUENCE_NUMBER.
+   * A fresh producer (new producer id, sequences from 0) after any failure avoids both; what the
+   * failed batch's callers re-send may then arrive twice, with the same eventIds.
+   */
+  private async renewProducerAfterFailure(): Promise<void> {
+    if (!this.replaceProducer) return;
+    this.replaceProducer = false;
+    const failed = this.producer;
+    this.producer = this.newProducer();
+    await failed.disconnect().catch(() => undefined);
+    if (this.connected) await this.producer.connect();
   }
 
   async connect(): Promise<void> {
@@ -146,12 +172,14 @@ export class BatchingProducer {
     }));
     const { metrics } = this.options;
     try {
+      await this.renewProducerAfterFailure();
       await this.producer.sendBatch({ acks: -1, topicMessages });
       for (const { topic, messages } of topicMessages)
         metrics.produced.inc({ topic }, messages.length);
       metrics.batchSize.observe(batch.length);
       for (const p of batch) p.resolve();
     } catch (err) {
+      this.replaceProducer = true;
       for (const { topic, messages } of topicMessages)
         metrics.produceErrors.inc({ topic }, messages.length);
       for (const p of batch) p.reject(err);
