@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceRoot } from '@tollgate/test-infra';
+import { freePort } from '../testing/free-ports';
 import {
   eventually,
   startEdge,
@@ -204,11 +205,3 @@ describe('edge-auth deployment modes (real key-service, Kafka, Redis)', () => {
     });
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}

@@ -16,7 +16,7 @@ import {
 } from '@tollgate/kafka';
 import { bundleScript, runToExit, uniqueName } from '@tollgate/test-infra';
 import { createUsageMeter, type UsageMeter } from './usage-meter';
-import { createPrivateBroker, type PrivateBroker } from './testing/private-broker';
+import { createPrivateBroker, type PrivateBroker } from '../testing/private-broker';
 
 const quiet = {
   error: () => undefined,
