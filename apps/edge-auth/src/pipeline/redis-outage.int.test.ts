@@ -1,0 +1,106 @@
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../testing/free-ports';
+import {
+  eventually,
+  startEdge,
+  startKeyServiceProcess,
+  type EdgeUnderTest,
+  type KeyServiceProcess,
+} from '../testing/edge-test-kit';
+import { startRedis, stopRedis } from '../testing/private-redis';
+
+/** edge-auth on a private Redis that the test kills mid-load and brings back. */
+describe('edge-auth through a Redis outage (private redis-server, real key-service and Kafka)', () => {
+  let ks: KeyServiceProcess;
+  let port: number;
+  let redis: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    ks = await startKeyServiceProcess();
+    port = await freePort();
+    redis = await startRedis(port);
+  }, 120_000);
+  afterAll(async () => {
+    if (redis) await stopRedis(redis);
+    await ks?.stop();
+  });
+
+  async function underLoad(edge: EdgeUnderTest, key: string) {
+    const statuses: number[] = [];
+    const slowest = { ms: 0 };
+    const call = async () => {
+      const started = performance.now();
+      const res = await edge.app.inject({
+        url: '/verify',
+        headers: { authorization: `Bearer ${key}`, 'x-original-uri': '/v1/x' },
+      });
+      slowest.ms = Math.max(slowest.ms, performance.now() - started);
+      statuses.push(res.statusCode);
+      return res;
+    };
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, call));
+    return { statuses, slowest, call, burst };
+  }
+
+  const decidedBy = async (edge: EdgeUnderTest, by: string) => {
+    const body = (await edge.app.inject('/metrics')).body;
+    const line = body
+      .split('\n')
+      .find((l) =>
+        l.startsWith(`edge_ratelimit_decisions_total{decided_by="${by}",result="allowed"`),
+      );
+    return Number(line?.split(' ').at(-1) ?? 0);
+  };
+
+  it.each([
+    { mode: 'local', during: [200] },
+    { mode: 'fail-open', during: [200] },
+    { mode: 'fail-closed', during: [503] },
+  ])(
+    '$mode: no hang and the configured fallback while Redis is down, back to Redis after',
+    async ({ mode, during }) => {
+      const edge = await startEdge(ks, {
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        REDIS_FAILURE_MODE: mode,
+        REDIS_LIMIT_TIMEOUT_MS: '200',
+        REDIS_BREAKER_COOLDOWN_MS: '300',
+      });
+      try {
+        const accountId = await ks.createAccount('plan_enterprise');
+        const { plaintext } = await ks.issueKey(accountId);
+        const load = await underLoad(edge, plaintext);
+        await eventually(async () => (await load.call()).statusCode === 200, 10_000, 'key known');
+        await load.burst(20);
+        expect(await decidedBy(edge, 'redis')).toBeGreaterThan(0);
+
+        await stopRedis(redis!);
+        redis = undefined;
+        load.statuses.length = 0;
+        for (let i = 0; i < 5; i++) await load.burst(10);
+        const outage = [...new Set(load.statuses)];
+        expect(outage.filter((s) => ![...during, 429].includes(s))).toEqual([]);
+        expect(outage.some((s) => during.includes(s))).toBe(true);
+        expect(load.slowest.ms).toBeLessThan(2_000);
+        const metrics = (await edge.app.inject('/metrics')).body;
+        expect(metrics).toMatch(/edge_ratelimit_breaker_open\{service="edge-auth"\} 1/);
+        expect(edge.logs.join('')).toMatch(/"level":40.*(breaker|redis)/i);
+
+        redis = await startRedis(port);
+        const before = await decidedBy(edge, 'redis');
+        await eventually(
+          async () => {
+            await load.burst(5);
+            return (await decidedBy(edge, 'redis')) > before;
+          },
+          20_000,
+          'decisions from Redis again',
+        );
+      } finally {
+        await edge.close();
+        if (!redis) redis = await startRedis(port);
+      }
+    },
+    60_000,
+  );
+});
