@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { UlidGenerator } from './ulid';
 
 /** Every public id carries its type as a prefix, from this one map. */
 export const ID_PREFIXES = {
@@ -9,7 +9,8 @@ export const ID_PREFIXES = {
 
 export type IdKind = keyof typeof ID_PREFIXES;
 
-const nextUlid = monotonicFactory();
+const ulids = new UlidGenerator();
+const nextUlid = (now: number) => ulids.next(now);
 const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
 const PATTERNS: Record<IdKind, RegExp> = {
   account: new RegExp(`^acct_${ULID}$`),

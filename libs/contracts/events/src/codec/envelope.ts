@@ -1,8 +1,9 @@
-import { monotonicFactory } from 'ulid';
+import { UlidGenerator } from '../ulid';
 import type { EventCodec } from './event-codec';
 import type { EventEnvelope, EventType } from './event-types';
 
-const nextUlid = monotonicFactory();
+const ulids = new UlidGenerator();
+const nextUlid = (now: number) => ulids.next(now);
 
 /** A new event id: a ULID (sortable by time, globally unique, the consumers' dedupe key). */
 export function newEventId(now: number = Date.now()): string {
