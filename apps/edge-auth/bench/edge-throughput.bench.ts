@@ -8,6 +8,7 @@
 // too coarse for a sub-millisecond budget). Then: heap per cached key (100k, 1M) and cold start
 // of an edge-auth process to ready with 1M keys on the keys topic.
 import autocannon from 'autocannon';
+import { pino } from 'pino';
 import { Pool } from 'undici';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -40,7 +41,7 @@ import { KeyTable } from '../src/key-table/key-table';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const TABLE_KEYS = Number(process.env.BENCH_TABLE_KEYS ?? 1_000_000);
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+const quiet = pino({ level: 'silent' });
 
 interface Target {
   name: string;
@@ -158,7 +159,10 @@ try {
   const peer = await bundleScript(
     join(workspaceRoot(), 'apps/edge-auth/bench/servers/peer-rate-limit.ts'),
   );
-  cleanups.push(bare.remove, peer.remove);
+  cleanups.push(
+    () => bare.remove(),
+    () => peer.remove(),
+  );
   const bareServer = await startServiceProcess(bare.entry, {});
   const peerServer = await startServiceProcess(peer.entry, {
     BENCH_KEY: plaintext,
@@ -168,7 +172,7 @@ try {
 
   // Servers 3 and 4: edge-auth, reading a key and a generous plan from its own topics.
   const isolated = isolatedServiceEnv('bench_edge');
-  cleanups.push(isolated.cleanup);
+  cleanups.push(() => isolated.cleanup());
   const prefix = isolated.env.KAFKA_TOPIC_PREFIX;
   const admin = await kafka.admin();
   const topic = (spec: { name: string }) => prefix + spec.name;
@@ -213,7 +217,7 @@ try {
   });
 
   const edgeArtifact = await buildServiceArtifact('apps/edge-auth');
-  cleanups.push(edgeArtifact.remove);
+  cleanups.push(() => edgeArtifact.remove());
   const spool = await mkdtemp(join(tmpdir(), 'bench-spool-'));
   cleanups.push(() => rm(spool, { recursive: true, force: true }));
   const edgeEnv = (store: string, n: number) => ({
@@ -317,7 +321,7 @@ try {
 
   // Cold start: an edge-auth process to ready with TABLE_KEYS keys on the keys topic.
   const cold = isolatedServiceEnv('bench_cold');
-  cleanups.push(cold.cleanup);
+  cleanups.push(() => cold.cleanup());
   const coldTopic = (spec: { name: string }) => cold.env.KAFKA_TOPIC_PREFIX + spec.name;
   await provisionTopics(
     admin,
