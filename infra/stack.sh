@@ -5,6 +5,8 @@
 #                            1. an endpoint from env (DATABASE_URL, REDIS_URL, KAFKA_BROKERS) must answer;
 #                            2. else a service already listening on the default local port is used;
 #                            3. else it is started (Kafka from its Maven jars, Postgres/Redis from system binaries).
+#   infra/stack.sh up --test-tools   the same, plus tools the integration tests drive (nginx, for
+#                            edge-auth's auth_request test), installed with apt-get when missing and root
 #   infra/stack.sh down    stop what this script starts on demand (the local Kafka broker)
 #   infra/stack.sh status  print what answers where
 set -euo pipefail
@@ -87,12 +89,27 @@ start_kafka() {
   bash "$repo/infra/kafka/kafka.sh" start
 }
 
+# edge-auth's forward-auth test puts Debian's nginx (auth_request module) in front of it.
+ensure_nginx() {
+  if command -v nginx >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing nginx-light (apt-get) for the auth_request integration test"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; } >/dev/null \
+      || die "could not install nginx-light with apt-get"
+    # Installed for tests only: the package's own service is not wanted.
+    command -v service >/dev/null 2>&1 && service nginx stop >/dev/null 2>&1 || true
+    return 0
+  fi
+  die "nginx (with the auth_request module, e.g. Debian's nginx-light) is required by the tests; install it"
+}
+
 case "${1:-up}" in
   up)
     ensure_node_modules
     ensure_from_env_or_local postgres "${DATABASE_URL:-}" 5432 start_postgres
     ensure_from_env_or_local redis "${REDIS_URL:-}" 6379 start_redis
     ensure_from_env_or_local kafka "${KAFKA_BROKERS:-}" 9092 start_kafka
+    if [ "${2:-}" = "--test-tools" ]; then ensure_nginx; fi
     log "stack is up"
     ;;
   down)
