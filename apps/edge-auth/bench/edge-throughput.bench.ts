@@ -171,19 +171,24 @@ try {
   servers.push(bareServer, peerServer);
 
   // Servers 3 and 4: edge-auth, reading a key and a generous plan from its own topics.
-  const isolated = isolatedServiceEnv('bench_edge');
-  cleanups.push(() => isolated.cleanup());
-  const prefix = isolated.env.KAFKA_TOPIC_PREFIX;
   const admin = await kafka.admin();
+  /** edge-auth's topics under a fresh prefix; returns the prefix. */
+  const edgeTopics = async (base: string) => {
+    const isolated = isolatedServiceEnv(base);
+    cleanups.push(() => isolated.cleanup());
+    const edgePrefix = isolated.env.KAFKA_TOPIC_PREFIX;
+    await provisionTopics(
+      admin,
+      [TOPICS.keys, TOPICS.plans, TOPICS.accounts, TOPICS.usage, TOPICS.deadLetters].map((s) => ({
+        ...s,
+        name: edgePrefix + s.name,
+      })),
+      { replicationFactor: 1 },
+    );
+    return edgePrefix;
+  };
+  const prefix = await edgeTopics('bench_edge');
   const topic = (spec: { name: string }) => prefix + spec.name;
-  await provisionTopics(
-    admin,
-    [TOPICS.keys, TOPICS.plans, TOPICS.accounts, TOPICS.usage, TOPICS.deadLetters].map((s) => ({
-      ...s,
-      name: topic(s),
-    })),
-    { replicationFactor: 1 },
-  );
   const producer = new BatchingProducer(kafka.kafka, {
     name: 'bench',
     metrics: kafkaMetrics(new Registry()),
@@ -320,17 +325,8 @@ try {
   }
 
   // Cold start: an edge-auth process to ready with TABLE_KEYS keys on the keys topic.
-  const cold = isolatedServiceEnv('bench_cold');
-  cleanups.push(() => cold.cleanup());
-  const coldTopic = (spec: { name: string }) => cold.env.KAFKA_TOPIC_PREFIX + spec.name;
-  await provisionTopics(
-    admin,
-    [TOPICS.keys, TOPICS.plans, TOPICS.accounts, TOPICS.usage, TOPICS.deadLetters].map((s) => ({
-      ...s,
-      name: coldTopic(s),
-    })),
-    { replicationFactor: 1 },
-  );
+  const coldPrefix = await edgeTopics('bench_cold');
+  const coldTopic = (spec: { name: string }) => coldPrefix + spec.name;
   const coldPublisher = new EventPublisher(producer, codec, { KeyIssued: coldTopic(TOPICS.keys) });
   const producing = performance.now();
   const sends: Array<Promise<void>> = [];
@@ -352,7 +348,7 @@ try {
   const coldStarted = performance.now();
   const coldEdge = await startServiceProcess(
     edgeArtifact.entry,
-    { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: cold.env.KAFKA_TOPIC_PREFIX },
+    { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
     120_000,
   );
   servers.push(coldEdge);
