@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Bundles one app into a runnable artifact: dist/<app root>/main.mjs (+ source map).
+// Bundles one app into a runnable artifact: dist/<app root>/main.mjs (+ source map), and each
+// worker-thread entry (src/**/<name>.worker.ts) beside it as <name>.worker.mjs.
 // Third-party packages stay external: the Dockerfiles install production dependencies beside it.
 //   node tools/build-app.mjs apps/edge-auth [--outdir DIR]
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleForNode } from './esbuild-node.mjs';
 
@@ -24,4 +25,14 @@ if (!existsSync(entry)) {
 }
 const outdir = resolve(values.outdir ?? resolve(workspaceRoot, 'dist', projectRoot));
 await bundleForNode(entry, resolve(outdir, 'main.mjs'));
-console.log(`built ${projectRoot} -> ${outdir}/main.mjs`);
+const workers = readdirSync(resolve(workspaceRoot, projectRoot, 'src'), {
+  recursive: true,
+  withFileTypes: true,
+}).filter((f) => f.isFile() && f.name.endsWith('.worker.ts'));
+for (const worker of workers) {
+  const out = resolve(outdir, `${basename(worker.name, '.ts')}.mjs`);
+  await bundleForNode(join(worker.parentPath, worker.name), out);
+}
+console.log(
+  `built ${projectRoot} -> ${outdir}/main.mjs${workers.map((w) => `, ${basename(w.name, '.ts')}.mjs`).join('')}`,
+);

@@ -3,12 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { KeyHasher } from '@tollgate/api-keys';
 import { EventCodec, TOPICS } from '@tollgate/events';
-import {
-  BatchingProducer,
-  createKafkaConnection,
-  kafkaMetrics,
-  provisionTopics,
-} from '@tollgate/kafka';
+import { createKafkaConnection, kafkaMetrics, provisionTopics } from '@tollgate/kafka';
 import { createRedis } from '@tollgate/redis';
 import {
   createHttpServer,
@@ -21,7 +16,7 @@ import { forwardAuthRoutes } from './http/forward-auth-routes';
 import { reverseProxy } from './http/reverse-proxy';
 import { KeyTable } from './key-table/key-table';
 import { KeyTableFeed } from './key-table/key-table-feed';
-import { createUsageMeter } from './metering';
+import { createThreadedUsageMeter } from './metering';
 import { EdgePipeline } from './pipeline/edge-pipeline';
 import { createRateLimiter } from './rate-limit';
 import { EndpointMap } from './routing/endpoint-map';
@@ -80,13 +75,6 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
     logger: logger.child({ component: 'rate-limit' }),
   });
 
-  const producer = new BatchingProducer(kafka.kafka, {
-    name: 'usage',
-    metrics: kafkaMetricSet,
-    // Bigger batches cost kafkajs far less CPU per event; metering latency does not matter.
-    lingerMs: config.METER_LINGER_MS,
-    maxBufferedMessages: config.METER_MAX_BUFFERED,
-  });
   const table = new KeyTable();
   const feed = new KeyTableFeed({
     kafka,
@@ -110,17 +98,19 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
         ],
         { replicationFactor: config.KAFKA_REPLICATION_FACTOR },
       );
-      // Until connected, RequestMetered events wait in the meter's spool.
-      await producer.connect();
     },
   });
 
-  const meter = await createUsageMeter({
-    producer,
-    codec,
+  // RequestMetered leaves the request thread encoded; a worker thread produces and spools it.
+  const meter = await createThreadedUsageMeter({
+    service: SERVICE,
+    logLevel: config.LOG_LEVEL,
+    brokers: config.KAFKA_BROKERS,
     topic: topics.usage,
     spoolDir: config.SPOOL_DIR,
     maxBuffered: config.METER_MAX_BUFFERED,
+    lingerMs: config.METER_LINGER_MS,
+    codec,
     metrics: metrics.registry,
     logger: logger.child({ component: 'metering' }),
   });
@@ -177,10 +167,7 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
     name: 'usage-meter',
     // Metering never blocks readiness: a broker outage spools to disk instead.
     checkReady: async () => undefined,
-    close: async () => {
-      await meter.close();
-      await producer.disconnect();
-    },
+    close: () => meter.close(),
   };
   const limits: Dependency = {
     name: 'rate-limiter',
@@ -196,6 +183,7 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
     readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
+    extraMetrics: () => meter.workerMetrics(),
   });
   forwardAuthRoutes(app, pipeline);
   if (config.UPSTREAM_URL)

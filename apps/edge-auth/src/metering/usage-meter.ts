@@ -19,6 +19,12 @@ export interface UsageMeter {
   stats(): { buffered: number; spooled: number };
 }
 
+/** The meter as the metering thread drives it: events arrive already encoded. */
+export interface UsageMeterEngine extends UsageMeter {
+  /** `record` without the encoding step, for bytes encoded elsewhere (the request thread). */
+  recordMessage(message: OutgoingMessage): void;
+}
+
 export interface UsageMeterOptions {
   /** Connected by the caller, who also disconnects it after `close()`. */
   producer: BatchingProducer;
@@ -66,7 +72,7 @@ interface FlushWaiter {
  * (written, but the acknowledgement lost or late) reaches the topic twice, byte for byte the same,
  * and consumers (usage-ingestor) count it once by eventId.
  */
-export async function createUsageMeter(options: UsageMeterOptions): Promise<UsageMeter> {
+export async function createUsageMeter(options: UsageMeterOptions): Promise<UsageMeterEngine> {
   const metrics = usageMeterMetrics(options.metrics);
   const logger = options.logger;
   const spool = await Spool.open({
@@ -82,7 +88,7 @@ export async function createUsageMeter(options: UsageMeterOptions): Promise<Usag
   return meter;
 }
 
-class KafkaUsageMeter implements UsageMeter {
+class KafkaUsageMeter implements UsageMeterEngine {
   private readonly replayer: SpoolReplayer;
   private readonly maxBuffered: number;
   private readonly sendTimeoutMs: number;
@@ -152,6 +158,10 @@ class KafkaUsageMeter implements UsageMeter {
       );
       return;
     }
+    this.recordMessage(message);
+  }
+
+  recordMessage(message: OutgoingMessage): void {
     const { producer } = this.options;
     const closing = this.closing !== undefined;
     if (this.spooling || closing || producer.isFull || this.inFlight.size >= this.maxBuffered) {

@@ -107,6 +107,11 @@ export class EventCodec {
     return this.reader(eventType).version;
   }
 
+  /** The Kafka headers `encode` puts on this event type (the same Buffers every time). */
+  headersOf(eventType: EventType): Record<string, Buffer> {
+    return this.reader(eventType).headers;
+  }
+
   encode<T extends EventType>(eventType: T, payload: EventPayloads[T]): EncodedEvent {
     const reader = this.reader(eventType);
     return { value: reader.type.toBuffer(payload), headers: reader.headers };

@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   mapError?: ErrorMapper;
   /** Fastify `trustProxy`: which proxies' X-Forwarded-For to believe for `request.ip` (default none). */
   trustProxy?: boolean | string | string[];
+  /** More Prometheus text for `/metrics`, e.g. from the app's worker threads. */
+  extraMetrics?: () => Promise<string>;
   /** Pass metrics created beforehand when clients built before the server must register on them. */
   metrics?: ServiceMetrics;
 }
@@ -83,7 +85,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
 
   app.get('/metrics', { logLevel: 'silent' }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    const own = await metrics.registry.metrics();
+    if (!options.extraMetrics) return own;
+    const extra = await options.extraMetrics().catch((err: unknown) => {
+      app.log.warn({ err }, 'extra metrics unavailable');
+      return '';
+    });
+    return extra ? `${own}\n${extra}` : own;
   });
 
   app.addHook('onClose', async () => {

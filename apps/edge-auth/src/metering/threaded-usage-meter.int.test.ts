@@ -1,0 +1,85 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventCodec, newEventId, sampleEvent } from '@tollgate/events';
+import { createTestKafka, testEndpoints, uniqueName, type TestKafka } from '@tollgate/test-infra';
+import { eventually } from '../testing/edge-test-kit';
+import { createThreadedUsageMeter } from './threaded-usage-meter';
+
+describe('threaded usage meter (real Kafka)', () => {
+  let kafka: TestKafka;
+  let topic: string;
+  let spoolDir: string;
+  const codec = new EventCodec();
+
+  beforeAll(async () => {
+    kafka = await createTestKafka('threaded_meter');
+    topic = await kafka.createTopic('usage', { numPartitions: 3 });
+    spoolDir = await mkdtemp(join(tmpdir(), 'threaded-meter-'));
+  });
+  afterAll(async () => {
+    await kafka?.cleanup();
+    if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
+  });
+
+  async function eventIdsOn(count: number): Promise<string[]> {
+    const consumer = new Kafka({
+      clientId: 'threaded-meter-reader',
+      brokers: testEndpoints().kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    }).consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+    const seen: string[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(codec.decode(message.headers, message.value).payload.eventId);
+        },
+      });
+      await eventually(() => seen.length >= count, 30_000, `${count} events on ${topic}`);
+    } finally {
+      await consumer.disconnect();
+    }
+    return seen;
+  }
+
+  it('hands every event to the metering thread and Kafka, with its eventId and key', async () => {
+    const registry = new Registry();
+    const meter = await createThreadedUsageMeter({
+      service: 'edge-auth',
+      logLevel: 'silent',
+      brokers: testEndpoints().kafkaBrokers,
+      topic,
+      spoolDir,
+      maxBuffered: 10_000,
+      lingerMs: 5,
+      codec,
+      metrics: registry,
+      logger: pino({ level: 'silent' }),
+    });
+    const recorded: string[] = [];
+    const base = sampleEvent('RequestMetered');
+    for (let i = 0; i < 5_000; i++) {
+      const eventId = newEventId();
+      recorded.push(eventId);
+      meter.record({ ...base, eventId, keyId: i % 7 === 0 ? null : base.keyId });
+      if (i % 500 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    await meter.flush();
+    expect(meter.stats()).toEqual({ buffered: 0, spooled: 0 });
+    const workerMetrics = await meter.workerMetrics();
+    expect(workerMetrics).toMatch(
+      /edge_usage_events_total\{path="kafka",service="edge-auth"\} 5000/,
+    );
+    await meter.close();
+
+    const seen = await eventIdsOn(recorded.length);
+    expect(new Set(seen)).toEqual(new Set(recorded));
+    expect(seen).toHaveLength(recorded.length);
+  });
+});

@@ -1,0 +1,265 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { messageKeyOf, type EventCodec, type RequestMetered } from '@tollgate/events';
+import { FrameWriter } from './usage-frames';
+import type { UsageMeter } from './usage-meter';
+
+/** What the metering thread is started with (workerData). */
+export interface MeteringWorkerConfig {
+  service: string;
+  logLevel: string;
+  brokers: string[];
+  topic: string;
+  spoolDir: string;
+  maxBuffered: number;
+  lingerMs: number;
+}
+
+export type ToWorker =
+  | { t: 'events'; buffer: ArrayBuffer; length: number; count: number }
+  | { t: 'flush'; id: number }
+  | { t: 'metrics'; id: number }
+  | { t: 'close'; id: number };
+
+interface Stats {
+  buffered: number;
+  spooled: number;
+}
+
+export type ToMain =
+  | { t: 'ready' }
+  | ({ t: 'recorded'; count: number } & Stats)
+  | ({ t: 'done'; id: number; error?: string } & Partial<Stats>)
+  | { t: 'metrics'; id: number; text: string };
+
+export interface ThreadedUsageMeterOptions extends Omit<MeteringWorkerConfig, 'logLevel'> {
+  codec: EventCodec;
+  logLevel: string;
+  metrics: Registry;
+  logger: Logger;
+  /** Longest an encoded event waits on the request thread before it is handed over. */
+  handOverMs?: number;
+}
+
+export interface ThreadedUsageMeter extends UsageMeter {
+  /** The metering thread's own metrics (producer, spool), in Prometheus text format. */
+  workerMetrics(): Promise<string>;
+}
+
+const BATCH_BYTES = 256 * 1024;
+
+/**
+ * The usage meter as the request thread sees it: `record` only Avro-encodes the event and packs it
+ * into a batch; batches go, as transferred buffers, to a worker thread that runs the meter engine
+ * (idempotent producer, spool, replay). kafkajs' per-event CPU and garbage then never stall a
+ * request, and on a multi-core host metering runs beside request handling instead of in turn.
+ * Events handed over but not yet recorded by the worker are counted (`edge_usage_handover_lag`);
+ * a worker that dies is restarted, and what it had spooled is replayed by its successor.
+ */
+export async function createThreadedUsageMeter(
+  options: ThreadedUsageMeterOptions,
+): Promise<ThreadedUsageMeter> {
+  await mkdir(options.spoolDir, { recursive: true });
+  const meter = new ThreadedMeter(options);
+  await meter.start();
+  return meter;
+}
+
+class ThreadedMeter implements ThreadedUsageMeter {
+  private worker!: Worker;
+  private readonly batch = new FrameWriter(BATCH_BYTES);
+  private handOverTimer: NodeJS.Timeout | undefined;
+  private readonly replies = new Map<number, (reply: ToMain) => void>();
+  private nextId = 1;
+  /** Events handed to the worker that it has not recorded yet. */
+  private handedOver = 0;
+  private lastStats: Stats = { buffered: 0, spooled: 0 };
+  private closing: Promise<void> | undefined;
+  private readonly lag: Gauge;
+  private readonly restarts: Counter;
+  private readonly handOverMs: number;
+
+  constructor(private readonly options: ThreadedUsageMeterOptions) {
+    this.handOverMs = options.handOverMs ?? 2;
+    this.lag = new Gauge({
+      name: 'edge_usage_handover_lag',
+      help: 'RequestMetered events handed to the metering thread and not yet recorded by it',
+      registers: [options.metrics],
+    });
+    this.restarts = new Counter({
+      name: 'edge_usage_worker_restarts_total',
+      help: 'Times the metering thread died and was restarted',
+      registers: [options.metrics],
+    });
+  }
+
+  async start(): Promise<void> {
+    const {
+      codec: _codec,
+      metrics: _metrics,
+      logger: _logger,
+      handOverMs: _h,
+      ...config
+    } = this.options;
+    const workerConfig: MeteringWorkerConfig = config;
+    this.worker = new Worker(await workerEntry(), { workerData: workerConfig });
+    const ready = new Promise<void>((resolve, reject) => {
+      const onExit = (code: number) =>
+        reject(new Error(`metering thread exited with ${code} during start`));
+      this.worker.once('exit', onExit);
+      this.worker.once('error', reject);
+      this.worker.on('message', (message: ToMain) => {
+        if (message.t === 'ready') {
+          this.worker.off('exit', onExit);
+          this.worker.off('error', reject);
+          resolve();
+        } else this.onMessage(message);
+      });
+    });
+    await ready;
+    this.worker.on('error', (err) => this.options.logger.error({ err }, 'metering thread failed'));
+    this.worker.once('exit', (code) => void this.onExit(code));
+  }
+
+  record(event: RequestMetered): void {
+    let value: Buffer;
+    try {
+      value = this.options.codec.encode('RequestMetered', event).value;
+    } catch (err) {
+      this.options.logger.error(
+        { err, eventId: event?.eventId },
+        'RequestMetered does not match its schema; dropped',
+      );
+      return;
+    }
+    const key = messageKeyOf('RequestMetered', event);
+    if (!this.batch.write(key, value)) {
+      this.handOver();
+      this.batch.write(key, value);
+    }
+    this.handOverTimer ??= setTimeout(() => this.handOver(), this.handOverMs);
+  }
+
+  async flush(): Promise<void> {
+    this.handOver();
+    const reply = await this.request('flush');
+    if (reply.t === 'done' && reply.error) throw new Error(reply.error);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.handOver();
+      const reply = await this.request('close');
+      if (reply.t === 'done')
+        this.lastStats = { buffered: reply.buffered ?? 0, spooled: reply.spooled ?? 0 };
+      await this.worker.terminate();
+      if (reply.t === 'done' && reply.error) throw new Error(reply.error);
+    })();
+    return this.closing;
+  }
+
+  stats(): Stats {
+    return {
+      buffered: this.lastStats.buffered + this.handedOver + this.batch.count,
+      spooled: this.lastStats.spooled,
+    };
+  }
+
+  async workerMetrics(): Promise<string> {
+    if (this.closing) return '';
+    const reply = await this.request('metrics');
+    return reply.t === 'metrics' ? reply.text : '';
+  }
+
+  private handOver(): void {
+    clearTimeout(this.handOverTimer);
+    this.handOverTimer = undefined;
+    if (this.batch.count === 0) return;
+    const { buffer, length, count } = this.batch.take();
+    this.handedOver += count;
+    this.lag.set(this.handedOver);
+    this.worker.postMessage({ t: 'events', buffer, length, count } satisfies ToWorker, [buffer]);
+  }
+
+  private request(t: 'flush' | 'metrics' | 'close'): Promise<ToMain> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.replies.set(id, resolve);
+      this.worker.postMessage({ t, id } satisfies ToWorker);
+    });
+  }
+
+  private onMessage(message: ToMain): void {
+    switch (message.t) {
+      case 'recorded':
+        this.handedOver -= message.count;
+        this.lag.set(this.handedOver);
+        this.lastStats = { buffered: message.buffered, spooled: message.spooled };
+        return;
+      case 'done':
+      case 'metrics': {
+        if (message.t === 'done' && message.buffered !== undefined)
+          this.lastStats = { buffered: message.buffered, spooled: message.spooled ?? 0 };
+        const reply = this.replies.get(message.id);
+        this.replies.delete(message.id);
+        reply?.(message);
+        return;
+      }
+      case 'ready':
+        return;
+    }
+  }
+
+  private async onExit(code: number): Promise<void> {
+    if (this.closing) return;
+    this.restarts.inc();
+    this.options.logger.error(
+      { code, lostInMemory: this.handedOver },
+      'metering thread exited; restarting it (its spool is replayed)',
+    );
+    for (const [id, reply] of this.replies)
+      reply({ t: 'done', id, error: 'metering thread exited' });
+    this.replies.clear();
+    this.handedOver = 0;
+    await this.start();
+  }
+}
+
+/**
+ * The worker's entry: built next to main.mjs by tools/build-app.mjs. From a source checkout (tests,
+ * `tools/run-ts.mjs`) it is bundled on first use with the workspace's esbuild setup.
+ */
+async function workerEntry(): Promise<URL> {
+  const here = fileURLToPath(import.meta.url);
+  const built = join(dirname(here), 'metering.worker.mjs');
+  if (existsSync(built)) return pathToFileURL(built);
+  const source = join(dirname(here), 'metering.worker.ts');
+  if (!existsSync(source)) throw new Error(`metering worker not found next to ${here}`);
+  bundled ??= (async () => {
+    const root = workspaceRootOf(dirname(here));
+    const outfile = join(root, 'dist', '.run', `metering.worker-${process.pid}.mjs`);
+    const { bundleForNode } = (await import(
+      pathToFileURL(join(root, 'tools/esbuild-node.mjs')).href
+    )) as { bundleForNode(entry: string, outfile: string): Promise<void> };
+    await bundleForNode(source, outfile);
+    return pathToFileURL(outfile);
+  })();
+  return bundled;
+}
+
+let bundled: Promise<URL> | undefined;
+
+function workspaceRootOf(start: string): string {
+  let dir = start;
+  while (!existsSync(join(dir, 'nx.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('metering worker source found outside the workspace');
+    dir = parent;
+  }
+  return dir;
+}
