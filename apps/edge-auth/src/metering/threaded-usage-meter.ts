@@ -243,10 +243,10 @@ async function workerEntry(): Promise<URL> {
   bundled ??= (async () => {
     const root = workspaceRootOf(dirname(here));
     const outfile = join(root, 'dist', '.run', `metering.worker-${process.pid}.mjs`);
-    const { bundleForNode } = (await import(
-      pathToFileURL(join(root, 'tools/esbuild-node.mjs')).href
-    )) as { bundleForNode(entry: string, outfile: string): Promise<void> };
-    await bundleForNode(source, outfile);
+    const tools = (await import(pathToFileURL(join(root, 'tools/esbuild-node.mjs')).href)) as {
+      bundleForNode: (entry: string, outfile: string) => Promise<void>;
+    };
+    await tools.bundleForNode(source, outfile);
     return pathToFileURL(outfile);
   })();
   return bundled;
