@@ -16,6 +16,7 @@ import {
 } from '@tollgate/kafka';
 import { bundleScript, runToExit, uniqueName } from '@tollgate/test-infra';
 import { createUsageMeter, type UsageMeter } from './usage-meter';
+import { eventually } from '../testing/edge-test-kit';
 import { createPrivateBroker, type PrivateBroker } from '../testing/private-broker';
 
 const quiet = {
@@ -26,14 +27,6 @@ const quiet = {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(condition: () => boolean, timeoutMs: number, what: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
-    await sleep(50);
-  }
-}
 
 function capturingLogger(): { logger: Logger; lines: Array<{ level: number; msg: string }> } {
   const lines: Array<{ level: number; msg: string }> = [];

@@ -130,12 +130,12 @@ export class KeyVerifier {
       case 'unavailable':
         return fail('dependency_unavailable', 'invalid', outcome.detail, null, 1_000);
       case 'found':
-        return this.remember(plaintext, outcome.found);
+        return this.remember(outcome.found);
     }
   }
 
   /** A lookup answer joins the table unless an event got there first (events are newer). */
-  private remember(plaintext: string, found: LookedUpKey): KeyEntry {
+  private remember(found: LookedUpKey): KeyEntry {
     const { table } = this.options;
     const binaryHash = Buffer.from(found.key.keyHash, 'hex').toString('latin1');
     if (!table.has(binaryHash))
@@ -143,7 +143,8 @@ export class KeyVerifier {
         found.key,
         found.revocation ? { effectiveAt: found.revocation.effectiveAt } : null,
       );
-    const key = this.findInTable(plaintext) ?? table.find(binaryHash)!;
+    // Hashed under the newest pepper, as the lookup was: no need to hash the key again.
+    const key = table.find(binaryHash)!;
     if (key.account.plan === null) table.applyPlan(found.key.accountId, found.plan, 0, 0);
     if (found.accountStatus === 'suspended' && !key.account.suspended)
       table.applyAccountStatus(found.key.accountId, true);
