@@ -23,10 +23,16 @@ export const SERVICE = 'usage-ingestor';
 export interface AppDeps {
   config: UsageIngestorConfig;
   logger?: Logger;
+  /** Epoch-ms clock: decides which billing periods have closed (late arrivals) and ingestion lag. */
+  now?: () => number;
 }
 
 /** Turns RequestMetered events into exact usage aggregates in Postgres, and answers usage queries. */
-export async function buildApp({ config, logger: given }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  logger: given,
+  now = Date.now,
+}: AppDeps): Promise<FastifyInstance> {
   const logger = given ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const metrics = createServiceMetrics(SERVICE);
   const orm = await initORM(
@@ -58,6 +64,7 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
     maxWaitTimeInMs: config.INGEST_MAX_WAIT_MS,
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
     concurrency: config.INGEST_CONCURRENCY,
+    now,
   });
 
   const database = databaseDependency(db);
@@ -81,7 +88,7 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
     registers: [metrics.registry],
     async collect() {
       if (!schema.done) return;
-      const { lagMs } = await queries.freshness(Date.now());
+      const { lagMs } = await queries.freshness(now());
       if (lagMs !== null) this.set(lagMs / 1000);
     },
   });
@@ -106,6 +113,6 @@ export async function buildApp({ config, logger: given }: AppDeps): Promise<Fast
     title: 'Tollgate usage-ingestor',
     description: 'Usage time series, billing-period totals and freshness',
   });
-  await app.register(usageRoutes, { queries });
+  await app.register(usageRoutes, { queries, now });
   return app;
 }

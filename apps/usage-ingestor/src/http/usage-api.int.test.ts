@@ -6,13 +6,16 @@ import { usageTestKit, type IngestorUnderTest } from '../testing/usage-test-kit'
 const ACCOUNT = 'acct_01JDQ3W8Y6T4K2M9N7P5R3S1B1';
 const KEY = 'key_01JDQ3W8Y6T4K2M9N7P5R3S1B2';
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
+/** The ingestor's clock: inside November 2026, whatever the calendar says when the test runs. */
+const NOW = T0 + 3 * 3_600_000;
+const LAST_OCTOBER_MINUTE = Date.UTC(2026, 9, 31, 23, 59, 0);
 
 describe('usage query API (real Kafka + Postgres)', () => {
   let kit: IngestorUnderTest;
   let app: FastifyInstance;
   beforeAll(async () => {
     kit = await usageTestKit('usage_api');
-    app = await kit.startApp();
+    app = await kit.startApp({ now: () => NOW });
     const event = (minute: number, overrides: object = {}) =>
       sampleEvent('RequestMetered', {
         eventId: newEventId(),
@@ -28,8 +31,9 @@ describe('usage query API (real Kafka + Postgres)', () => {
       event(61),
       event(61, { env: 'test' }),
       event(62, { route: 'users.get' }),
+      event(0, { occurredAt: LAST_OCTOBER_MINUTE }),
     ]);
-    await kit.waitForRequests(6);
+    await kit.waitForRequests(7);
   });
   afterAll(async () => {
     await kit?.close();
@@ -96,20 +100,37 @@ describe('usage query API (real Kafka + Postgres)', () => {
       requestsByOutcome: { allowed: 5, rate_limited: 1 },
       lateArrivals: null,
     });
-    expect((await get(`${base}/totals?period=2026-10`)).json()).toMatchObject({
+    expect((await get(`${base}/totals?period=2026-09`)).json()).toMatchObject({
       billableUnits: 0,
       requestsByOutcome: {},
+      lateArrivals: null,
+    });
+  });
+
+  it('flags usage of a period that had closed by the ingestor clock as a late arrival', async () => {
+    expect((await get(`${base}/totals?period=2026-10`)).json()).toEqual({
+      accountId: ACCOUNT,
+      period: '2026-10',
+      billableUnits: 1,
+      billableRequests: 1,
+      requestsByOutcome: { allowed: 1 },
+      lateArrivals: { requests: 1, costUnits: 1 },
     });
   });
 
   it('reports freshness in the API and as a metric', async () => {
     const res = await get('/v1/usage/freshness');
-    expect(res.json()).toMatchObject({ newestEventAt: new Date(T0 + 62 * 60_000).toISOString() });
+    expect(res.json()).toEqual({
+      newestEventAt: new Date(T0 + 62 * 60_000).toISOString(),
+      lagMs: NOW - (T0 + 62 * 60_000),
+    });
     expect((await get('/metrics')).body).toMatch(
-      /usage_ingestion_lag_seconds\{service="usage-ingestor"\} \d+/,
+      new RegExp(
+        `usage_ingestion_lag_seconds\\{service="usage-ingestor"\\} ${(NOW - (T0 + 62 * 60_000)) / 1000}\n`,
+      ),
     );
     expect((await get('/metrics')).body).toMatch(
-      /usage_events_total\{[^}]*result="counted"[^}]*\} 6/,
+      /usage_events_total\{[^}]*result="counted"[^}]*\} 7/,
     );
   });
 

@@ -12,7 +12,7 @@ const accountParams = {
 
 export async function usageRoutes(
   app: FastifyInstance,
-  { queries }: { queries: UsageQueries },
+  { queries, now }: { queries: UsageQueries; now: () => number },
 ): Promise<void> {
   app.get<{
     Params: { accountId: string };
@@ -94,6 +94,6 @@ export async function usageRoutes(
   app.get(
     '/v1/usage/freshness',
     { schema: { summary: 'How far behind the newest aggregated event is' } },
-    () => queries.freshness(Date.now()),
+    () => queries.freshness(now()),
   );
 }

@@ -25,7 +25,7 @@ export interface UsageIngestorOptions {
   maxWaitTimeInMs: number;
   sessionTimeoutMs: number;
   concurrency: number;
-  now?: () => number;
+  now: () => number;
 }
 
 /**
@@ -84,7 +84,7 @@ export class UsageIngestor {
         const result = await writeUsageBatch(
           this.options.db,
           { topic, partition, events: metered },
-          (this.options.now ?? Date.now)(),
+          this.options.now(),
         );
         this.counted.inc({ result: 'counted' }, result.counted);
         this.counted.inc({ result: 'already_applied' }, result.skippedByOffset);

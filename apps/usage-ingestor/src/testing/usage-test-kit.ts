@@ -82,7 +82,7 @@ export interface IngestorUnderTest {
   usageTopic: string;
   deadLetterTopic: string;
   /** Starts an in-process app (ingestor + API) on the shared schema and topics. */
-  startApp(): Promise<FastifyInstance>;
+  startApp(options?: { now?: () => number }): Promise<FastifyInstance>;
   produce(events: readonly RequestMetered[]): Promise<void>;
   produceRaw(value: Buffer, headers?: Record<string, string>): Promise<void>;
   totals(): Promise<Totals>;
@@ -142,8 +142,8 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
     config,
     usageTopic,
     deadLetterTopic,
-    async startApp() {
-      const app = await buildApp({ config });
+    async startApp(options = {}) {
+      const app = await buildApp({ config, ...options });
       apps.push(app);
       await app.ready();
       const deadline = Date.now() + 30_000;
