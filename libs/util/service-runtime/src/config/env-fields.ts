@@ -84,7 +84,7 @@ export const kafkaTopics = {
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
 };
 
-/** The API key prefix of a deployment (shared/DESIGN.md key format). */
+/** The API key prefix of a deployment (docs/architecture.md, API keys). */
 export const keyPrefix = z
   .string()
   .regex(/^[a-z][a-z0-9]{0,15}$/)

@@ -1,4 +1,4 @@
-import type { CommandMetadata } from '../shared/command-metadata';
+import type { CommandMetadata } from '../common/command-metadata';
 import type { PlanDefinition } from '../plan/plan-definition';
 
 /** The plan version an account is put on, as read from the plan catalog by the caller. */

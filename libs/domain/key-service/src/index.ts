@@ -1,5 +1,5 @@
-export { DomainError, type DomainErrorKind } from './shared/domain-error';
-export { assertNever, type CommandMetadata } from './shared/command-metadata';
+export { DomainError, type DomainErrorKind } from './common/domain-error';
+export { assertNever, type CommandMetadata } from './common/command-metadata';
 export * from './key/key.events';
 export * from './key/key.commands';
 export { decideKey, evolveKey, initialKeyState } from './key/key.decider';

@@ -1,4 +1,4 @@
-import { validation } from '../shared/domain-error';
+import { validation } from '../common/domain-error';
 
 export interface RateLimitPolicy {
   /** e.g. `burst`, `per-minute`; unique within a plan version. */

@@ -1,5 +1,5 @@
-import { assertNever } from '../shared/command-metadata';
-import { illegalState, notFound, validation } from '../shared/domain-error';
+import { assertNever } from '../common/command-metadata';
+import { illegalState, notFound, validation } from '../common/domain-error';
 import { validateReason } from '../key/key.validation';
 import type { AccountCommand } from './account.commands';
 import type { AccountEvent } from './account.events';

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { deciderSpec } from '../shared/decider-spec';
+import { deciderSpec } from '../common/decider-spec';
 import { DEFAULT_PLANS } from './default-plans';
 import { decidePlan, evolvePlan, initialPlanState } from './plan.decider';
 

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { deciderSpec } from '../shared/decider-spec';
+import { deciderSpec } from '../common/decider-spec';
 import type { IssueKey } from './key.commands';
 import { decideKey, evolveKey, initialKeyState } from './key.decider';
 import type { KeyIssued } from './key.events';

@@ -1,4 +1,4 @@
-import { validation } from '../shared/domain-error';
+import { validation } from '../common/domain-error';
 
 const SCOPE = /^[a-z][a-z0-9_.:-]{0,63}$/;
 const METADATA_KEY = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -1,4 +1,4 @@
-import type { CommandMetadata } from '../shared/command-metadata';
+import type { CommandMetadata } from '../common/command-metadata';
 import type { PlanDefinition } from './plan-definition';
 
 export interface CreatePlan {

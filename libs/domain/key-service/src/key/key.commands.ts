@@ -1,4 +1,4 @@
-import type { CommandMetadata } from '../shared/command-metadata';
+import type { CommandMetadata } from '../common/command-metadata';
 import type { KeyIssued } from './key.events';
 
 export interface IssueKey {

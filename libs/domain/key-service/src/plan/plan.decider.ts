@@ -1,5 +1,5 @@
-import { assertNever } from '../shared/command-metadata';
-import { illegalState, notFound } from '../shared/domain-error';
+import { assertNever } from '../common/command-metadata';
+import { illegalState, notFound } from '../common/domain-error';
 import type { PlanCommand } from './plan.commands';
 import type { PlanDefinition } from './plan-definition';
 import { validatePlanDefinition } from './plan-definition';

@@ -1,5 +1,5 @@
-import { assertNever } from '../shared/command-metadata';
-import { illegalState, notFound, validation } from '../shared/domain-error';
+import { assertNever } from '../common/command-metadata';
+import { illegalState, notFound, validation } from '../common/domain-error';
 import type { IssueKey, KeyCommand, RevokeKey, UpdateKey } from './key.commands';
 import type { KeyEvent } from './key.events';
 import { initialKeyState, type KeyState } from './key.state';

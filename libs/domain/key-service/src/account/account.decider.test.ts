@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { DEFAULT_PLANS } from '../plan/default-plans';
-import { deciderSpec } from '../shared/decider-spec';
+import { deciderSpec } from '../common/decider-spec';
 import { decideAccount, evolveAccount, initialAccountState } from './account.decider';
 import type { AccountEvent } from './account.events';
 
