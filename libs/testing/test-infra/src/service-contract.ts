@@ -2,7 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { loadConfig } from '@tollgate/service-runtime';
-import { readCompose, readDockerfile } from './deployment-files';
+import {
+  DOCKERFILE,
+  dockerStages,
+  effectiveUser,
+  readCompose,
+  readDockerfile,
+} from './deployment-files';
 import { testEndpoints } from './endpoints';
 import { buildServiceArtifact, runToExit, startServiceProcess } from './service-process';
 
@@ -125,21 +131,35 @@ export function describeServiceContract(spec: ServiceContractSpec): void {
     describe('deployment files', () => {
       const knownVariables = Object.keys(spec.configSchema.shape);
       const defaultPort = (spec.configSchema.parse({}) as { PORT: number }).PORT;
+      const app = spec.appRoot.replace(/^apps\//, '');
 
-      it('has a multi-stage Dockerfile that runs the bundle as a non-root user', () => {
-        const dockerfile = readDockerfile(spec.appRoot);
-        expect(dockerfile, `${spec.appRoot}/Dockerfile`).toBeDefined();
-        expect(dockerfile!.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
-        expect(dockerfile).toMatch(/^USER (?!root)\S+/m);
-        expect(dockerfile).toContain(`tools/build-app.mjs ${spec.appRoot}`);
-        expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${defaultPort}$`, 'm'));
+      it('has its image built from the one multi-stage Dockerfile, as a non-root user', () => {
+        expect(spec.appRoot).toBe(`apps/${app}`);
+        const dockerfile = readDockerfile();
+        expect(dockerfile, DOCKERFILE).toBeDefined();
+        const stages = dockerStages(dockerfile ?? '');
+        expect(stages.length).toBeGreaterThanOrEqual(2);
+        expect(dockerfile).toMatch(/tools\/build-app\.mjs "?apps\/\$\{APP\}"?/);
+        expect(dockerfile).toContain('dist/apps/${APP}/');
+        expect(dockerfile).toMatch(/^ENV .*\bPORT=\$\{PORT\}/m);
+        expect(dockerfile).toMatch(/^EXPOSE \$\{PORT\}$/m);
+        // The last stage is the app's own stage, chosen by APP: it must exist and not run as root.
+        expect(stages.at(-1)?.from).toBe('app-${APP}');
+        expect(stages.map((s) => s.name)).toContain(`app-${app}`);
+        expect(effectiveUser(stages, `app-${app}`)).not.toMatch(/^(root|0)(:|$)/);
       });
 
-      it('is described in docker-compose.yml with variables the app reads', () => {
+      it('is described in docker-compose.yml with its build args and variables the app reads', () => {
         const service = readCompose().services[spec.service];
         expect(service, `services.${spec.service}`).toBeDefined();
-        expect(service!.build?.dockerfile).toBe(`${spec.appRoot}/Dockerfile`);
-        expect(service!.ports).toContain(`${defaultPort}:${defaultPort}`);
+        const build = service!.build;
+        expect(build?.context).toBe('.');
+        expect(build?.dockerfile).toBe(DOCKERFILE);
+        expect(build?.args?.APP).toBe(app);
+        expect(String(build?.args?.PORT)).toBe(String(defaultPort));
+        // The image listens on its PORT build arg unless the environment overrides it.
+        const port = String(service!.environment?.PORT ?? build?.args?.PORT);
+        expect(service!.ports).toContain(`${port}:${port}`);
         const unknown = Object.keys(service!.environment ?? {}).filter(
           (v) => !knownVariables.includes(v),
         );
