@@ -14,7 +14,7 @@ export const EVENT_TYPES = [
 /** Any event with its type tag: `switch (event.type)` narrows `event.payload`. */
 export type TollgateEvent = { [T in EventType]: { type: T; payload: EventPayloads[T] } }[EventType];
 
-/** The envelope fields every event carries (shared/DESIGN.md). */
+/** The envelope fields every event carries (docs/events.md). */
 export interface EventEnvelope {
   eventId: string;
   occurredAt: number;

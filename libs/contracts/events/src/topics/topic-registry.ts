@@ -13,7 +13,7 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Every topic of shared/DESIGN.md, in one place. Apps provision these; brokers never auto-create. */
+/** Every topic of docs/events.md, in one place. Apps provision these; brokers never auto-create. */
 export const TOPICS = {
   keys: {
     name: 'tollgate.keys.v1',
