@@ -1,60 +1,37 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ID_PATTERNS } from '@tollgate/events';
-import { ProblemError } from '@tollgate/service-runtime';
-import { MAX_RANGE_MS, type Granularity, type UsageQueries } from '../ingest/usage-queries';
+import { Type } from 'typebox';
+import { ID_PATTERNS, Outcome } from '@tollgate/events';
+import { epochMs, idSchemas, isoMonth, ProblemError } from '@tollgate/service-runtime';
+import { MAX_RANGE_MS, type UsageQueries } from '../ingest/usage-queries';
 
-const epochMs = { type: 'integer', minimum: 0, maximum: 8_640_000_000_000 } as const;
-const accountParams = {
-  type: 'object',
-  required: ['accountId'],
-  properties: { accountId: { type: 'string', pattern: ID_PATTERNS.account } },
-} as const;
+const { account: accountId, key: keyId } = idSchemas(ID_PATTERNS);
+const accountParams = Type.Object({ accountId });
 
 export async function usageRoutes(
   app: FastifyInstance,
   { queries, now }: { queries: UsageQueries; now: () => number },
 ): Promise<void> {
-  app.get<{
-    Params: { accountId: string };
-    Querystring: {
-      granularity: Granularity;
-      from: number;
-      to: number;
-      keyId?: string;
-      route?: string;
-      outcome?: string;
-    };
-  }>(
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  api.get(
     '/v1/usage/accounts/:accountId/series',
     {
       schema: {
         summary:
           'Request counts over time by outcome; minute ranges ≤ 24 h, hour ≤ 31 d, day ≤ 366 d',
         params: accountParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['granularity', 'from', 'to'],
-          properties: {
-            granularity: { type: 'string', enum: ['minute', 'hour', 'day'] },
+        querystring: Type.Object(
+          {
+            granularity: Type.Enum(['minute', 'hour', 'day'], { type: 'string' }),
             from: epochMs,
             to: epochMs,
-            keyId: { type: 'string', pattern: ID_PATTERNS.key },
-            route: { type: 'string', maxLength: 200 },
-            outcome: {
-              type: 'string',
-              enum: [
-                'allowed',
-                'rate_limited',
-                'quota_exceeded',
-                'invalid',
-                'revoked',
-                'expired',
-                'forbidden',
-              ],
-            },
+            keyId: Type.Optional(keyId),
+            route: Type.Optional(Type.String({ maxLength: 200 })),
+            outcome: Type.Optional(Type.Enum([...Outcome], { type: 'string' })),
           },
-        },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => {
@@ -74,24 +51,19 @@ export async function usageRoutes(
     },
   );
 
-  app.get<{ Params: { accountId: string }; Querystring: { period: string } }>(
+  api.get(
     '/v1/usage/accounts/:accountId/totals',
     {
       schema: {
         summary: 'Usage in a billing period (UTC month); billableUnits is what billing invoices',
         params: accountParams,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['period'],
-          properties: { period: { type: 'string', pattern: '^20[0-9]{2}-(0[1-9]|1[0-2])$' } },
-        },
+        querystring: Type.Object({ period: isoMonth }, { additionalProperties: false }),
       },
     },
     (request) => queries.periodTotals(request.params.accountId, request.query.period),
   );
 
-  app.get(
+  api.get(
     '/v1/usage/freshness',
     { schema: { summary: 'How far behind the newest aggregated event is' } },
     () => queries.freshness(now()),

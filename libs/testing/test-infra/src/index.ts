@@ -19,3 +19,4 @@ export {
 export { uniqueName } from './unique-name';
 export { workspaceRoot } from './workspace-root';
 export { isolatedServiceEnv, type IsolatedServiceEnv } from './isolated-service-env';
+export { describeOpenApiDocument, openApiErrors, type OpenApiSpec } from './open-api';

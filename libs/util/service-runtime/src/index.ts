@@ -15,3 +15,8 @@ export {
 } from './lifecycle/run-service';
 export { createServiceMetrics, type ServiceMetrics } from './metrics/metrics';
 export { registerOpenApi } from './http/open-api';
+export { idSchemas } from './http/schemas/ids';
+export { epochMs, isoMonth } from './http/schemas/time';
+export { pageQuery } from './http/schemas/pagination';
+export { nullable } from './http/schemas/nullable';
+export { problemSchema } from './http/schemas/problem';

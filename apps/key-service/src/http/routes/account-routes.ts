@@ -1,36 +1,36 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ProblemError } from '@tollgate/service-runtime';
+import { Type } from 'typebox';
+import { epochMs, ProblemError } from '@tollgate/service-runtime';
 import type { KeyServiceContext } from '../context';
 import { idempotent } from '../idempotency';
-import { accountId, epochMs, pageQuery, planId, reasonBody } from '../schemas';
-
-interface AccountParams {
-  accountId: string;
-}
+import { accountId, page, planId, reasonBody } from '../schemas';
 
 export async function accountRoutes(
   app: FastifyInstance,
   { commands, queries, db }: KeyServiceContext,
 ): Promise<void> {
-  const params = { type: 'object', required: ['accountId'], properties: { accountId } } as const;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const params = Type.Object({ accountId });
   const found = async (id: string) => {
     const account = await queries.getAccount(id);
     if (!account) throw new ProblemError('not_found', `account ${id} does not exist`);
     return account;
   };
 
-  app.post<{ Body: { name: string; planId?: string } }>(
+  api.post(
     '/v1/accounts',
     {
       schema: {
         tags: ['accounts'],
         summary: 'Create an account (on plan_free unless planId is given)',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['name'],
-          properties: { name: { type: 'string', minLength: 1, maxLength: 200 }, planId },
-        },
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            planId: Type.Optional(planId),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     (request, reply) =>
@@ -40,25 +40,23 @@ export async function accountRoutes(
       }),
   );
 
-  app.get<{ Querystring: { limit: number; cursor?: string } }>(
+  api.get(
     '/v1/accounts',
     {
       schema: {
         tags: ['accounts'],
         summary: 'List accounts (keyset pagination)',
-        querystring: pageQuery,
+        querystring: page,
       },
     },
     (request) => queries.listAccounts(request.query.cursor, request.query.limit),
   );
 
-  app.get<{ Params: AccountParams }>(
-    '/v1/accounts/:accountId',
-    { schema: { tags: ['accounts'], params } },
-    (request) => found(request.params.accountId),
+  api.get('/v1/accounts/:accountId', { schema: { tags: ['accounts'], params } }, (request) =>
+    found(request.params.accountId),
   );
 
-  app.post<{ Params: AccountParams; Body: { reason: string } }>(
+  api.post(
     '/v1/accounts/:accountId/suspend',
     {
       schema: {
@@ -74,7 +72,7 @@ export async function accountRoutes(
     },
   );
 
-  app.post<{ Params: AccountParams }>(
+  api.post(
     '/v1/accounts/:accountId/reactivate',
     { schema: { tags: ['accounts'], params } },
     async (request) => {
@@ -83,26 +81,21 @@ export async function accountRoutes(
     },
   );
 
-  app.put<{
-    Params: AccountParams;
-    Body: { planId: string; planVersion?: number; effectiveAt?: number };
-  }>(
+  api.put(
     '/v1/accounts/:accountId/plan',
     {
       schema: {
         tags: ['accounts'],
         summary: 'Move the account to a plan version (latest unless given), now or at effectiveAt',
         params,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['planId'],
-          properties: {
+        body: Type.Object(
+          {
             planId,
-            planVersion: { type: 'integer', minimum: 1 },
-            effectiveAt: epochMs,
+            planVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+            effectiveAt: Type.Optional(epochMs),
           },
-        },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => {

@@ -1,12 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { ProblemError } from '@tollgate/service-runtime';
+import { Type } from 'typebox';
+import { epochMs, nullable, ProblemError } from '@tollgate/service-runtime';
 import type { KeyServiceContext } from '../context';
 import { idempotent } from '../idempotency';
-import { accountId, epochMs, keyId, metadata, pageQuery, reasonBody, scopes } from '../schemas';
-
-interface KeyParams {
-  keyId: string;
-}
+import { accountId, keyId, metadata, page, reasonBody, scopes } from '../schemas';
 
 const MAX_GRACE_MS = 30 * 24 * 3_600_000;
 
@@ -14,39 +12,33 @@ export async function keyRoutes(
   app: FastifyInstance,
   { commands, queries, db }: KeyServiceContext,
 ): Promise<void> {
-  const params = { type: 'object', required: ['keyId'], properties: { keyId } } as const;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const params = Type.Object({ keyId });
+  const accountParams = Type.Object({ accountId });
+  // anyOf rather than nullable(): clients already see the errors this shape gives a bad expiry.
+  const expiresAt = Type.Union([epochMs, Type.Null()]);
   const found = async (id: string) => {
     const key = await queries.getKey(id);
     if (!key) throw new ProblemError('not_found', `key ${id} does not exist`);
     return key;
   };
 
-  app.post<{
-    Params: { accountId: string };
-    Body: {
-      env: 'live' | 'test';
-      scopes?: string[];
-      metadata?: Record<string, string>;
-      expiresAt?: number | null;
-    };
-  }>(
+  api.post(
     '/v1/accounts/:accountId/keys',
     {
       schema: {
         tags: ['keys'],
         summary: 'Issue a key; the plaintext is in this response only',
-        params: { type: 'object', required: ['accountId'], properties: { accountId } },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['env'],
-          properties: {
-            env: { type: 'string', enum: ['live', 'test'] },
-            scopes,
-            metadata,
-            expiresAt: { anyOf: [epochMs, { type: 'null' }] },
+        params: accountParams,
+        body: Type.Object(
+          {
+            env: Type.Enum(['live', 'test'], { type: 'string' }),
+            scopes: Type.Optional(scopes),
+            metadata: Type.Optional(metadata),
+            expiresAt: Type.Optional(expiresAt),
           },
-        },
+          { additionalProperties: false },
+        ),
       },
     },
     (request, reply) =>
@@ -64,14 +56,14 @@ export async function keyRoutes(
       }),
   );
 
-  app.get<{ Params: { accountId: string }; Querystring: { limit: number; cursor?: string } }>(
+  api.get(
     '/v1/accounts/:accountId/keys',
     {
       schema: {
         tags: ['keys'],
         summary: "List an account's keys (never plaintext or hash)",
-        params: { type: 'object', required: ['accountId'], properties: { accountId } },
-        querystring: pageQuery,
+        params: accountParams,
+        querystring: page,
       },
     },
     async (request) => {
@@ -82,28 +74,25 @@ export async function keyRoutes(
     },
   );
 
-  app.get<{ Params: KeyParams }>(
-    '/v1/keys/:keyId',
-    { schema: { tags: ['keys'], params } },
-    (request) => found(request.params.keyId),
+  api.get('/v1/keys/:keyId', { schema: { tags: ['keys'], params } }, (request) =>
+    found(request.params.keyId),
   );
 
-  app.patch<{
-    Params: KeyParams;
-    Body: { scopes?: string[]; metadata?: Record<string, string>; expiresAt?: number | null };
-  }>(
+  api.patch(
     '/v1/keys/:keyId',
     {
       schema: {
         tags: ['keys'],
         summary: 'Change scopes, metadata or expiry (null removes it)',
         params,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          minProperties: 1,
-          properties: { scopes, metadata, expiresAt: { anyOf: [epochMs, { type: 'null' }] } },
-        },
+        body: Type.Object(
+          {
+            scopes: Type.Optional(scopes),
+            metadata: Type.Optional(metadata),
+            expiresAt: Type.Optional(expiresAt),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
       },
     },
     async (request) => {
@@ -112,18 +101,19 @@ export async function keyRoutes(
     },
   );
 
-  app.post<{ Params: KeyParams; Body: { graceMs?: number } | undefined }>(
+  api.post(
     '/v1/keys/:keyId/rotate',
     {
       schema: {
         tags: ['keys'],
         summary: 'Issue a replacement and revoke this key after a grace period (default 24 h)',
         params,
-        body: {
-          type: ['object', 'null'],
-          additionalProperties: false,
-          properties: { graceMs: { type: 'integer', minimum: 0, maximum: MAX_GRACE_MS } },
-        },
+        body: nullable(
+          Type.Object(
+            { graceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_MS })) },
+            { additionalProperties: false },
+          ),
+        ),
       },
     },
     (request, reply) =>
@@ -140,7 +130,7 @@ export async function keyRoutes(
       }),
   );
 
-  app.post<{ Params: KeyParams; Body: { reason: string } }>(
+  api.post(
     '/v1/keys/:keyId/revoke',
     { schema: { tags: ['keys'], summary: 'Revoke immediately', params, body: reasonBody } },
     (request, reply) =>
@@ -150,22 +140,20 @@ export async function keyRoutes(
       }),
   );
 
-  app.post<{ Body: { keyHash: string; pepperVersion: number } }>(
+  api.post(
     '/v1/key-lookups',
     {
       schema: {
         tags: ['internal'],
         summary:
           "edge-auth's cache-miss lookup by key hash (POST keeps the hash out of URLs and access logs)",
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['keyHash', 'pepperVersion'],
-          properties: {
-            keyHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-            pepperVersion: { type: 'integer', minimum: 1 },
+        body: Type.Object(
+          {
+            keyHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+            pepperVersion: Type.Integer({ minimum: 1 }),
           },
-        },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => {

@@ -1,5 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { PlanDefinition } from '@tollgate/key-service-domain';
+import { Type } from 'typebox';
 import { ProblemError } from '@tollgate/service-runtime';
 import type { KeyServiceContext } from '../context';
 import { idempotent } from '../idempotency';
@@ -9,25 +10,21 @@ export async function planRoutes(
   app: FastifyInstance,
   { commands, queries, db }: KeyServiceContext,
 ): Promise<void> {
-  const params = { type: 'object', required: ['planId'], properties: { planId } } as const;
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const params = Type.Object({ planId });
   const found = async (id: string) => {
     const plan = await queries.getPlan(id);
     if (!plan) throw new ProblemError('not_found', `plan ${id} does not exist`);
     return plan;
   };
 
-  app.post<{ Body: { planId: string; definition: PlanDefinition } }>(
+  api.post(
     '/v1/plans',
     {
       schema: {
         tags: ['plans'],
         summary: 'Create a plan with its first version',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['planId', 'definition'],
-          properties: { planId, definition: planDefinition },
-        },
+        body: Type.Object({ planId, definition: planDefinition }, { additionalProperties: false }),
       },
     },
     (request, reply) =>
@@ -37,10 +34,7 @@ export async function planRoutes(
       }),
   );
 
-  app.post<{
-    Params: { planId: string };
-    Body: { definition: PlanDefinition; moveAccounts?: boolean };
-  }>(
+  api.post(
     '/v1/plans/:planId/versions',
     {
       schema: {
@@ -48,15 +42,13 @@ export async function planRoutes(
         summary:
           'Edit a plan: creates its next immutable version, optionally moving its accounts to it',
         params,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['definition'],
-          properties: {
+        body: Type.Object(
+          {
             definition: planDefinition,
-            moveAccounts: { type: 'boolean', default: false },
+            moveAccounts: Type.Optional(Type.Boolean({ default: false })),
           },
-        },
+          { additionalProperties: false },
+        ),
       },
     },
     (request, reply) =>
@@ -72,16 +64,14 @@ export async function planRoutes(
       }),
   );
 
-  app.get('/v1/plans', { schema: { tags: ['plans'] } }, async () => ({
+  api.get('/v1/plans', { schema: { tags: ['plans'] } }, async () => ({
     items: await queries.listPlans(),
   }));
-  app.get<{ Params: { planId: string } }>(
-    '/v1/plans/:planId',
-    { schema: { tags: ['plans'], params } },
-    (request) => found(request.params.planId),
+  api.get('/v1/plans/:planId', { schema: { tags: ['plans'], params } }, (request) =>
+    found(request.params.planId),
   );
 
-  app.post(
+  api.post(
     '/v1/replays',
     {
       schema: {

@@ -1,18 +1,11 @@
+import type { Static } from 'typebox';
 import { ERROR_STATUS, titleOf, type ErrorCode } from './error-codes';
+import type { problemSchema } from './schemas/problem';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** RFC 9457 problem details with Tollgate's stable `code` and the request id. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: ErrorCode;
-  detail: string;
-  instance?: string;
-  requestId: string;
-  [extension: string]: unknown;
-}
+/** RFC 9457 problem details with Tollgate's stable `code` and the request id; typed by its schema. */
+export type Problem = Static<typeof problemSchema> & { [extension: string]: unknown };
 
 /** Throw from any handler; the shared error handler turns it into problem+json. */
 export class ProblemError extends Error {
