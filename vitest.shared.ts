@@ -5,7 +5,7 @@ import { defineProject } from 'vitest/config';
  * `nx test <project>` behave the same. Slower tiers are picked by file name:
  * `*.int.test.ts` needs real services, `*.e2e.test.ts` runs several apps together.
  */
-export function defineProjectConfig(name: string) {
+export function defineProjectConfig(name: string, extra: { globalSetup?: string[] } = {}) {
   return defineProject({
     test: {
       name,
@@ -14,6 +14,7 @@ export function defineProjectConfig(name: string) {
       testTimeout: 30_000,
       hookTimeout: 90_000,
       pool: 'forks',
+      ...extra,
     },
   });
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createPostgres } from '@tollgate/postgres';
-import { createHttpServer, createLogger } from '@tollgate/service-runtime';
+import { createService } from '@tollgate/service-base';
 import type { AdminApiConfig } from './config';
+import { ADMIN_API_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'admin-api';
 
@@ -12,18 +12,16 @@ export interface AppDeps {
 }
 
 /** The secured public management API for keys, plans, accounts, usage and audit. */
-export async function buildApp({ config, logger: given }: AppDeps): Promise<FastifyInstance> {
-  const logger = given ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const postgres = createPostgres({
-    url: config.DATABASE_URL,
-    applicationName: SERVICE,
-    onIdleError: (err) => logger.warn({ err }, 'idle postgres connection failed'),
+export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {
+  const { app } = await createService({
+    name: SERVICE,
+    config,
+    ...(logger ? { logger } : {}),
+    postgres: {
+      databaseUrl: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      migrations: ADMIN_API_MIGRATIONS,
+    },
   });
-  return createHttpServer({
-    service: SERVICE,
-    logger,
-    dependencies: [postgres],
-    readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  });
+  return app;
 }

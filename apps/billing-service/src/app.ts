@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createKafkaConnection } from '@tollgate/kafka';
-import { createPostgres } from '@tollgate/postgres';
-import { createHttpServer, createLogger } from '@tollgate/service-runtime';
+import { createService } from '@tollgate/service-base';
 import type { BillingServiceConfig } from './config';
+import { BILLING_SERVICE_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'billing-service';
 
@@ -13,23 +12,17 @@ export interface AppDeps {
 }
 
 /** Billing periods, proration, invoices to Stripe and finance exports. */
-export async function buildApp({ config, logger: given }: AppDeps): Promise<FastifyInstance> {
-  const logger = given ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const postgres = createPostgres({
-    url: config.DATABASE_URL,
-    applicationName: SERVICE,
-    onIdleError: (err) => logger.warn({ err }, 'idle postgres connection failed'),
+export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {
+  const { app } = await createService({
+    name: SERVICE,
+    config,
+    ...(logger ? { logger } : {}),
+    postgres: {
+      databaseUrl: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      migrations: BILLING_SERVICE_MIGRATIONS,
+    },
+    kafka: { brokers: config.KAFKA_BROKERS },
   });
-  const kafka = createKafkaConnection({
-    brokers: config.KAFKA_BROKERS,
-    clientId: SERVICE,
-    log: logger.child({ component: 'kafka' }),
-  });
-  return createHttpServer({
-    service: SERVICE,
-    logger,
-    dependencies: [postgres, kafka],
-    readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
-  });
+  return app;
 }

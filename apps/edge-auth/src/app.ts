@@ -3,20 +3,15 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { KeyHasher } from '@tollgate/api-keys';
 import { EventCodec, TOPICS } from '@tollgate/events';
-import { createKafkaConnection, kafkaMetrics, provisionTopics } from '@tollgate/kafka';
+import { kafkaMetrics, provisionTopics } from '@tollgate/kafka';
 import { createRedis } from '@tollgate/redis';
-import {
-  createHttpServer,
-  createLogger,
-  createServiceMetrics,
-  type Dependency,
-} from '@tollgate/service-runtime';
+import { createService } from '@tollgate/service-base';
 import { peppersOf, type EdgeAuthConfig } from './config';
 import { forwardAuthRoutes } from './http/forward-auth-routes';
 import { reverseProxy } from './http/reverse-proxy';
 import { KeyTable } from './key-table/key-table';
 import { KeyTableFeed } from './key-table/key-table-feed';
-import { createThreadedUsageMeter } from './metering';
+import { createThreadedUsageMeter, type ThreadedUsageMeter } from './metering';
 import { EdgePipeline } from './pipeline/edge-pipeline';
 import { createRateLimiter } from './rate-limit';
 import { EndpointMap } from './routing/endpoint-map';
@@ -30,18 +25,30 @@ export interface AppDeps {
   config: EdgeAuthConfig;
   logger?: Logger;
   now?: () => number;
+  /** The bundled metering thread; defaults to `metering.worker.mjs` beside the built `main.mjs`. */
+  meteringWorkerUrl?: URL;
 }
 
 /** The hot path: verifies API keys from a Kafka-fed local cache, enforces rate limits and quotas in Redis, and meters every request. */
-export async function buildApp({ config, logger: given, now }: AppDeps): Promise<FastifyInstance> {
-  const logger = given ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
-  const metrics = createServiceMetrics(SERVICE);
-  const codec = new EventCodec();
-  const kafka = createKafkaConnection({
-    brokers: config.KAFKA_BROKERS,
-    clientId: SERVICE,
-    log: logger.child({ component: 'kafka' }),
+export async function buildApp({
+  config,
+  logger,
+  now,
+  meteringWorkerUrl = new URL('./metering.worker.mjs', import.meta.url),
+}: AppDeps): Promise<FastifyInstance> {
+  // No database: edge-auth owns nothing durable. Its readiness is the key table catching up.
+  let meter: ThreadedUsageMeter | undefined;
+  const service = await createService({
+    name: SERVICE,
+    config,
+    ...(logger ? { logger } : {}),
+    kafka: { brokers: config.KAFKA_BROKERS },
+    trustProxy: config.TRUST_PROXY,
+    extraMetrics: async () => (meter ? meter.workerMetrics() : ''),
   });
+  const { app, kafka, metrics } = service;
+  const log = service.logger;
+  const codec = new EventCodec();
   const kafkaMetricSet = kafkaMetrics(metrics.registry);
   const topic = (spec: { name: string }) => config.KAFKA_TOPIC_PREFIX + spec.name;
   const topics = {
@@ -58,7 +65,7 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
           url: config.REDIS_URL,
           cluster: config.REDIS_CLUSTER,
           commandTimeoutMs: config.REDIS_LIMIT_TIMEOUT_MS * 4,
-          onError: (err) => logger.debug({ err }, 'redis connection error'),
+          onError: (err) => log.debug({ err }, 'redis connection error'),
         })
       : undefined;
   const limiter = createRateLimiter({
@@ -72,7 +79,7 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
       cooldownMs: config.REDIS_BREAKER_COOLDOWN_MS,
     },
     metrics: metrics.registry,
-    logger: logger.child({ component: 'rate-limit' }),
+    logger: log.child({ component: 'rate-limit' }),
   });
 
   const table = new KeyTable();
@@ -80,7 +87,7 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
     kafka,
     codec,
     metrics: kafkaMetricSet,
-    log: logger.child({ component: 'key-table' }),
+    log: log.child({ component: 'key-table' }),
     table,
     topics,
     maxWaitTimeInMs: config.TABLE_MAX_WAIT_MS,
@@ -102,7 +109,7 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
   });
 
   // RequestMetered leaves the request thread encoded; a worker thread produces and spools it.
-  const meter = await createThreadedUsageMeter({
+  meter = await createThreadedUsageMeter({
     service: SERVICE,
     logLevel: config.LOG_LEVEL,
     brokers: config.KAFKA_BROKERS,
@@ -112,8 +119,10 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
     lingerMs: config.METER_LINGER_MS,
     codec,
     metrics: metrics.registry,
-    logger: logger.child({ component: 'metering' }),
+    logger: log.child({ component: 'metering' }),
+    workerUrl: meteringWorkerUrl,
   });
+  const usageMeter = meter;
 
   const hasher = new KeyHasher(peppersOf(config));
   const verifier = new KeyVerifier({
@@ -141,7 +150,7 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
     unmatched: config.UNMATCHED_ENDPOINTS,
     verifier,
     limiter,
-    meter,
+    meter: usageMeter,
     keyHeaders: config.KEY_HEADERS,
     keyPrefix: config.KEY_PREFIX,
     edgeInstanceId: config.EDGE_INSTANCE_ID,
@@ -163,27 +172,19 @@ export async function buildApp({ config, logger: given, now }: AppDeps): Promise
     },
   });
 
-  const usage: Dependency = {
-    name: 'usage-meter',
-    // Metering never blocks readiness: a broker outage spools to disk instead.
-    checkReady: async () => undefined,
-    close: () => meter.close(),
-  };
-  const limits: Dependency = {
+  // Closed in reverse: metering flushes before the limiter, the table feed, Redis and Kafka go away.
+  if (redis) service.use(redis);
+  service.use({
     name: 'rate-limiter',
     checkReady: async () => undefined,
     close: () => limiter.close(),
-  };
-  const app = await createHttpServer({
-    service: SERVICE,
-    logger,
-    metrics,
-    // Closed in reverse: metering flushes before Kafka and Redis go away.
-    dependencies: [...(redis ? [redis] : []), kafka, limits, feed, usage],
-    readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
-    extraMetrics: () => meter.workerMetrics(),
+  });
+  service.use(feed);
+  // Metering never blocks readiness: a broker outage spools to disk instead.
+  service.use({
+    name: 'usage-meter',
+    checkReady: async () => undefined,
+    close: () => usageMeter.close(),
   });
   forwardAuthRoutes(app, pipeline);
   if (config.UPSTREAM_URL)

@@ -5,10 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workspaceRoot } from '@tollgate/test-infra';
-import { freePort } from '../testing/free-ports';
+import { workspaceRoot, freePort, eventually } from '@tollgate/test-infra';
 import {
-  eventually,
   startEdge,
   startKeyServiceProcess,
   type EdgeUnderTest,

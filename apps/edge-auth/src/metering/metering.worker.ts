@@ -38,8 +38,14 @@ const meter = await createUsageMeter({
   metrics: registry,
   logger,
 });
-// Until connected, events go to the spool; the replayer reconnects and resends them.
-producer.connect().catch((err: unknown) => logger.warn({ err }, 'Kafka not reachable yet'));
+// Until connected, events go to the spool; the replayer reconnects and resends them. A reachable
+// broker is connected before the thread reports ready, so a normal start spools nothing; an
+// unreachable one holds the start back by at most CONNECT_WAIT_MS.
+const CONNECT_WAIT_MS = 3_000;
+const connecting = producer
+  .connect()
+  .catch((err: unknown) => logger.warn({ err }, 'Kafka not reachable yet'));
+await Promise.race([connecting, new Promise((resolve) => setTimeout(resolve, CONNECT_WAIT_MS))]);
 
 const send = (message: ToMain) => port.postMessage(message);
 

@@ -6,9 +6,15 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec, newEventId, sampleEvent } from '@tollgate/events';
-import { createTestKafka, testEndpoints, uniqueName, type TestKafka } from '@tollgate/test-infra';
-import { eventually } from '../testing/edge-test-kit';
+import {
+  createTestKafka,
+  eventually,
+  testEndpoints,
+  uniqueName,
+  type TestKafka,
+} from '@tollgate/test-infra';
 import { createThreadedUsageMeter } from './threaded-usage-meter';
+import { builtMeteringWorker } from '../testing/metering-worker';
 
 describe('threaded usage meter (real Kafka)', () => {
   let kafka: TestKafka;
@@ -61,6 +67,7 @@ describe('threaded usage meter (real Kafka)', () => {
       codec,
       metrics: registry,
       logger: pino({ level: 'silent' }),
+      workerUrl: builtMeteringWorker(),
     });
     const recorded: string[] = [];
     const base = sampleEvent('RequestMetered');

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -44,6 +43,8 @@ export interface ThreadedUsageMeterOptions extends Omit<MeteringWorkerConfig, 'l
   logger: Logger;
   /** Longest an encoded event waits on the request thread before it is handed over. */
   handOverMs?: number;
+  /** The bundled metering thread (`metering.worker.mjs`, built next to `main.mjs` by tools/build-app.mjs). */
+  workerUrl: URL;
 }
 
 export interface ThreadedUsageMeter extends UsageMeter {
@@ -104,10 +105,15 @@ class ThreadedMeter implements ThreadedUsageMeter {
       metrics: _metrics,
       logger: _logger,
       handOverMs: _h,
+      workerUrl,
       ...config
     } = this.options;
+    if (!existsSync(workerUrl))
+      throw new Error(
+        `metering worker not found at ${fileURLToPath(workerUrl)}: run the built app (tools/build-app.mjs bundles it next to main.mjs)`,
+      );
     const workerConfig: MeteringWorkerConfig = config;
-    this.worker = new Worker(await workerEntry(), { workerData: workerConfig });
+    this.worker = new Worker(workerUrl, { workerData: workerConfig });
     const ready = new Promise<void>((resolve, reject) => {
       const onExit = (code: number) =>
         reject(new Error(`metering thread exited with ${code} during start`));
@@ -228,38 +234,4 @@ class ThreadedMeter implements ThreadedUsageMeter {
     this.handedOver = 0;
     await this.start();
   }
-}
-
-/**
- * The worker's entry: built next to main.mjs by tools/build-app.mjs. From a source checkout (tests,
- * `tools/run-ts.mjs`) it is bundled on first use with the workspace's esbuild setup.
- */
-async function workerEntry(): Promise<URL> {
-  const here = fileURLToPath(import.meta.url);
-  const built = join(dirname(here), 'metering.worker.mjs');
-  if (existsSync(built)) return pathToFileURL(built);
-  const source = join(dirname(here), 'metering.worker.ts');
-  if (!existsSync(source)) throw new Error(`metering worker not found next to ${here}`);
-  bundled ??= (async () => {
-    const root = workspaceRootOf(dirname(here));
-    const outfile = join(root, 'dist', '.run', `metering.worker-${process.pid}.mjs`);
-    const tools = (await import(pathToFileURL(join(root, 'tools/esbuild-node.mjs')).href)) as {
-      bundleForNode: (entry: string, outfile: string) => Promise<void>;
-    };
-    await tools.bundleForNode(source, outfile);
-    return pathToFileURL(outfile);
-  })();
-  return bundled;
-}
-
-let bundled: Promise<URL> | undefined;
-
-function workspaceRootOf(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, 'nx.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('metering worker source found outside the workspace');
-    dir = parent;
-  }
-  return dir;
 }

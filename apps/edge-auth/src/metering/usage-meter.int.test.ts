@@ -14,10 +14,15 @@ import {
   provisionTopics,
   type KafkaConnection,
 } from '@tollgate/kafka';
-import { bundleScript, runToExit, uniqueName } from '@tollgate/test-infra';
+import {
+  bundleScript,
+  runToExit,
+  uniqueName,
+  createPrivateBroker,
+  type PrivateBroker,
+  eventually,
+} from '@tollgate/test-infra';
 import { createUsageMeter, type UsageMeter } from './usage-meter';
-import { eventually } from '../testing/edge-test-kit';
-import { createPrivateBroker, type PrivateBroker } from '../testing/private-broker';
 
 const quiet = {
   error: () => undefined,

@@ -1,15 +1,19 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec, TOPICS } from '@tollgate/events';
-import { isolatedServiceEnv, uniqueName } from '@tollgate/test-infra';
 import {
+  isolatedServiceEnv,
+  uniqueName,
+  createPrivateBroker,
+  type PrivateBroker,
   eventually,
+} from '@tollgate/test-infra';
+import {
   startEdge,
   startKeyServiceProcess,
   type EdgeUnderTest,
   type KeyServiceProcess,
 } from '../testing/edge-test-kit';
-import { createPrivateBroker, type PrivateBroker } from '../testing/private-broker';
 
 /**
  * edge-auth on its own broker, which the test stops mid-load: keys keep verifying from the table

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  eventually,
   startEdge,
   startKeyServiceProcess,
   type EdgeUnderTest,
   type KeyServiceProcess,
   type PlanLimits,
 } from '../testing/edge-test-kit';
+import { eventually } from '@tollgate/test-infra';
 
 const HOUR = 3_600_000;
 

@@ -1,14 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../testing/free-ports';
 import {
-  eventually,
   startEdge,
   startKeyServiceProcess,
   type EdgeUnderTest,
   type KeyServiceProcess,
 } from '../testing/edge-test-kit';
-import { startRedis, stopRedis } from '../testing/private-redis';
+import { freePort, startRedis, stopRedis, eventually } from '@tollgate/test-infra';
 
 /** edge-auth on a private Redis that the test kills mid-load and brings back. */
 describe('edge-auth through a Redis outage (private redis-server, real key-service and Kafka)', () => {

@@ -7,12 +7,9 @@ import {
   infraEnv,
   startServiceProcess,
   type ServiceProcess,
-} from '@tollgate/test-infra';
-import {
   eventually,
-  startKeyServiceProcess,
-  type KeyServiceProcess,
-} from '../testing/edge-test-kit';
+} from '@tollgate/test-infra';
+import { startKeyServiceProcess, type KeyServiceProcess } from '../testing/edge-test-kit';
 
 const REPLICAS = 3;
 const LIMIT = 100;

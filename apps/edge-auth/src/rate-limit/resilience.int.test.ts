@@ -5,11 +5,10 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedis, type RedisClient } from '@tollgate/redis';
-import { freePort } from '../testing/free-ports';
-import { startRedis, stopRedis } from '../testing/private-redis';
 import { compileLimits } from './compile-limits';
 import { createRateLimiter, type RedisFailureMode } from './create-rate-limiter';
 import type { RateLimiter } from './types';
+import { freePort, startRedis, stopRedis } from '@tollgate/test-infra';
 
 const TIMEOUT_MS = 50;
 /** Far above the 50 ms budget, to stay green on a loaded 2-core machine; a hang would blow it. */

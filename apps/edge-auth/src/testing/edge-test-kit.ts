@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import {
   buildServiceArtifact,
+  captureLogs,
   infraEnv,
   isolatedServiceEnv,
   startServiceProcess,
+  waitUntilReady,
   type ServiceProcess,
 } from '@tollgate/test-infra';
-import { createLogger, loadConfig } from '@tollgate/service-runtime';
+import { loadConfig } from '@tollgate/service-runtime';
 import { buildApp } from '../app';
 import { EdgeAuthConfig } from '../config';
+import { builtMeteringWorker } from './metering-worker';
 
 export interface PlanLimits {
   rateLimits: Array<{ name: string; limit: number; windowMs: number }>;
@@ -61,15 +64,11 @@ export async function startKeyServiceProcess(): Promise<KeyServiceProcess> {
   let service: ServiceProcess;
   try {
     service = await startServiceProcess(artifact.entry, env, 60_000);
+    await service.ready(60_000);
   } catch (err) {
     await artifact.remove();
     await isolated.cleanup();
     throw err;
-  }
-  const deadline = Date.now() + 60_000;
-  while ((await fetch(new URL('/readyz', service.url))).status !== 200) {
-    if (Date.now() > deadline) throw new Error(`key-service not ready:\n${service.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
   const base = service.url;
   return {
@@ -153,20 +152,9 @@ export async function startEdge(
     REDIS_LIMIT_TIMEOUT_MS: '1000',
     ...overrides,
   });
-  const logs: string[] = [];
-  const logger = createLogger({
-    service: 'edge-auth',
-    level: 'info',
-    destination: { write: (line: string) => void logs.push(line) },
-  });
-  const app = await buildApp({ config, logger });
-  await app.ready();
-  const deadline = Date.now() + 30_000;
-  while ((await app.inject('/readyz')).statusCode !== 200) {
-    if (Date.now() > deadline)
-      throw new Error(`edge-auth not ready: ${(await app.inject('/readyz')).body}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { logger, lines: logs } = captureLogs('edge-auth');
+  const app = await buildApp({ config, logger, meteringWorkerUrl: builtMeteringWorker() });
+  await waitUntilReady(app);
   return {
     app,
     config,
@@ -176,18 +164,4 @@ export async function startEdge(
       await rm(spoolDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls until `check` returns true (or throws after `timeoutMs`). */
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-  what: string | (() => string) = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

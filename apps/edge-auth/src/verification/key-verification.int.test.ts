@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '@tollgate/api-keys';
 import {
-  eventually,
   startEdge,
   startKeyServiceProcess,
   type EdgeUnderTest,
   type KeyServiceProcess,
 } from '../testing/edge-test-kit';
+import { eventually } from '@tollgate/test-infra';
 
 const ENDPOINTS = JSON.stringify([
   { method: 'GET', path: '/v1/orders/:id', name: 'orders.get', scopes: ['orders:read'] },

@@ -1,20 +1,23 @@
-import { newEventId } from '@tollgate/events';
+import { newEventId, type EventCodec } from '@tollgate/events';
 import type { Sql } from '@tollgate/postgres';
 import { appendToStream, readStream } from '../persistence/event-store';
+import { enqueueOutbox } from '../persistence/outbox';
 import { project, type KeyServiceEvent } from '../persistence/projections';
+import type { Aggregate, Appended } from './aggregates';
 
-export interface Decider<C, E extends KeyServiceEvent, S> {
-  decide(command: C, state: S): E[];
-  evolve(state: S, event: E): S;
-  initialState(): S;
+export interface Loaded<S> {
+  state: S;
+  version: number;
 }
 
-export async function loadState<C, E extends KeyServiceEvent, S>(
+/** An aggregate's current state and stream version, folded from its stored events. */
+export async function load<C, E extends KeyServiceEvent, S>(
   tx: Sql,
-  streamId: string,
-  decider: Decider<C, E, S>,
-) {
-  const { events, version } = await readStream<E>(tx, streamId);
+  aggregate: Aggregate<C, E, S>,
+  id: string,
+): Promise<Loaded<S>> {
+  const { decider } = aggregate;
+  const { events, version } = await readStream<E>(tx, aggregate.stream(id));
   return {
     state: events.reduce((s, e) => decider.evolve(s, e.event), decider.initialState()),
     version,
@@ -22,27 +25,34 @@ export async function loadState<C, E extends KeyServiceEvent, S>(
 }
 
 /**
- * Decides a command against a stream's current state and appends the resulting events with
- * their inline projections, in the caller's transaction. Callers read every stream they need
- * before their first append, so a transaction's id orders its events after the ones it read.
+ * The one write step of every command: decide against the loaded state, append the new events
+ * with their inline projections, and enqueue what they publish in the outbox — all in the caller's
+ * transaction. Callers load every stream they need before their first append, so a transaction's
+ * id orders its events after the ones it read.
  */
-export async function decideAndAppend<C, E extends KeyServiceEvent, S>(
+export async function execute<C, E extends KeyServiceEvent, S>(
   tx: Sql,
-  streamId: string,
-  decider: Decider<C, E, S>,
+  codec: EventCodec,
+  aggregate: Aggregate<C, E, S>,
+  id: string,
   command: C,
-  loaded: { state: S; version: number },
+  loaded: Loaded<S>,
   now: number,
-): Promise<{ state: S; appended: Array<{ event: E; eventId: string; after: S }> }> {
-  const events = decider.decide(command, loaded.state);
-  const appended: Array<{ event: E; eventId: string; after: S }> = [];
+): Promise<{ state: S; appended: Appended<E, S>[] }> {
+  const { decider } = aggregate;
+  const stream = aggregate.stream(id);
+  const appended: Appended<E, S>[] = [];
   let state = loaded.state;
-  for (const event of events) {
+  for (const event of decider.decide(command, loaded.state)) {
     state = decider.evolve(state, event);
     appended.push({ event, eventId: newEventId(now), after: state });
   }
-  const last = await appendToStream(tx, streamId, loaded.version, appended);
+  const last = await appendToStream(tx, stream, loaded.version, appended);
   let version = last - appended.length;
   for (const { event } of appended) await project(tx, event, ++version);
+  for (const entry of appended) {
+    for (const published of aggregate.published(codec, entry, now))
+      await enqueueOutbox(tx, stream, published);
+  }
   return { state, appended };
 }

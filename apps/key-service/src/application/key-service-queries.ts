@@ -1,6 +1,16 @@
 import type { Sql } from '@tollgate/postgres';
-import type { PlanDefinition } from '@tollgate/key-service-domain';
 import { planSnapshot } from '../outbox/integration-events';
+import {
+  accountsAfter,
+  findAccount,
+  findKey,
+  findKeyByHash,
+  keysOfAccountAfter,
+  latestPlanVersions,
+  planVersions,
+  type AccountRow,
+  type KeyRow,
+} from '../persistence/read-model';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -13,35 +23,6 @@ export interface Page<T> {
 const iso = (value: Date | string | null) =>
   value === null ? null : new Date(value).toISOString();
 const ms = (value: Date | string | null) => (value === null ? null : new Date(value).getTime());
-
-interface AccountRow {
-  account_id: string;
-  name: string;
-  status: string;
-  suspension_reason: string | null;
-  plan_id: string;
-  plan_version: number;
-  created_at: Date;
-}
-
-interface KeyRow {
-  key_id: string;
-  account_id: string;
-  key_hash: string;
-  pepper_version: number;
-  display_hint: string;
-  env: 'live' | 'test';
-  scopes: string[];
-  metadata: Record<string, string>;
-  status: string;
-  expires_at: Date | null;
-  rotated_from_key_id: string | null;
-  replaced_by_key_id: string | null;
-  revocation_reason: string | null;
-  revoked_at: Date | null;
-  revocation_effective_at: Date | null;
-  issued_at: Date;
-}
 
 function accountView(r: AccountRow) {
   return {
@@ -101,22 +82,17 @@ export class KeyServiceQueries {
   constructor(private readonly sql: Sql) {}
 
   async getAccount(accountId: string): Promise<AccountView | undefined> {
-    const [row] = await this.sql.query<AccountRow>('select * from accounts where account_id = ?', [
-      accountId,
-    ]);
+    const row = await findAccount(this.sql, accountId);
     return row && accountView(row);
   }
 
   async listAccounts(cursor: string | undefined, limit: number): Promise<Page<AccountView>> {
-    const rows = await this.sql.query<AccountRow>(
-      'select * from accounts where account_id > ? order by account_id limit ?',
-      [cursor ?? '', limit + 1],
-    );
+    const rows = await accountsAfter(this.sql, cursor ?? '', limit + 1);
     return page(rows, limit, accountView, (r) => r.account_id);
   }
 
   async getKey(keyId: string): Promise<KeyView | undefined> {
-    const [row] = await this.sql.query<KeyRow>('select * from api_keys where key_id = ?', [keyId]);
+    const row = await findKey(this.sql, keyId);
     return row && keyView(row);
   }
 
@@ -125,21 +101,12 @@ export class KeyServiceQueries {
     cursor: string | undefined,
     limit: number,
   ): Promise<Page<KeyView>> {
-    const rows = await this.sql.query<KeyRow>(
-      'select * from api_keys where account_id = ? and key_id > ? order by key_id limit ?',
-      [accountId, cursor ?? '', limit + 1],
-    );
+    const rows = await keysOfAccountAfter(this.sql, accountId, cursor ?? '', limit + 1);
     return page(rows, limit, keyView, (r) => r.key_id);
   }
 
   async listPlans() {
-    const rows = await this.sql.query<{
-      plan_id: string;
-      version: number;
-      definition: { name: string };
-    }>(
-      `select distinct on (plan_id) plan_id, version, definition from plan_versions order by plan_id, version desc`,
-    );
+    const rows = await latestPlanVersions(this.sql);
     return rows.map((r) => ({
       planId: r.plan_id,
       latestVersion: r.version,
@@ -148,10 +115,7 @@ export class KeyServiceQueries {
   }
 
   async getPlan(planId: string) {
-    const rows = await this.sql.query<{ version: number; definition: unknown; created_at: Date }>(
-      'select version, definition, created_at from plan_versions where plan_id = ? order by version',
-      [planId],
-    );
+    const rows = await planVersions(this.sql, planId);
     if (rows.length === 0) return undefined;
     return {
       planId,
@@ -168,21 +132,7 @@ export class KeyServiceQueries {
    * was asked for), plus revocation and the account's status.
    */
   async lookupByHash(keyHash: string, pepperVersion: number) {
-    const [row] = await this.sql.query<
-      KeyRow & {
-        account_status: string;
-        plan_id: string;
-        plan_version: number;
-        plan_definition: PlanDefinition;
-      }
-    >(
-      `select k.*, a.status as account_status, a.plan_id, a.plan_version, p.definition as plan_definition
-       from api_keys k
-       join accounts a using (account_id)
-       join plan_versions p on p.plan_id = a.plan_id and p.version = a.plan_version
-       where k.key_hash = ? and k.pepper_version = ?`,
-      [keyHash, pepperVersion],
-    );
+    const row = await findKeyByHash(this.sql, keyHash, pepperVersion);
     if (!row) return undefined;
     return {
       key: {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemError } from '@tollgate/service-runtime';
 import type { Database } from '@tollgate/postgres';
+import { idempotencyStore } from '../persistence/idempotency-store';
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
 
@@ -39,20 +40,8 @@ export async function idempotent(
   const requestHash = createHash('sha256')
     .update(JSON.stringify({ params: request.params, body: request.body ?? null }))
     .digest('hex');
-  const claimed = await db.sql.query(
-    `insert into idempotent_requests (idempotency_key, scope, request_hash, status_code, response)
-     values (?, ?, ?, 0, '{}'::jsonb) on conflict do nothing returning idempotency_key`,
-    [header, scope, requestHash],
-  );
-  if (claimed.length === 0) {
-    const [existing] = await db.sql.query<{
-      request_hash: string;
-      status_code: number;
-      response: Record<string, unknown>;
-    }>(
-      'select request_hash, status_code, response from idempotent_requests where scope = ? and idempotency_key = ?',
-      [scope, header],
-    );
+  if (!(await idempotencyStore.claim(db.sql, scope, header, requestHash))) {
+    const existing = await idempotencyStore.find(db.sql, scope, header);
     if (!existing || existing.request_hash !== requestHash) {
       throw new ProblemError(
         'conflict',
@@ -74,16 +63,13 @@ export async function idempotent(
   }
   try {
     const result = await run();
-    await db.sql.query(
-      'update idempotent_requests set status_code = ?, response = ?::jsonb where scope = ? and idempotency_key = ?',
-      [result.status, JSON.stringify(result.stored ?? result.body), scope, header],
-    );
+    await idempotencyStore.complete(db.sql, scope, header, {
+      status: result.status,
+      response: result.stored ?? result.body,
+    });
     return reply.code(result.status).send(result.body);
   } catch (err) {
-    await db.sql.query('delete from idempotent_requests where scope = ? and idempotency_key = ?', [
-      scope,
-      header,
-    ]);
+    await idempotencyStore.release(db.sql, scope, header);
     throw err;
   }
 }

@@ -3,6 +3,7 @@
 import { Registry } from 'prom-client';
 import { EventCodec } from '@tollgate/events';
 import { createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
+import { connectDatabase } from '@tollgate/postgres';
 import { createOutboxPublisher } from './outbox-publisher';
 import { OutboxRelay } from './outbox-relay';
 
@@ -27,9 +28,13 @@ const quiet = {
   warn: () => undefined,
   error: (obj: object) => console.error(obj),
 };
-new OutboxRelay({
+const { db } = await connectDatabase({
   databaseUrl: env('DATABASE_URL'),
   schema: env('DATABASE_SCHEMA'),
+  migrations: [],
+});
+new OutboxRelay({
+  db,
   batchSize: Number(env('BATCH_SIZE')),
   log: quiet,
   publish: async (events) => {

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec, messageKeyOf, type TollgateEvent } from '@tollgate/events';
@@ -17,19 +16,14 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 
 describe('transactional outbox relay (real Postgres + Kafka)', () => {
   let ks: KeyServiceUnderTest;
-  let pool: pg.Pool;
   const cleanups: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
     // The app's own relay stays off: these tests run relays themselves.
     ks = await startKeyService({ OUTBOX_RELAY_ENABLED: 'false' });
-    const url = new URL(ks.config.DATABASE_URL);
-    url.searchParams.set('options', `-c search_path=${ks.config.DATABASE_SCHEMA}`);
-    pool = new pg.Pool({ connectionString: url.toString() });
   });
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
-    await pool.end();
     await ks.close();
   });
 
@@ -43,8 +37,7 @@ describe('transactional outbox relay (real Postgres + Kafka)', () => {
       topicPrefix: ks.config.KAFKA_TOPIC_PREFIX,
     });
     const instance = new OutboxRelay({
-      databaseUrl: ks.config.DATABASE_URL,
-      schema: ks.config.DATABASE_SCHEMA,
+      db: ks.db,
       publish: (events) => publisher.publish(events),
       log: quiet,
       pollIntervalMs: 20,
@@ -60,10 +53,9 @@ describe('transactional outbox relay (real Postgres + Kafka)', () => {
   }
 
   async function outboxRows(): Promise<Array<{ event_id: string; stream_id: string }>> {
-    const { rows } = await pool.query<{ event_id: string; stream_id: string }>(
+    return ks.db.sql.query<{ event_id: string; stream_id: string }>(
       'select event_id, stream_id from outbox order by tx_id, position',
     );
-    return rows;
   }
 
   async function produceHistory(accounts: number, keysPerAccount: number) {
@@ -111,7 +103,7 @@ describe('transactional outbox relay (real Postgres + Kafka)', () => {
     } finally {
       await fixture.remove();
     }
-    const { rows } = await pool.query<{ position: string }>(
+    const rows = await ks.db.sql.query<{ position: string }>(
       'select position::text from outbox_relay_position',
     );
     expect(Number(rows[0]!.position)).toBeLessThan(Number(expected.length));

@@ -1,7 +1,6 @@
-import pg from 'pg';
 import type { TollgateEvent } from '@tollgate/events';
+import type { Database, PinnedSession } from '@tollgate/postgres';
 import { readOutbox, readRelayPosition, saveRelayPosition } from '../persistence/outbox';
-import { sqlOnClient } from './pg-sql';
 
 export interface RelayLog {
   info(obj: object, msg: string): void;
@@ -10,8 +9,8 @@ export interface RelayLog {
 }
 
 export interface OutboxRelayOptions {
-  databaseUrl: string;
-  schema: string;
+  /** Where the relay opens its pinned session (the lock lives and dies with that session). */
+  db: Pick<Database, 'pinnedSession'>;
   /** Publishes the events in order and resolves once Kafka acknowledged all of them. */
   publish(events: TollgateEvent[]): Promise<void>;
   log: RelayLog;
@@ -33,7 +32,7 @@ const RELAY_LOCK_KEY = 'tollgate.key-service.outbox-relay';
  * batch: a crash in between re-publishes that batch with the same eventIds (at-least-once).
  */
 export class OutboxRelay {
-  private client: pg.Client | undefined;
+  private session: PinnedSession | undefined;
   private leader = false;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -78,30 +77,20 @@ export class OutboxRelay {
   }
 
   private async ensureLeader(): Promise<boolean> {
-    if (this.leader && this.client) return true;
-    if (!this.client) {
-      const client = new pg.Client({
-        connectionString: this.options.databaseUrl,
-        application_name: 'key-service-outbox-relay',
-      });
-      client.on('error', (err) => {
+    if (this.leader && this.session) return true;
+    this.session ??= await this.options.db.pinnedSession({
+      applicationName: 'key-service-outbox-relay',
+      onLost: (err) => {
         this.options.log.warn({ err }, 'outbox relay connection lost');
         void this.disconnect();
-      });
-      await client.connect();
-      await client.query(`set search_path to "${this.options.schema}"`);
-      this.client = client;
-    }
-    const { rows } = await this.client.query<{ locked: boolean }>(
-      'select pg_try_advisory_lock(hashtext($1)) as locked',
-      [RELAY_LOCK_KEY],
-    );
-    this.setLeader(rows[0]?.locked === true);
+      },
+    });
+    this.setLeader(await this.session.tryAdvisoryLock(RELAY_LOCK_KEY));
     return this.leader;
   }
 
   private async relayOnce(): Promise<number> {
-    const sql = sqlOnClient(this.client!);
+    const sql = this.session!.sql;
     const position = await readRelayPosition(sql);
     const rows = await readOutbox(sql, position, this.options.batchSize ?? 500);
     if (rows.length === 0) return 0;
@@ -123,10 +112,10 @@ export class OutboxRelay {
   }
 
   private async disconnect(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
+    const session = this.session;
+    this.session = undefined;
     this.setLeader(false);
-    await client?.end().catch(() => undefined);
+    await session?.close();
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   collectTopics,
@@ -74,24 +73,18 @@ describe('plaintext keys never leave the issuing response (real Postgres + Kafka
   });
 
   it('stores none in any table of the schema', async () => {
-    const client = new pg.Client({ connectionString: ks.config.DATABASE_URL });
-    await client.connect();
-    try {
-      const { rows: tables } = await client.query<{ table_name: string }>(
-        'select table_name from information_schema.tables where table_schema = $1',
-        [ks.config.DATABASE_SCHEMA],
+    const tables = await ks.db.sql.query<{ table_name: string }>(
+      'select table_name from information_schema.tables where table_schema = ?',
+      [ks.config.DATABASE_SCHEMA],
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(
+      expect.arrayContaining(['events', 'outbox', 'api_keys', 'idempotent_requests']),
+    );
+    for (const { table_name } of tables) {
+      const rows = await ks.db.sql.query<{ row: string }>(
+        `select t::text as row from "${ks.config.DATABASE_SCHEMA}"."${table_name}" t`,
       );
-      expect(tables.map((t) => t.table_name)).toEqual(
-        expect.arrayContaining(['events', 'outbox', 'api_keys', 'idempotent_requests']),
-      );
-      for (const { table_name } of tables) {
-        const { rows } = await client.query<{ row: string }>(
-          `select t::text as row from "${ks.config.DATABASE_SCHEMA}"."${table_name}" t`,
-        );
-        expectClean(rows.map((r) => r.row).join('\n'), `table ${table_name}`);
-      }
-    } finally {
-      await client.end();
+      expectClean(rows.map((r) => r.row).join('\n'), `table ${table_name}`);
     }
   });
 

@@ -1,9 +1,17 @@
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { EventCodec, type TollgateEvent } from '@tollgate/events';
-import { createLogger, loadConfig } from '@tollgate/service-runtime';
-import { infraEnv, isolatedServiceEnv, testEndpoints, uniqueName } from '@tollgate/test-infra';
+import { connectDatabase, type Database } from '@tollgate/postgres';
+import { loadConfig } from '@tollgate/service-runtime';
+import {
+  captureLogs,
+  eventually,
+  infraEnv,
+  isolatedServiceEnv,
+  testEndpoints,
+  uniqueName,
+  waitUntilReady,
+} from '@tollgate/test-infra';
 import { buildApp } from '../app';
 import { KeyServiceConfig } from '../config';
 
@@ -12,6 +20,8 @@ export interface KeyServiceUnderTest {
   config: KeyServiceConfig;
   /** Every log line the app wrote. */
   logs: string[];
+  /** The app's schema, for tests that read tables or run their own relay on it. */
+  db: Database;
   keysTopic: string;
   plansTopic: string;
   accountsTopic: string;
@@ -32,34 +42,26 @@ export async function startKeyService(
     ...overrides,
   };
   const config = loadConfig(KeyServiceConfig, env);
-  const logs: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(chunk.toString());
-      done();
-    },
+  const { logger, lines: logs } = captureLogs('key-service');
+  const app = await buildApp({ config, logger });
+  await waitUntilReady(app);
+  const { db } = await connectDatabase({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    migrations: [],
   });
-  const app = await buildApp({
-    config,
-    logger: createLogger({ service: 'key-service', level: 'info', destination }),
-  });
-  await app.ready();
-  const deadline = Date.now() + 20_000;
-  while ((await app.inject('/readyz')).statusCode !== 200) {
-    if (Date.now() > deadline)
-      throw new Error(`key-service not ready: ${(await app.inject('/readyz')).body}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return {
     app,
     config,
     logs,
+    db,
     env,
     keysTopic: `${config.KAFKA_TOPIC_PREFIX}tollgate.keys.v1`,
     plansTopic: `${config.KAFKA_TOPIC_PREFIX}tollgate.plans.v1`,
     accountsTopic: `${config.KAFKA_TOPIC_PREFIX}tollgate.accounts.v1`,
     async close() {
       await app.close();
+      await db.close();
       await isolated.cleanup();
     },
   };
@@ -90,11 +92,12 @@ export async function collectTopics(topics: string[]): Promise<TopicCollector> {
   // The relay creates topics on first publish; wait for them rather than subscribe to nothing.
   const admin = kafkaClient().admin();
   await admin.connect();
-  const deadline = Date.now() + 15_000;
-  while ((await admin.listTopics()).filter((t) => topics.includes(t)).length < topics.length) {
-    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} were never created`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    async () =>
+      (await admin.listTopics()).filter((t) => topics.includes(t)).length === topics.length,
+    15_000,
+    `topics ${topics.join(', ')} to be created`,
+  );
   await admin.disconnect();
   await consumer.subscribe({ topics, fromBeginning: true });
   const events: TopicCollector['events'] = [];
@@ -105,16 +108,12 @@ export async function collectTopics(topics: string[]): Promise<TopicCollector> {
   });
   return {
     events,
-    async waitFor(predicate, timeoutMs = 15_000) {
-      const until = Date.now() + timeoutMs;
-      while (!predicate(events)) {
-        if (Date.now() > until)
-          throw new Error(
-            `timed out waiting on ${topics.join(', ')} (${events.length} events seen)`,
-          );
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
+    waitFor: (predicate, timeoutMs = 15_000) =>
+      eventually(
+        () => predicate(events),
+        timeoutMs,
+        () => `events on ${topics.join(', ')} (${events.length} seen)`,
+      ),
     stop: () => consumer.disconnect(),
   };
 }

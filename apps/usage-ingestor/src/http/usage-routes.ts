@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ID_PATTERNS, Outcome } from '@tollgate/events';
 import { epochMs, idSchemas, isoMonth, ProblemError } from '@tollgate/service-runtime';
-import { MAX_RANGE_MS, type UsageQueries } from '../ingest/usage-queries';
+import { MAX_RANGE_MS, type UsageQueries } from '../persistence/usage-queries';
 
 const { account: accountId, key: keyId } = idSchemas(ID_PATTERNS);
 const accountParams = Type.Object({ accountId });

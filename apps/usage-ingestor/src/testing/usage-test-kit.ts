@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import {
   EventCodec,
@@ -16,7 +15,8 @@ import {
   kafkaMetrics,
 } from '@tollgate/kafka';
 import { loadConfig } from '@tollgate/service-runtime';
-import { infraEnv, isolatedServiceEnv } from '@tollgate/test-infra';
+import { connectDatabase } from '@tollgate/postgres';
+import { eventually, infraEnv, isolatedServiceEnv, waitUntilReady } from '@tollgate/test-infra';
 import { buildApp } from '../app';
 import { UsageIngestorConfig } from '../config';
 
@@ -110,24 +110,25 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
     metrics: kafkaMetrics(new Registry()),
   });
   const publisher = new EventPublisher(producer, new EventCodec(), { RequestMetered: usageTopic });
-  const searchPath = new URL(config.DATABASE_URL);
-  searchPath.searchParams.set('options', `-c search_path=${config.DATABASE_SCHEMA}`);
-  const pool = new pg.Pool({ connectionString: searchPath.toString(), max: 2 });
+  const { db } = await connectDatabase({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    migrations: [],
+    maxConnections: 2,
+  });
   const apps: FastifyInstance[] = [];
   let producerReady: Promise<void> | undefined;
 
   async function totals(): Promise<Totals> {
-    const { rows } = await pool
-      .query<{
-        account_id: string;
-        outcome: string;
-        env: string;
-        requests: string;
-        cost_units: string;
-      }>(
-        'select account_id, outcome, env, sum(requests)::text as requests, sum(cost_units)::text as cost_units from usage_minute group by 1, 2, 3',
-      )
-      .catch(() => ({ rows: [] }));
+    const rows = await db.sql.query<{
+      account_id: string;
+      outcome: string;
+      env: string;
+      requests: string;
+      cost_units: string;
+    }>(
+      'select account_id, outcome, env, sum(requests)::text as requests, sum(cost_units)::text as cost_units from usage_minute group by 1, 2, 3',
+    );
     const result: Totals = { requests: 0, costUnits: 0, byAccountOutcome: {} };
     for (const r of rows) {
       result.requests += Number(r.requests);
@@ -145,13 +146,7 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
     async startApp(options = {}) {
       const app = await buildApp({ config, ...options });
       apps.push(app);
-      await app.ready();
-      const deadline = Date.now() + 30_000;
-      while ((await app.inject('/readyz')).statusCode !== 200) {
-        if (Date.now() > deadline)
-          throw new Error(`usage-ingestor not ready: ${(await app.inject('/readyz')).body}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitUntilReady(app);
       return app;
     },
     async produce(events) {
@@ -164,18 +159,19 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
     },
     totals,
     async waitForRequests(count, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const current = await totals();
-        if (current.requests >= count || Date.now() > deadline) return current;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      let current = await totals();
+      await eventually(
+        async () => (current = await totals()).requests >= count,
+        timeoutMs,
+        () => `${count} requests counted (${current.requests} so far)`,
+      );
+      return current;
     },
     async close() {
       for (const app of apps) await app.close();
       await producer.disconnect();
       await kafka.close();
-      await pool.end();
+      await db.close();
       await isolated.cleanup();
     },
   };

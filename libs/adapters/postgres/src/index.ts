@@ -1,4 +1,6 @@
-export { createPostgres, type PostgresClient, type PostgresOptions } from './postgres-client';
 export { initORM, migrate, type OrmOptions } from './orm';
+export { connectDatabase } from './database';
 export { createDatabase, databaseDependency, type Database, type Sql } from './sql';
-export { startupTask } from './startup-task';
+export { openPinnedSession, type PinnedSession, type PinnedSessionOptions } from './pinned-session';
+export { assertSchemaName } from './schema-name';
+export { startupTask, type StartupTask } from './startup-task';

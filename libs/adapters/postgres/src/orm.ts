@@ -1,5 +1,6 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
+import { assertSchemaName } from './schema-name';
 
 export interface OrmOptions {
   databaseUrl: string;
@@ -10,14 +11,12 @@ export interface OrmOptions {
   maxConnections?: number;
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 /** The one MikroORM factory: every app's tests and main come through here (each with its own schema). */
 export async function initORM(
   options: OrmOptions,
   overrides: Partial<Options> = {},
 ): Promise<MikroORM> {
-  if (!SCHEMA_NAME.test(options.schema)) throw new Error(`invalid schema name ${options.schema}`);
+  assertSchemaName(options.schema);
   const orm = await MikroORM.init({
     clientUrl: options.databaseUrl,
     schema: options.schema,
@@ -49,6 +48,6 @@ export async function initORM(
 
 /** Creates the schema if needed and applies pending migrations (never `schema:update`). */
 export async function migrate(orm: MikroORM, schema: string): Promise<void> {
-  await orm.em.getConnection().execute(`create schema if not exists "${schema}"`);
+  await orm.em.getConnection().execute(`create schema if not exists "${assertSchemaName(schema)}"`);
   await orm.getMigrator().up();
 }

@@ -1,7 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Dependency } from '@tollgate/service-runtime';
+import { openPinnedSession, type PinnedSession } from './pinned-session';
 
-/** The one way key-service code talks SQL: `?` placeholders, inside a transaction or not. */
+/** The one way app code talks SQL: `?` placeholders, inside a transaction or not. */
 export interface Sql {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
@@ -11,6 +12,11 @@ export interface Database {
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
   /** Autocommit queries for reads. */
   readonly sql: Sql;
+  /** A dedicated session outside the pool, for session advisory locks (see `PinnedSession`). */
+  pinnedSession(options: {
+    applicationName: string;
+    onLost?: (err: Error) => void;
+  }): Promise<PinnedSession>;
   close(): Promise<void>;
 }
 
@@ -25,11 +31,15 @@ function sqlOn(runner: Runner): Sql {
   };
 }
 
-export function createDatabase(orm: MikroORM): Database {
+export function createDatabase(
+  orm: MikroORM,
+  connection: { databaseUrl: string; schema: string },
+): Database {
   const knex = orm.em.getKnex();
   return {
     sql: sqlOn(knex),
     transaction: (work) => knex.transaction((trx) => work(sqlOn(trx))),
+    pinnedSession: (options) => openPinnedSession(orm, { ...connection, ...options }),
     close: () => orm.close(true),
   };
 }

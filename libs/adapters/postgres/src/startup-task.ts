@@ -1,11 +1,21 @@
-import pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { migrate } from './orm';
+import { openPinnedSession } from './pinned-session';
+
+export interface StartupTask {
+  readonly name: string;
+  /** True once migrations (and the after-migrate work) succeeded. */
+  readonly done: boolean;
+  /** Starts the background attempts; a second call does nothing. */
+  start(): void;
+  checkReady(): Promise<void>;
+  close(): Promise<void>;
+}
 
 /**
  * Schema migrations (and any idempotent seeding) run in the background until they succeed, so the
  * service starts, and reports not-ready, while Postgres is unreachable. Replicas starting together
- * take turns through a Postgres advisory lock.
+ * take turns through a session advisory lock on a pinned session.
  */
 export function startupTask(options: {
   orm: MikroORM;
@@ -13,29 +23,27 @@ export function startupTask(options: {
   schema: string;
   afterMigrate(): Promise<void>;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
-}) {
+  retryMs?: number;
+}): StartupTask {
   let done = false;
   let stopped = false;
   let lastError = 'starting';
-
+  let running: Promise<void> | undefined;
   const attempt = async () => {
-    const lock = new pg.Client({
-      connectionString: options.databaseUrl,
-      application_name: `${options.schema}-migrate`,
+    const session = await openPinnedSession(options.orm, {
+      databaseUrl: options.databaseUrl,
+      schema: options.schema,
+      applicationName: `${options.schema}-migrate`,
     });
-    await lock.connect();
     try {
-      await lock.query('select pg_advisory_lock(hashtext($1))', [
-        `tollgate.${options.schema}.migrate`,
-      ]);
+      await session.advisoryLock(`tollgate.${options.schema}.migrate`);
       await migrate(options.orm, options.schema);
       await options.afterMigrate();
     } finally {
-      await lock.end().catch(() => undefined);
+      await session.close();
     }
   };
-
-  const running = (async () => {
+  const loop = async () => {
     while (!done && !stopped) {
       try {
         await attempt();
@@ -44,15 +52,17 @@ export function startupTask(options: {
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
         options.log.warn({ err }, 'migration failed; retrying');
-        await new Promise((r) => setTimeout(r, 1_000));
+        await new Promise((r) => setTimeout(r, options.retryMs ?? 1_000));
       }
     }
-  })();
-
+  };
   return {
     name: 'schema',
     get done() {
       return done;
+    },
+    start() {
+      running ??= loop();
     },
     async checkReady() {
       if (!done) throw new Error(`schema not migrated yet: ${lastError}`);

@@ -20,3 +20,8 @@ export { uniqueName } from './unique-name';
 export { workspaceRoot } from './workspace-root';
 export { isolatedServiceEnv, type IsolatedServiceEnv } from './isolated-service-env';
 export { describeOpenApiDocument, openApiErrors, type OpenApiSpec } from './open-api';
+export { captureLogs, waitUntilReady } from './app-under-test';
+export { eventually } from './eventually';
+export { freePort, freePorts } from './free-ports';
+export { createPrivateBroker, type PrivateBroker } from './private-broker';
+export { startRedis, stopRedis } from './private-redis';

@@ -3,12 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from './eventually';
 import { workspaceRoot } from './workspace-root';
 
 export interface ServiceProcess {
   url: string;
   child: ChildProcess;
   output(): string;
+  /** Waits until the process's `/readyz` answers 200 (dependencies reachable, migrated, caught up). */
+  ready(timeoutMs?: number): Promise<void>;
   /** Sends the signal and resolves with the exit code (null when killed by a signal). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
@@ -115,6 +118,13 @@ export async function startServiceProcess(
     url,
     child,
     output: () => output,
+    async ready(readyTimeoutMs = 60_000) {
+      const answersReady = async () => {
+        const res = await fetch(new URL('/readyz', url)).catch(() => undefined);
+        return res?.status === 200;
+      };
+      await eventually(answersReady, readyTimeoutMs, () => `${url}/readyz:\n${output}`);
+    },
     async stop(signal = 'SIGTERM', stopTimeoutMs = 15_000) {
       const exited = waitForExit(child);
       child.kill(signal);

@@ -12,11 +12,17 @@ import {
   sampleEvent,
   type EventType,
 } from '@tollgate/events';
-import { bundleScript, createTestSchema, runToExit, type TestSchema } from '@tollgate/test-infra';
+import {
+  bundleScript,
+  createTestSchema,
+  runToExit,
+  type TestSchema,
+  eventually,
+} from '@tollgate/test-infra';
 import { BatchingProducer } from '../producer/batching-producer';
 import { EventPublisher } from '../producer/event-publisher';
 import { applyEffect, countEffects, createEffectTables } from '../testing/dedupe-effect';
-import { createKafkaTestKit, eventually, type KafkaTestKit } from '../testing/kafka-test-kit';
+import { createKafkaTestKit, type KafkaTestKit } from '../testing/kafka-test-kit';
 import type { ConsumedEvent } from './consumed-event';
 import { DEAD_LETTER_HEADERS } from './dead-letters';
 import { EventConsumer, type EventConsumerOptions } from './event-consumer';

@@ -2,8 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPE_HEADER, sampleEvent, type KeyIssued, type KeyRevoked } from '@tollgate/events';
 import { BatchingProducer } from '../producer/batching-producer';
 import { EventPublisher } from '../producer/event-publisher';
-import { createKafkaTestKit, eventually, type KafkaTestKit } from '../testing/kafka-test-kit';
+import { createKafkaTestKit, type KafkaTestKit } from '../testing/kafka-test-kit';
 import { TableReader } from './table-reader';
+import { eventually } from '@tollgate/test-infra';
 
 const COMPACTED = [{ name: 'cleanup.policy', value: 'compact' }];
 

@@ -1,7 +1,8 @@
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafkaTestKit, eventually, type KafkaTestKit } from '../testing/kafka-test-kit';
+import { createKafkaTestKit, type KafkaTestKit } from '../testing/kafka-test-kit';
 import { BatchingProducer } from './batching-producer';
+import { eventually } from '@tollgate/test-infra';
 
 describe('BatchingProducer (real Kafka)', () => {
   let kit: KafkaTestKit;

@@ -49,16 +49,3 @@ export async function createKafkaTestKit(name: string): Promise<KafkaTestKit> {
     },
   };
 }
-
-/** Polls until `condition` holds; fails with `message` after `timeoutMs`. */
-export async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  message: string,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${message}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

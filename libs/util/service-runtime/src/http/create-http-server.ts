@@ -8,7 +8,7 @@ import { requestIdFrom } from './request-id';
 export interface HttpServerOptions {
   service: string;
   logger: Logger;
-  /** Checked by `/readyz` and closed (in reverse order) when the app closes. */
+  /** Checked by `/readyz` and closed (in reverse order) when the app closes; read live, not copied. */
   dependencies?: readonly Dependency[];
   /** Extra readiness conditions owned by the app itself, e.g. "caches caught up". */
   readinessGates?: readonly Dependency[];
@@ -35,8 +35,9 @@ declare module 'fastify' {
  * `/healthz`, `/readyz`, `/metrics`, and ordered shutdown of the app's dependencies.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
-  const dependencies = [...(options.dependencies ?? [])];
-  const readiness = [...dependencies, ...(options.readinessGates ?? [])];
+  // Read at every check and at close (not copied), so the owner may add app dependencies after creating the server.
+  const dependencies = options.dependencies ?? [];
+  const gates = options.readinessGates ?? [];
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 1_500;
 
   // Typed as the base logger so every app shares the default FastifyInstance type.
@@ -76,7 +77,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   app.get('/healthz', { logLevel: 'silent' }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { logLevel: 'silent' }, async (_request, reply) => {
-    const result = await checkReadiness(readiness, readinessTimeoutMs);
+    const result = await checkReadiness([...dependencies, ...gates], readinessTimeoutMs);
     if (result.ready) return { status: 'ready', checks: result.checks };
     return sendProblem(reply, 'not_ready', 'One or more dependencies are not ready', {
       checks: result.checks,
@@ -95,7 +96,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
 
   app.addHook('onClose', async () => {
-    for (const dependency of dependencies.reverse()) {
+    for (const dependency of [...dependencies].reverse()) {
       try {
         await dependency.close();
       } catch (err) {

@@ -1,6 +1,6 @@
 import type { RequestMetered } from '@tollgate/events';
 import type { Database } from '@tollgate/postgres';
-import { aggregateUsage } from './usage-aggregation';
+import type { LateUsage, UsageRow } from '../application/usage-aggregation';
 
 export interface PartitionBatch {
   topic: string;
@@ -24,7 +24,7 @@ export interface WriteResult {
 export async function writeUsageBatch(
   db: Database,
   batch: PartitionBatch,
-  now: number,
+  aggregate: (counted: readonly RequestMetered[]) => { rows: UsageRow[]; late: LateUsage[] },
 ): Promise<WriteResult> {
   return db.transaction(async (tx) => {
     await tx.query(
@@ -50,7 +50,7 @@ export async function writeUsageBatch(
     for (const { event } of fresh) {
       if (newIds.delete(event.eventId)) counted.push(event);
     }
-    const { rows, late } = aggregateUsage(counted, now);
+    const { rows, late } = aggregate(counted);
     if (rows.length > 0) {
       await tx.query(
         `insert into usage_minute (bucket, account_id, key_id, route, outcome, env, requests, cost_units)

@@ -5,7 +5,7 @@ import { freePorts } from './free-ports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { workspaceRoot } from '@tollgate/test-infra';
+import { workspaceRoot } from './workspace-root';
 
 const run = promisify(execFile);
 

@@ -9,7 +9,8 @@ import {
 } from '@tollgate/kafka';
 import type { Database } from '@tollgate/postgres';
 import { Counter, type Registry } from 'prom-client';
-import { pruneDedupeWindow, writeUsageBatch } from './usage-writer';
+import { pruneDedupeWindow, writeUsageBatch } from '../persistence/usage-writer';
+import { aggregateUsage } from './usage-aggregation';
 
 export interface UsageIngestorOptions {
   db: Database;
@@ -81,10 +82,11 @@ export class UsageIngestor {
         const metered = events.flatMap(({ event, offset }) =>
           event.type === 'RequestMetered' ? [{ offset, event: event.payload }] : [],
         );
+        const ingestedAt = this.options.now();
         const result = await writeUsageBatch(
           this.options.db,
           { topic, partition, events: metered },
-          this.options.now(),
+          (counted) => aggregateUsage(counted, ingestedAt),
         );
         this.counted.inc({ result: 'counted' }, result.counted);
         this.counted.inc({ result: 'already_applied' }, result.skippedByOffset);

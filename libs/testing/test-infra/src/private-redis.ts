@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPortOpen } from '@tollgate/test-infra';
+import { isPortOpen } from './endpoints';
 
 /** A private Redis a test may kill; the shared one is never touched. */
 export async function startRedis(port: number): Promise<ChildProcess> {

@@ -1,0 +1,144 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createKafkaConnection, type KafkaConnection } from '@tollgate/kafka';
+import {
+  connectDatabase,
+  databaseDependency,
+  startupTask,
+  type Database,
+  type OrmOptions,
+} from '@tollgate/postgres';
+import {
+  createHttpServer,
+  createLogger,
+  createServiceMetrics,
+  ProblemError,
+  registerOpenApi,
+  type Dependency,
+  type ErrorMapper,
+  type ServiceMetrics,
+} from '@tollgate/service-runtime';
+
+/** The config fields (from `env.serviceEnv`) the base reads itself. */
+export interface ServiceConfig {
+  LOG_LEVEL: string;
+  READINESS_TIMEOUT_MS: number;
+  BODY_LIMIT_BYTES: number;
+}
+
+export interface CreateServiceOptions {
+  /** The app's name: logger `service` field, metric label, Kafka client id. */
+  name: string;
+  config: ServiceConfig;
+  /** Tests pass a logger that captures lines; otherwise pino to stdout at `LOG_LEVEL`. */
+  logger?: Logger;
+  /**
+   * The app's own Postgres schema and its committed migrations. They run in the background under
+   * an advisory lock (replicas take turns); `/readyz` fails and `/v1/*` answers 503 until done.
+   */
+  postgres?: { databaseUrl: string; schema: string; migrations: OrmOptions['migrations'] };
+  kafka?: { brokers: readonly string[] };
+  /** Serves `/openapi.json` (and its UI) from the schemas of the routes registered afterwards. */
+  openApi?: { title: string; description: string };
+  bodyLimitBytes?: number;
+  mapError?: ErrorMapper;
+  trustProxy?: boolean | string | string[];
+  extraMetrics?: () => Promise<string>;
+}
+
+export interface Service<O extends CreateServiceOptions = CreateServiceOptions> {
+  app: FastifyInstance;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  db: O extends { postgres: object } ? Database : undefined;
+  kafka: O extends { kafka: object } ? KafkaConnection : undefined;
+  /**
+   * Adds an app-owned dependency: checked by `/readyz`, closed when the app closes. Dependencies
+   * close in reverse order of addition, so what an app adds closes before the base's Kafka and
+   * Postgres (a consumer stops before its connection goes).
+   */
+  use(dependency: Dependency): void;
+  /** True once the schema is migrated and the after-migrate work finished (always true without Postgres). */
+  readonly migrated: boolean;
+  /** Work that needs the migrated schema (seeding, consumers): runs once, after migrations, under their lock. */
+  afterMigrate(task: () => Promise<void>): void;
+}
+
+/**
+ * What every app's `buildApp` starts from: logger, metrics, the HTTP server with health,
+ * readiness, metrics and problem+json errors, the app's own Postgres schema with its migrations,
+ * an optional Kafka connection, and ordered shutdown of all of it.
+ */
+export async function createService<const O extends CreateServiceOptions>(
+  options: O,
+): Promise<Service<O>> {
+  const logger =
+    options.logger ?? createLogger({ service: options.name, level: options.config.LOG_LEVEL });
+  const metrics = createServiceMetrics(options.name);
+  const dependencies: Dependency[] = [];
+  const afterMigrate: Array<() => Promise<void>> = [];
+
+  let db: Database | undefined;
+  let schema: ReturnType<typeof startupTask> | undefined;
+  if (options.postgres) {
+    const connected = await connectDatabase(options.postgres);
+    db = connected.db;
+    schema = startupTask({
+      orm: connected.orm,
+      databaseUrl: options.postgres.databaseUrl,
+      schema: options.postgres.schema,
+      afterMigrate: async () => {
+        for (const task of afterMigrate) await task();
+      },
+      log: logger,
+    });
+    dependencies.push(databaseDependency(db));
+  }
+  const kafka = options.kafka
+    ? createKafkaConnection({
+        brokers: options.kafka.brokers,
+        clientId: options.name,
+        log: logger.child({ component: 'kafka' }),
+      })
+    : undefined;
+  if (kafka) dependencies.push(kafka);
+  if (schema) dependencies.push(schema);
+
+  const app = await createHttpServer({
+    service: options.name,
+    logger,
+    metrics,
+    dependencies,
+    readinessTimeoutMs: options.config.READINESS_TIMEOUT_MS,
+    bodyLimitBytes: options.bodyLimitBytes ?? options.config.BODY_LIMIT_BYTES,
+    ...(options.mapError ? { mapError: options.mapError } : {}),
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    ...(options.extraMetrics ? { extraMetrics: options.extraMetrics } : {}),
+  });
+  if (schema) {
+    const migrations = schema;
+    app.addHook('onReady', async () => migrations.start());
+    app.addHook('preHandler', async (request) => {
+      if (!migrations.done && request.url.startsWith('/v1/')) {
+        throw new ProblemError(
+          'dependency_unavailable',
+          `${options.name} is still starting: its database schema is not ready`,
+        );
+      }
+    });
+  }
+  if (options.openApi) await registerOpenApi(app, options.openApi);
+
+  return {
+    app,
+    logger,
+    metrics,
+    db: db as Service<O>['db'],
+    kafka: kafka as Service<O>['kafka'],
+    get migrated() {
+      return schema?.done ?? true;
+    },
+    use: (dependency) => void dependencies.push(dependency),
+    afterMigrate: (task) => void afterMigrate.push(task),
+  };
+}

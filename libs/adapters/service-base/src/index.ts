@@ -1,0 +1,6 @@
+export {
+  createService,
+  type CreateServiceOptions,
+  type Service,
+  type ServiceConfig,
+} from './create-service';
