@@ -11,6 +11,71 @@ const infraPackages = [
   'pg',
 ];
 
+/** Where test-only code lives: it may depend on the testing libs; shipped code may not. */
+const testSideFiles = ['**/*.test.ts', '**/testing/**/*.ts', '**/*.fixture.ts', '**/bench/**/*.ts'];
+
+/** Module boundaries; `testSide` adds type:testing to what every kind of project may import. */
+function moduleBoundaries({ testSide }) {
+  const withTesting = (tags) => (testSide ? [...tags, 'type:testing'] : tags);
+  return [
+    'error',
+    {
+      enforceBuildableLibDependency: false,
+      allow: [],
+      depConstraints: [
+        // Apps are deployed on their own: shared code lives in libs, never in another app.
+        { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+        ...['key-service', 'edge-auth', 'usage-ingestor', 'billing-service', 'admin-api'].map(
+          (app) => ({
+            sourceTag: `scope:${app}`,
+            onlyDependOnLibsWithTags: [`scope:${app}`, 'scope:shared'],
+          }),
+        ),
+        {
+          sourceTag: 'type:app',
+          onlyDependOnLibsWithTags: withTesting([
+            'type:contracts',
+            'type:domain',
+            'type:adapters',
+            'type:util',
+          ]),
+        },
+        {
+          // Adapters may compose adapters: the service base wires the Postgres and Kafka adapters.
+          sourceTag: 'type:adapters',
+          onlyDependOnLibsWithTags: withTesting([
+            'type:contracts',
+            'type:domain',
+            'type:adapters',
+            'type:util',
+          ]),
+        },
+        // Domain code is pure: no I/O clients, so deciders stay deterministic and unit-testable.
+        {
+          sourceTag: 'type:domain',
+          onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'],
+          bannedExternalImports: infraPackages,
+        },
+        {
+          sourceTag: 'type:contracts',
+          onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
+        },
+        { sourceTag: 'type:util', onlyDependOnLibsWithTags: withTesting(['type:util']) },
+        {
+          sourceTag: 'type:testing',
+          onlyDependOnLibsWithTags: [
+            'type:contracts',
+            'type:domain',
+            'type:adapters',
+            'type:util',
+            'type:testing',
+          ],
+        },
+      ],
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: ['**/node_modules/**', '**/dist/**', '**/.local/**', '**/.nx/**', '**/coverage/**'],
@@ -34,73 +99,15 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/require-await': 'off',
-      '@nx/enforce-module-boundaries': [
+      '@nx/enforce-module-boundaries': moduleBoundaries({ testSide: false }),
+      'no-restricted-imports': [
         'error',
         {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            // Apps are deployed on their own: shared code lives in libs, never in another app.
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+          patterns: [
             {
-              sourceTag: 'scope:key-service',
-              onlyDependOnLibsWithTags: ['scope:key-service', 'scope:shared'],
-            },
-            {
-              sourceTag: 'scope:edge-auth',
-              onlyDependOnLibsWithTags: ['scope:edge-auth', 'scope:shared'],
-            },
-            {
-              sourceTag: 'scope:usage-ingestor',
-              onlyDependOnLibsWithTags: ['scope:usage-ingestor', 'scope:shared'],
-            },
-            {
-              sourceTag: 'scope:billing-service',
-              onlyDependOnLibsWithTags: ['scope:billing-service', 'scope:shared'],
-            },
-            {
-              sourceTag: 'scope:admin-api',
-              onlyDependOnLibsWithTags: ['scope:admin-api', 'scope:shared'],
-            },
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:domain',
-                'type:adapters',
-                'type:util',
-                'type:testing',
-              ],
-            },
-            {
-              sourceTag: 'type:adapters',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:domain',
-                'type:util',
-                'type:testing',
-              ],
-            },
-            // Domain code is pure: no I/O clients, so deciders stay deterministic and unit-testable.
-            {
-              sourceTag: 'type:domain',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'],
-              bannedExternalImports: infraPackages,
-            },
-            {
-              sourceTag: 'type:contracts',
-              onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
-            },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
-            {
-              sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: [
-                'type:contracts',
-                'type:domain',
-                'type:adapters',
-                'type:util',
-                'type:testing',
-              ],
+              group: ['@tollgate/*/testing'],
+              message:
+                'Test data and kits are for tests only (*.test.ts, testing/, fixtures, benches).',
             },
           ],
         },
@@ -115,6 +122,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-empty-function': 'off',
+    },
+  },
+  {
+    // Test-side code may use the test kits (libs tagged type:testing) and test data entry points.
+    files: testSideFiles,
+    rules: {
+      '@nx/enforce-module-boundaries': moduleBoundaries({ testSide: true }),
+      'no-restricted-imports': 'off',
     },
   },
   {

@@ -16,12 +16,8 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   const { app } = await createService({
     name: SERVICE,
     config,
-    ...(logger ? { logger } : {}),
-    postgres: {
-      databaseUrl: config.DATABASE_URL,
-      schema: config.DATABASE_SCHEMA,
-      migrations: ADMIN_API_MIGRATIONS,
-    },
+    logger,
+    postgres: { migrations: ADMIN_API_MIGRATIONS },
   });
   return app;
 }

@@ -16,13 +16,9 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   const { app } = await createService({
     name: SERVICE,
     config,
-    ...(logger ? { logger } : {}),
-    postgres: {
-      databaseUrl: config.DATABASE_URL,
-      schema: config.DATABASE_SCHEMA,
-      migrations: BILLING_SERVICE_MIGRATIONS,
-    },
-    kafka: { brokers: config.KAFKA_BROKERS },
+    logger,
+    postgres: { migrations: BILLING_SERVICE_MIGRATIONS },
+    kafka: true,
   });
   return app;
 }

@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
-import { EventCodec, sampleEvent, TOPICS, type KeyState } from '@tollgate/events';
+import { EventCodec, TOPICS, type KeyState } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import {
   BatchingProducer,
   createKafkaConnection,

@@ -37,14 +37,15 @@ export async function buildApp({
   meteringWorkerUrl = new URL('./metering.worker.mjs', import.meta.url),
 }: AppDeps): Promise<FastifyInstance> {
   // No database: edge-auth owns nothing durable. Its readiness is the key table catching up.
-  let meter: ThreadedUsageMeter | undefined;
+  // The metering thread's metrics join /metrics once the thread exists (it needs the registry first).
+  const metering: { thread?: ThreadedUsageMeter } = {};
   const service = await createService({
     name: SERVICE,
     config,
-    ...(logger ? { logger } : {}),
-    kafka: { brokers: config.KAFKA_BROKERS },
+    logger,
+    kafka: true,
     trustProxy: config.TRUST_PROXY,
-    extraMetrics: async () => (meter ? meter.workerMetrics() : ''),
+    extraMetrics: async () => (metering.thread ? metering.thread.workerMetrics() : ''),
   });
   const { app, kafka, metrics } = service;
   const log = service.logger;
@@ -109,7 +110,7 @@ export async function buildApp({
   });
 
   // RequestMetered leaves the request thread encoded; a worker thread produces and spools it.
-  meter = await createThreadedUsageMeter({
+  const usageMeter = await createThreadedUsageMeter({
     service: SERVICE,
     logLevel: config.LOG_LEVEL,
     brokers: config.KAFKA_BROKERS,
@@ -122,7 +123,7 @@ export async function buildApp({
     logger: log.child({ component: 'metering' }),
     workerUrl: meteringWorkerUrl,
   });
-  const usageMeter = meter;
+  metering.thread = usageMeter;
 
   const hasher = new KeyHasher(peppersOf(config));
   const verifier = new KeyVerifier({

@@ -27,13 +27,9 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
   const service = await createService({
     name: SERVICE,
     config,
-    ...(logger ? { logger } : {}),
-    postgres: {
-      databaseUrl: config.DATABASE_URL,
-      schema: config.DATABASE_SCHEMA,
-      migrations: KEY_SERVICE_MIGRATIONS,
-    },
-    kafka: { brokers: config.KAFKA_BROKERS },
+    logger,
+    postgres: { migrations: KEY_SERVICE_MIGRATIONS },
+    kafka: true,
     openApi: {
       title: 'Tollgate key-service',
       description: 'Internal command/query API for accounts, keys and plans',

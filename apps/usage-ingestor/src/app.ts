@@ -28,13 +28,9 @@ export async function buildApp({
   const service = await createService({
     name: SERVICE,
     config,
-    ...(logger ? { logger } : {}),
-    postgres: {
-      databaseUrl: config.DATABASE_URL,
-      schema: config.DATABASE_SCHEMA,
-      migrations: USAGE_MIGRATIONS,
-    },
-    kafka: { brokers: config.KAFKA_BROKERS },
+    logger,
+    postgres: { migrations: USAGE_MIGRATIONS },
+    kafka: true,
     openApi: {
       title: 'Tollgate usage-ingestor',
       description: 'Usage time series, billing-period totals and freshness',

@@ -2,7 +2,8 @@
 // reports which ones flush() made durable, keeps recording and SIGKILLs itself mid-stream.
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { EventCodec, newEventId, sampleEvent } from '@tollgate/events';
+import { EventCodec, newEventId } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import { BatchingProducer, createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
 import { createUsageMeter } from './usage-meter';
 

@@ -5,7 +5,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCodec, newEventId, sampleEvent } from '@tollgate/events';
+import { EventCodec, newEventId } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import {
   createTestKafka,
   eventually,

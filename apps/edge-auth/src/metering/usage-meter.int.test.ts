@@ -6,7 +6,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCodec, newEventId, sampleEvent, TOPICS, type RequestMetered } from '@tollgate/events';
+import { EventCodec, newEventId, TOPICS, type RequestMetered } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import {
   BatchingProducer,
   createKafkaConnection,

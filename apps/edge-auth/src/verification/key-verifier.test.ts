@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
-import { sampleEvent, type KeyState, type PlanSnapshot } from '@tollgate/events';
+import { type KeyState, type PlanSnapshot } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import { KeyTable } from '../key-table/key-table';
 import { UNMATCHED_ENDPOINT } from '../routing/endpoint-map';
 import { FixedWindowCounter } from './fixed-window-counter';

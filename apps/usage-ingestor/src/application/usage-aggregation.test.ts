@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleEvent } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import { aggregateUsage, minuteOf, periodOf } from './usage-aggregation';
 
 const NOV_27 = Date.UTC(2026, 10, 27, 12, 0, 30);

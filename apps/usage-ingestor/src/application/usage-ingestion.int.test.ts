@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPE_HEADER, newEventId, newId, sampleEvent } from '@tollgate/events';
+import { EVENT_TYPE_HEADER, newEventId, newId } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import {
   buildServiceArtifact,
   startServiceProcess,

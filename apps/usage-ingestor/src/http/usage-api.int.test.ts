@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newEventId, sampleEvent } from '@tollgate/events';
+import { newEventId } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import { usageTestKit, type IngestorUnderTest } from '../testing/usage-test-kit';
 
 const ACCOUNT = 'acct_01JDQ3W8Y6T4K2M9N7P5R3S1B1';

@@ -3,11 +3,11 @@ import { Registry } from 'prom-client';
 import {
   EventCodec,
   newEventId,
-  sampleEvent,
   TOPICS,
   type Outcome,
   type RequestMetered,
 } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import {
   BatchingProducer,
   createKafkaConnection,

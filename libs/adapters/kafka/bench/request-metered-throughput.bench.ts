@@ -3,7 +3,8 @@
 // in the same run. Run with `npm run bench`; BENCH_EVENTS sets the event count (default 200000).
 import { Registry } from 'prom-client';
 import type { Kafka } from 'kafkajs';
-import { EventCodec, newEventId, sampleEvent, type EncodedEvent } from '@tollgate/events';
+import { EventCodec, newEventId, type EncodedEvent } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import { createTestKafka } from '@tollgate/test-infra';
 import { createKafkaConnection } from '../src/kafka-connection';
 import { kafkaMetrics } from '../src/kafka-metrics';

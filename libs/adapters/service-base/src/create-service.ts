@@ -19,11 +19,17 @@ import {
   type ServiceMetrics,
 } from '@tollgate/service-runtime';
 
-/** The config fields (from `env.serviceEnv`) the base reads itself. */
+/** The config fields (from `env.serviceEnv` and friends) the base reads itself. */
 export interface ServiceConfig {
   LOG_LEVEL: string;
   READINESS_TIMEOUT_MS: number;
   BODY_LIMIT_BYTES: number;
+  /** Required with `postgres`. */
+  DATABASE_URL?: string;
+  /** Required with `postgres`: the app's own schema. */
+  DATABASE_SCHEMA?: string;
+  /** Required with `kafka`. */
+  KAFKA_BROKERS?: readonly string[];
 }
 
 export interface CreateServiceOptions {
@@ -31,13 +37,15 @@ export interface CreateServiceOptions {
   name: string;
   config: ServiceConfig;
   /** Tests pass a logger that captures lines; otherwise pino to stdout at `LOG_LEVEL`. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /**
-   * The app's own Postgres schema and its committed migrations. They run in the background under
-   * an advisory lock (replicas take turns); `/readyz` fails and `/v1/*` answers 503 until done.
+   * The app's committed migrations for its own schema (`DATABASE_SCHEMA` at `DATABASE_URL`). They
+   * run in the background under an advisory lock (replicas take turns); `/readyz` fails and
+   * `/v1/*` answers 503 until done.
    */
-  postgres?: { databaseUrl: string; schema: string; migrations: OrmOptions['migrations'] };
-  kafka?: { brokers: readonly string[] };
+  postgres?: { migrations: OrmOptions['migrations'] };
+  /** Connect to `KAFKA_BROKERS`. */
+  kafka?: true;
   /** Serves `/openapi.json` (and its UI) from the schemas of the routes registered afterwards. */
   openApi?: { title: string; description: string };
   bodyLimitBytes?: number;
@@ -51,7 +59,7 @@ export interface Service<O extends CreateServiceOptions = CreateServiceOptions> 
   logger: Logger;
   metrics: ServiceMetrics;
   db: O extends { postgres: object } ? Database : undefined;
-  kafka: O extends { kafka: object } ? KafkaConnection : undefined;
+  kafka: O extends { kafka: true } ? KafkaConnection : undefined;
   /**
    * Adds an app-owned dependency: checked by `/readyz`, closed when the app closes. Dependencies
    * close in reverse order of addition, so what an app adds closes before the base's Kafka and
@@ -78,15 +86,23 @@ export async function createService<const O extends CreateServiceOptions>(
   const dependencies: Dependency[] = [];
   const afterMigrate: Array<() => Promise<void>> = [];
 
+  const { config } = options;
   let db: Database | undefined;
   let schema: ReturnType<typeof startupTask> | undefined;
   if (options.postgres) {
-    const connected = await connectDatabase(options.postgres);
+    const { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schemaName } = config;
+    if (!databaseUrl || !schemaName)
+      throw new Error(`${options.name}: postgres needs DATABASE_URL and DATABASE_SCHEMA in config`);
+    const connected = await connectDatabase({
+      databaseUrl,
+      schema: schemaName,
+      migrations: options.postgres.migrations,
+    });
     db = connected.db;
     schema = startupTask({
       orm: connected.orm,
-      databaseUrl: options.postgres.databaseUrl,
-      schema: options.postgres.schema,
+      databaseUrl,
+      schema: schemaName,
       afterMigrate: async () => {
         for (const task of afterMigrate) await task();
       },
@@ -94,13 +110,16 @@ export async function createService<const O extends CreateServiceOptions>(
     });
     dependencies.push(databaseDependency(db));
   }
-  const kafka = options.kafka
-    ? createKafkaConnection({
-        brokers: options.kafka.brokers,
-        clientId: options.name,
-        log: logger.child({ component: 'kafka' }),
-      })
-    : undefined;
+  if (options.kafka && !config.KAFKA_BROKERS)
+    throw new Error(`${options.name}: kafka needs KAFKA_BROKERS in config`);
+  const kafka =
+    config.KAFKA_BROKERS && options.kafka
+      ? createKafkaConnection({
+          brokers: config.KAFKA_BROKERS,
+          clientId: options.name,
+          log: logger.child({ component: 'kafka' }),
+        })
+      : undefined;
   if (kafka) dependencies.push(kafka);
   if (schema) dependencies.push(schema);
 
@@ -109,8 +128,8 @@ export async function createService<const O extends CreateServiceOptions>(
     logger,
     metrics,
     dependencies,
-    readinessTimeoutMs: options.config.READINESS_TIMEOUT_MS,
-    bodyLimitBytes: options.bodyLimitBytes ?? options.config.BODY_LIMIT_BYTES,
+    readinessTimeoutMs: config.READINESS_TIMEOUT_MS,
+    bodyLimitBytes: options.bodyLimitBytes ?? config.BODY_LIMIT_BYTES,
     ...(options.mapError ? { mapError: options.mapError } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.extraMetrics ? { extraMetrics: options.extraMetrics } : {}),

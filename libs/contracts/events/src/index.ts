@@ -19,5 +19,4 @@ export {
   type TopicName,
   type TopicSpec,
 } from './topics/topic-registry';
-export { sampleEvent } from './samples';
 export { ID_PATTERNS, ID_PREFIXES, isId, newId, type IdKind } from './ids';

@@ -10,6 +10,7 @@ import {
   readDockerfile,
 } from './deployment-files';
 import { testEndpoints } from './endpoints';
+import { isolatedServiceEnv } from './isolated-service-env';
 import { buildServiceArtifact, runToExit, startServiceProcess } from './service-process';
 
 export type InfraDependency = 'postgres' | 'redis' | 'kafka';
@@ -21,9 +22,8 @@ export interface ServiceContractSpec {
   dependencies: readonly InfraDependency[];
   /** The app's zod config schema: deployment files may only set variables it reads. */
   configSchema: z.ZodObject;
-  /** Extra environment, e.g. an isolated database schema; removed by `cleanup`. */
-  env?: Record<string, string>;
-  cleanup?(): Promise<void>;
+  /** The app owns a Postgres schema and/or topics: the contract gives it its own, removed afterwards. */
+  isolated?: boolean;
   /** The app's own `buildApp`; `never` lets any app config type in (the schema above parses it). */
   buildApp(deps: { config: never }): Promise<FastifyInstance>;
 }
@@ -68,11 +68,14 @@ async function pollReadyz(app: FastifyInstance, wantStatus: number, timeoutMs = 
 export function describeServiceContract(spec: ServiceContractSpec): void {
   const buildFromEnv = (env: Record<string, string>) =>
     spec.buildApp({ config: loadConfig(spec.configSchema, env) as never });
-  const baseEnv = () => ({ ...infraEnv(), ...spec.env });
+  const isolated = spec.isolated
+    ? isolatedServiceEnv(spec.service.replaceAll('-', '_'))
+    : undefined;
+  const baseEnv = () => ({ ...infraEnv(), ...isolated?.env });
 
   describe(`${spec.service} service contract`, () => {
     afterAll(async () => {
-      await spec.cleanup?.();
+      await isolated?.cleanup();
     });
 
     describe('in process, with real dependencies', () => {

@@ -9,9 +9,9 @@ import {
   EventCodec,
   newEventId,
   SCHEMA_FINGERPRINT_HEADER,
-  sampleEvent,
   type EventType,
 } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import {
   bundleScript,
   createTestSchema,

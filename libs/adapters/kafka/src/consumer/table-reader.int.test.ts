@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_TYPE_HEADER, sampleEvent, type KeyIssued, type KeyRevoked } from '@tollgate/events';
+import { EVENT_TYPE_HEADER, type KeyIssued, type KeyRevoked } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
 import { BatchingProducer } from '../producer/batching-producer';
 import { EventPublisher } from '../producer/event-publisher';
 import { createKafkaTestKit, type KafkaTestKit } from '../testing/kafka-test-kit';

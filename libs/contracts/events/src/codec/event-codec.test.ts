@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { CURRENT_SCHEMAS } from '../generated/event-schemas';
-import { sampleEvent } from '../samples';
+import { sampleEvent } from '../testing/samples';
 import { contractsPaths } from '../codegen/paths';
 import { DecodeError } from './decode-error';
 import { EventCodec } from './event-codec';

@@ -1,5 +1,5 @@
-import type { EventPayloads } from './generated/event-types';
-import type { EventType } from './codec/event-types';
+import type { EventPayloads } from '../generated/event-types';
+import type { EventType } from '../codec/event-types';
 
 /**
  * One fixed, fully populated example of each event: the golden-bytes fixtures are these values
