@@ -35,6 +35,7 @@ import {
   testEndpoints,
   workspaceRoot,
   type ServiceProcess,
+  eventually,
 } from '@tollgate/test-infra';
 import { Registry } from 'prom-client';
 import { KeyTable } from '../src/key-table/key-table';
@@ -247,12 +248,12 @@ try {
     'x-original-method': 'GET',
   };
   for (const edge of [edgeRedis, edgeMemory]) {
-    const deadline = Date.now() + 60_000;
-    while ((await fetch(new URL('/verify', edge.url), { headers: verifyHeaders })).status !== 200) {
-      if (Date.now() > deadline)
-        throw new Error(`edge-auth never accepted the bench key:\n${edge.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      async () =>
+        (await fetch(new URL('/verify', edge.url), { headers: verifyHeaders })).status === 200,
+      60_000,
+      () => `edge-auth to accept the bench key:\n${edge.output()}`,
+    );
   }
 
   const targets: Target[] = [

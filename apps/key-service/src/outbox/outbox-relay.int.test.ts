@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec, messageKeyOf, type TollgateEvent } from '@tollgate/events';
 import { createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
-import { bundleScript, runToExit } from '@tollgate/test-infra';
+import { bundleScript, runToExit, eventually } from '@tollgate/test-infra';
 import {
   collectTopics,
   startKeyService,
@@ -149,10 +149,8 @@ describe('transactional outbox relay (real Postgres + Kafka)', () => {
   it('runs one relay at a time across replicas; another takes over when it stops', async () => {
     const first = relay();
     const second = relay();
-    const until = async (condition: () => boolean, timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    };
+    const until = (condition: () => boolean, timeoutMs: number) =>
+      eventually(condition, timeoutMs, 'relay leadership to settle');
     first.start();
     await until(() => first.isLeader, 10_000);
     second.start();

@@ -6,6 +6,7 @@ import {
   buildServiceArtifact,
   startServiceProcess,
   type ServiceProcess,
+  eventually,
 } from '@tollgate/test-infra';
 import {
   expectedTotals,
@@ -59,13 +60,11 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
       });
       const deadLettered =
         /kafka_consumer_dead_letters_total\{[^}]*reason="missing_headers"[^}]*\} 1/;
-      const deadline = Date.now() + 10_000;
-      let metrics = '';
-      while (!deadLettered.test(metrics) && Date.now() < deadline) {
-        metrics = (await app.inject('/metrics')).body;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(metrics).toMatch(deadLettered);
+      await eventually(
+        async () => deadLettered.test((await app.inject('/metrics')).body),
+        10_000,
+        'the poison record to be dead-lettered',
+      );
     });
   });
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isPortOpen } from './endpoints';
+import { eventually } from './eventually';
 
 /** A private Redis a test may kill; the shared one is never touched. */
 export async function startRedis(port: number): Promise<ChildProcess> {
@@ -12,11 +12,11 @@ export async function startRedis(port: number): Promise<ChildProcess> {
       stdio: 'ignore',
     },
   );
-  const deadline = Date.now() + 10_000;
-  while (!(await isPortOpen('127.0.0.1', port, 200))) {
-    if (Date.now() > deadline) throw new Error(`redis-server did not start on ${port}`);
-    await sleep(50);
-  }
+  await eventually(
+    () => isPortOpen('127.0.0.1', port, 200),
+    10_000,
+    `redis-server to listen on ${port}`,
+  );
   return child;
 }
 

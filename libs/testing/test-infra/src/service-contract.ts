@@ -12,6 +12,7 @@ import {
 import { testEndpoints } from './endpoints';
 import { isolatedServiceEnv } from './isolated-service-env';
 import { buildServiceArtifact, runToExit, startServiceProcess } from './service-process';
+import { eventually } from './eventually';
 
 export type InfraDependency = 'postgres' | 'redis' | 'kafka';
 
@@ -52,12 +53,13 @@ export function infraEnv(): Record<string, string> {
 }
 
 async function pollReadyz(app: FastifyInstance, wantStatus: number, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await app.inject('/readyz');
-    if (res.statusCode === wantStatus || Date.now() > deadline) return res;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let res = await app.inject('/readyz');
+  await eventually(
+    async () => (res = await app.inject('/readyz')).statusCode === wantStatus,
+    timeoutMs,
+    () => `/readyz ${wantStatus}, last: ${res.statusCode} ${res.body}`,
+  );
+  return res;
 }
 
 /**
