@@ -20,3 +20,12 @@ export {
   type TopicSpec,
 } from './topics/topic-registry';
 export { ID_PATTERNS, ID_PREFIXES, isId, newId, type IdKind } from './ids';
+export {
+  PLAN_BOUNDS,
+  planDefinitionProblem,
+  planSnapshotProblem,
+  type PlanDefinitionInput,
+  type PlanLimitsInput,
+  type PlanPriceInput,
+  type PlanProblem,
+} from './plans/validate-plan';

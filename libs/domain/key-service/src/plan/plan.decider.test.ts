@@ -79,6 +79,10 @@ describe('plan decider', () => {
         },
       },
       { ...pro, name: ' ' },
+      // The plans that froze every edge (issue 13): refused on write now.
+      { ...pro, rateLimits: [{ name: 'burst', limit: 1e13, windowMs: 1_000 }] },
+      { ...pro, rateLimits: [{ name: 'monthly-quota', limit: 10, windowMs: 1_000 }] },
+      { ...pro, monthlyQuota: 2e12 },
     ];
     for (const definition of invalid) {
       spec
