@@ -5,7 +5,7 @@ import { AdminApiConfig } from './config';
 describeServiceContract({
   service: SERVICE,
   appRoot: 'apps/admin-api',
-  dependencies: ['postgres'],
+  dependencies: ['postgres', 'redis'],
   configSchema: AdminApiConfig,
   isolated: true,
   buildApp,

@@ -1,7 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+import { KeyHasher } from '@tollgate/api-keys';
+import { createRedis } from '@tollgate/redis';
 import { createService } from '@tollgate/service-base';
+import { env } from '@tollgate/service-runtime';
+import { AdminTokens } from './application/admin-tokens';
+import { AuthLimits } from './application/auth-limits';
+import { InternalClient } from './application/internal-client';
 import type { AdminApiConfig } from './config';
+import { installAdminAuth } from './http/admin-auth';
+import { mapInternalError } from './http/internal-errors';
+import { accountRoutes } from './http/routes/account-routes';
+import { adminTokenRoutes } from './http/routes/admin-token-routes';
+import { auditRoutes } from './http/routes/audit-routes';
+import { keyRoutes } from './http/routes/key-routes';
+import { planRoutes } from './http/routes/plan-routes';
+import { usageRoutes } from './http/routes/usage-routes';
 import { ADMIN_API_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'admin-api';
@@ -9,15 +24,75 @@ export const SERVICE = 'admin-api';
 export interface AppDeps {
   config: AdminApiConfig;
   logger?: Logger;
+  now?: () => number;
 }
 
-/** The secured public management API for keys, plans, accounts, usage and audit. */
-export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {
-  const { app } = await createService({
+/** The secured public management API: admin tokens with roles, accounts, keys, plans, usage and the audit log. */
+export async function buildApp({
+  config,
+  logger,
+  now = Date.now,
+}: AppDeps): Promise<FastifyInstance> {
+  const service = await createService({
     name: SERVICE,
     config,
     logger,
     postgres: { migrations: ADMIN_API_MIGRATIONS },
+    openApi: {
+      title: 'Tollgate admin-api',
+      description:
+        'Management of accounts, API keys, plans, usage and the audit log, with admin tokens and roles',
+    },
+    mapError: mapInternalError,
+    trustProxy: config.TRUST_PROXY,
   });
+  const { app, db, metrics } = service;
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    onError: (err) => service.logger.debug({ err }, 'redis connection error'),
+  });
+  service.use(redis);
+  const redisFailures = new Counter({
+    name: 'admin_auth_limits_redis_failures_total',
+    help: 'Auth-limit checks that could not reach Redis (the limits failed open)',
+    registers: [metrics.registry],
+  });
+  const limits = new AuthLimits({
+    redis: redis.client,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+    requestsPerMinutePerToken: config.REQUESTS_PER_MINUTE_PER_TOKEN,
+    now,
+    onRedisError: (err) => {
+      redisFailures.inc();
+      service.logger.warn({ err }, 'auth limits unavailable (Redis); failing open');
+    },
+  });
+  const tokens = new AdminTokens(
+    db,
+    new KeyHasher(env.peppersOrDevelopment(config.ADMIN_TOKEN_PEPPERS)),
+    now,
+  );
+  const internal = (name: string, baseUrl: string) =>
+    new InternalClient({
+      name,
+      baseUrl,
+      serviceToken: config.SERVICE_TOKEN,
+      timeoutMs: config.INTERNAL_TIMEOUT_MS,
+    });
+  const keyService = internal('key-service', config.KEY_SERVICE_URL);
+  const usage = internal('usage-ingestor', config.USAGE_INGESTOR_URL);
+
+  installAdminAuth(app, { tokens, limits, keyService, db, now });
+  const context = { tokens, keyService, usage, db };
+  for (const routes of [
+    adminTokenRoutes,
+    accountRoutes,
+    keyRoutes,
+    planRoutes,
+    usageRoutes,
+    auditRoutes,
+  ])
+    await app.register(routes, context);
   return app;
 }

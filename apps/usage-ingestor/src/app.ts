@@ -35,6 +35,7 @@ export async function buildApp({
       title: 'Tollgate usage-ingestor',
       description: 'Usage time series, billing-period totals and freshness',
     },
+    serviceAuth: { allow: { 'admin-api': 'all', 'billing-service': 'all' } },
   });
   const { app, db, kafka, metrics } = service;
   const queries = new UsageQueries(db.sql);

@@ -10,7 +10,7 @@ export interface RelayLog {
 
 export interface OutboxRelayOptions {
   /** Where the relay opens its pinned session (the lock lives and dies with that session). */
-  db: Pick<Database, 'pinnedSession'>;
+  db: Pick<Database, 'pinnedSession' | 'schema'>;
   /** Publishes the events in order and resolves once Kafka acknowledged all of them. */
   publish(events: TollgateEvent[]): Promise<void>;
   log: RelayLog;
@@ -22,8 +22,12 @@ export interface OutboxRelayOptions {
   onLeadership?(leader: boolean): void;
 }
 
-/** Same key in every replica: whoever holds this session lock is the one relay. */
-const RELAY_LOCK_KEY = 'tollgate.key-service.outbox-relay';
+/**
+ * Same name in every replica of one deployment (its schema): whoever holds this session lock is
+ * the one relay. Advisory locks are database-wide, so the schema keeps deployments sharing a
+ * database (and parallel test runs) from taking each other's turn.
+ */
+const relayLockOf = (schema: string) => `tollgate.${schema}.outbox-relay`;
 
 /**
  * Moves committed outbox rows to Kafka in commit order. Only one replica relays at a time: the
@@ -85,7 +89,7 @@ export class OutboxRelay {
         void this.disconnect();
       },
     });
-    this.setLeader(await this.session.tryAdvisoryLock(RELAY_LOCK_KEY));
+    this.setLeader(await this.session.tryAdvisoryLock(relayLockOf(this.options.db.schema)));
     return this.leader;
   }
 

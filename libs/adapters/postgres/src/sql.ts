@@ -12,6 +12,8 @@ export interface Database {
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
   /** Autocommit queries for reads. */
   readonly sql: Sql;
+  /** The app's own schema, e.g. to name session locks per deployment. */
+  readonly schema: string;
   /** A dedicated session outside the pool, for session advisory locks (see `PinnedSession`). */
   pinnedSession(options: {
     applicationName: string;
@@ -38,6 +40,7 @@ export function createDatabase(
   const knex = orm.em.getKnex();
   return {
     sql: sqlOn(knex),
+    schema: connection.schema,
     transaction: (work) => knex.transaction((trx) => work(sqlOn(trx))),
     pinnedSession: (options) => openPinnedSession(orm, { ...connection, ...options }),
     close: () => orm.close(true),

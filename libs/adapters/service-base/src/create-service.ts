@@ -12,10 +12,13 @@ import {
   createHttpServer,
   createLogger,
   createServiceMetrics,
+  env,
+  installServiceAuth,
   ProblemError,
   registerOpenApi,
   type Dependency,
   type ErrorMapper,
+  type ServiceAuthOptions,
   type ServiceMetrics,
 } from '@tollgate/service-runtime';
 
@@ -30,6 +33,8 @@ export interface ServiceConfig {
   DATABASE_SCHEMA?: string;
   /** Required with `kafka`. */
   KAFKA_BROKERS?: readonly string[];
+  /** Read with `serviceAuth`. */
+  SERVICE_TOKENS?: env.ServiceTokens | undefined;
 }
 
 export interface CreateServiceOptions {
@@ -52,6 +57,11 @@ export interface CreateServiceOptions {
   mapError?: ErrorMapper;
   trustProxy?: boolean | string | string[];
   extraMetrics?: () => Promise<string>;
+  /**
+   * Internal apps: which callers (by service credential) may use which `/v1` routes. The
+   * credentials come from `SERVICE_TOKENS`; without it (development only) the check is off.
+   */
+  serviceAuth?: Omit<ServiceAuthOptions, 'tokens'>;
 }
 
 export interface Service<O extends CreateServiceOptions = CreateServiceOptions> {
@@ -146,6 +156,8 @@ export async function createService<const O extends CreateServiceOptions>(
       }
     });
   }
+  if (options.serviceAuth)
+    installServiceAuth(app, { ...options.serviceAuth, tokens: config.SERVICE_TOKENS });
   if (options.openApi) await registerOpenApi(app, options.openApi);
 
   return {

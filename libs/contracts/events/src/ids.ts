@@ -5,6 +5,8 @@ export const ID_PREFIXES = {
   account: 'acct',
   key: 'key',
   plan: 'plan',
+  adminToken: 'atok',
+  auditEvent: 'audit',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -17,6 +19,8 @@ const PATTERNS: Record<IdKind, RegExp> = {
   key: new RegExp(`^key_${ULID}$`),
   // Plans are named by operators (plan_free, plan_pro_2026): a short slug instead of a ULID.
   plan: /^plan_[a-z0-9][a-z0-9_-]{0,62}$/,
+  adminToken: new RegExp(`^atok_${ULID}$`),
+  auditEvent: new RegExp(`^audit_${ULID}$`),
 };
 
 /** A new id such as `key_01JDQ3W8Y6T4K2M9N7P5R3S1V1` (not for plans, which are named). */
@@ -32,4 +36,6 @@ export const ID_PATTERNS: Readonly<Record<IdKind, string>> = {
   account: PATTERNS.account.source,
   key: PATTERNS.key.source,
   plan: PATTERNS.plan.source,
+  adminToken: PATTERNS.adminToken.source,
+  auditEvent: PATTERNS.auditEvent.source,
 };

@@ -18,5 +18,11 @@ export { registerOpenApi } from './http/open-api';
 export { idSchemas } from './http/schemas/ids';
 export { epochMs, isoMonth } from './http/schemas/time';
 export { pageQuery } from './http/schemas/pagination';
+export { INT32_MAX, positiveInt32, SAFE_TEXT_PATTERN, safeText } from './http/schemas/text';
 export { nullable } from './http/schemas/nullable';
 export { problemSchema } from './http/schemas/problem';
+export {
+  installServiceAuth,
+  type ServiceAuthOptions,
+  type ServiceRoute,
+} from './http/service-auth';

@@ -1,5 +1,6 @@
-/**
- * admin-api's committed migrations, oldest first. None yet: the schema `admin_api` is created and owned
- * from the start, so the first table arrives as an ordinary migration.
- */
-export const ADMIN_API_MIGRATIONS = [];
+import { Migration20261201000000Admin } from './Migration20261201000000_admin';
+
+/** admin-api's committed migrations, oldest first. */
+export const ADMIN_API_MIGRATIONS = [
+  { name: 'Migration20261201000000Admin', class: Migration20261201000000Admin },
+];

@@ -134,3 +134,48 @@ export function requirePeppersInProduction(
     ctx.addIssue({ code: 'custom', path: ['KEY_PEPPERS'], message: 'is required in production' });
   }
 }
+
+/** A service credential: 32+ characters of [A-Za-z0-9_-] (e.g. 32 random bytes in base64url). */
+const serviceSecret = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{32,256}$/, 'must be 32-256 characters of [A-Za-z0-9_-]');
+
+/** `caller:secret[,caller:secret…]`: who may call this internal app's `/v1` routes. */
+export const serviceTokens = z
+  .string()
+  .min(1)
+  .transform((value, ctx) => {
+    const entries = value.split(',').map((entry) => {
+      const at = entry.indexOf(':');
+      return { caller: entry.slice(0, at).trim(), secret: entry.slice(at + 1).trim() };
+    });
+    for (const { caller, secret } of entries) {
+      if (!/^[a-z][a-z0-9-]{0,40}$/.test(caller) || !serviceSecret.safeParse(secret).success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'each entry must be <caller>:<secret of 32-256 [A-Za-z0-9_-] characters>',
+        });
+        return z.NEVER;
+      }
+    }
+    return entries;
+  });
+
+export type ServiceTokens = z.output<typeof serviceTokens>;
+
+/** This app's own credential toward the internal apps it calls. */
+export const serviceToken = serviceSecret;
+
+/** Refinement for internal apps: SERVICE_TOKENS is required when NODE_ENV=production. */
+export function requireServiceTokensInProduction(
+  config: { NODE_ENV: string; SERVICE_TOKENS?: ServiceTokens | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (config.NODE_ENV === 'production' && !config.SERVICE_TOKENS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SERVICE_TOKENS'],
+      message: 'is required in production',
+    });
+  }
+}

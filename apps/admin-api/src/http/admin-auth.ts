@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { newId } from '@tollgate/events';
+import type { Database } from '@tollgate/postgres';
+import { ProblemError } from '@tollgate/service-runtime';
+import type { AdminTokens, Principal } from '../application/admin-tokens';
+import type { AuthLimits } from '../application/auth-limits';
+import type { InternalClient } from '../application/internal-client';
+import { roleAllows, routePermission, type RoutePermission } from '../application/permissions';
+import { appendAuditEvent } from '../persistence/audit-log';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated admin token (set by the auth hook on every /v1 route). */
+    principal?: Principal;
+  }
+}
+
+export interface AdminAuthDeps {
+  tokens: AdminTokens;
+  limits: AuthLimits;
+  keyService: InternalClient;
+  db: Database;
+  now: () => number;
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const REALM = 'Bearer realm="tollgate-admin"';
+
+function presentedToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? '';
+}
+
+const routeOf = (request: FastifyRequest) =>
+  request.routeOptions.url ?? request.url.split('?')[0] ?? request.url;
+
+/**
+ * Authentication, authorization and audit for every `/v1` route, in one place: the bearer admin
+ * token is verified (revocation and expiry take effect at once), failed attempts are limited per
+ * client IP and requests per token (Redis, shared by replicas), the route's entry in the one
+ * permission table decides (missing entry → refused), account-scoped tokens see only their
+ * account (anything else is 404), and every mutating call — allowed or denied — is audited.
+ */
+export function installAdminAuth(app: FastifyInstance, deps: AdminAuthDeps): void {
+  // onRequest: before the body is read or validated, so nobody unauthenticated learns anything.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/v1/')) return;
+    const rule = routePermission(request.method, routeOf(request));
+    if (!rule) {
+      request.log.error({ route: routeOf(request) }, 'route missing from the permission table');
+      throw new ProblemError('forbidden', 'This route is not open to anyone');
+    }
+    const presented = presentedToken(request);
+    if (presented === undefined) {
+      reply.header('www-authenticate', REALM);
+      throw new ProblemError(
+        'admin_token_missing',
+        'Send an admin token: Authorization: Bearer tgadm_…',
+      );
+    }
+    const principal = presented ? await deps.tokens.verify(presented) : undefined;
+    if (!principal) {
+      const { exceeded, retryAfterS } = await deps.limits.failuresExceeded(request.ip);
+      if (exceeded) {
+        reply.header('retry-after', String(retryAfterS));
+        throw new ProblemError(
+          'auth_attempts_exceeded',
+          'Too many failed authentication attempts from this client',
+        );
+      }
+      await deps.limits.recordFailure(request.ip);
+      reply.header('www-authenticate', `${REALM}, error="invalid_token"`);
+      throw new ProblemError(
+        'admin_token_invalid',
+        'The admin token is invalid, revoked or expired',
+      );
+    }
+    request.principal = principal;
+    const budget = await deps.limits.consumeRequest(principal.tokenId);
+    if (!budget.allowed) {
+      reply.header('retry-after', String(budget.retryAfterS));
+      throw new ProblemError(
+        'rate_limited',
+        'This admin token is over its per-minute request limit',
+      );
+    }
+    await authorize(request, principal, rule, deps.keyService);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.url.startsWith('/v1/') || !MUTATING.has(request.method)) return payload;
+    const rule = routePermission(request.method, routeOf(request));
+    const principal = request.principal;
+    const status = reply.statusCode;
+    await appendAuditEvent(deps.db.sql, {
+      eventId: newId('auditEvent', deps.now()),
+      at: new Date(deps.now()),
+      actor: principal ? `token:${principal.tokenId}` : 'anonymous',
+      role: principal?.role ?? null,
+      accountScope: principal?.accountId ?? null,
+      action: rule?.action ?? 'unknown',
+      method: request.method,
+      route: routeOf(request),
+      target: targetOf(request, status, payload),
+      outcome:
+        status < 400
+          ? 'allowed'
+          : status === 401 || status === 403 || status === 404 || status === 429
+            ? 'denied'
+            : 'failed',
+      status,
+      requestId: request.id,
+      clientIp: request.ip,
+      userAgent:
+        typeof request.headers['user-agent'] === 'string'
+          ? request.headers['user-agent'].slice(0, 512)
+          : null,
+      bodyDigest:
+        request.body === undefined
+          ? null
+          : createHash('sha256').update(JSON.stringify(request.body)).digest('hex'),
+    });
+    return payload;
+  });
+}
+
+async function authorize(
+  request: FastifyRequest,
+  principal: Principal,
+  rule: RoutePermission,
+  keyService: InternalClient,
+): Promise<void> {
+  const scoped = principal.accountId;
+  const notFound = () => new ProblemError('not_found', 'Not found');
+  if (scoped && rule.scope === 'unscoped') throw notFound();
+  if (!roleAllows(principal.role, rule.permission))
+    throw new ProblemError(
+      'forbidden',
+      `Role ${principal.role} may not do this (needs ${rule.permission})`,
+    );
+  if (!scoped) return;
+  const params = request.params as Record<string, string | undefined>;
+  if (rule.scope === 'account' && params.accountId !== scoped) throw notFound();
+  if (rule.scope === 'key') {
+    const key = await keyService.call<{ accountId?: string }>(
+      'GET',
+      `/v1/keys/${encodeURIComponent(params.keyId ?? '')}`,
+    );
+    if (key.status !== 200 || key.body.accountId !== scoped) throw notFound();
+  }
+}
+
+/** The ids a mutating call named or created: route params, plus ids in a successful answer. */
+function targetOf(
+  request: FastifyRequest,
+  status: number,
+  payload: unknown,
+): Record<string, string> {
+  const target: Record<string, string> = {};
+  for (const [k, v] of Object.entries((request.params ?? {}) as Record<string, unknown>))
+    if (typeof v === 'string') target[k] = v.slice(0, 200);
+  if (status < 300 && typeof payload === 'string' && payload.startsWith('{')) {
+    try {
+      const body = JSON.parse(payload) as Record<string, unknown>;
+      const nested = (name: string, field: string) =>
+        typeof body[name] === 'object' && body[name] !== null
+          ? (body[name] as Record<string, unknown>)[field]
+          : undefined;
+      for (const [name, value] of Object.entries({
+        accountId: body.accountId ?? nested('key', 'accountId'),
+        keyId: nested('key', 'keyId'),
+        tokenId: nested('token', 'tokenId'),
+        planId: body.planId,
+      }))
+        if (typeof value === 'string' && target[name] === undefined) target[name] = value;
+    } catch {
+      // Not JSON: the params are the target.
+    }
+  }
+  return target;
+}

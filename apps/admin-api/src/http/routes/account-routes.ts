@@ -1,0 +1,107 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { AdminContext } from '../context';
+import { forward, withQuery } from './forward';
+import { accountId, forwardedBody, page, reasonBody } from './schemas';
+
+interface KeyPage {
+  items: Array<{ keyId: string; status: string }>;
+  nextCursor: string | null;
+}
+
+export async function accountRoutes(app: FastifyInstance, { keyService }: AdminContext) {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const params = Type.Object({ accountId });
+  const tags = ['accounts'];
+
+  api.post(
+    '/v1/accounts',
+    { schema: { tags, summary: 'Create an account', body: forwardedBody } },
+    (request, reply) => forward(keyService, request, reply, 'POST', '/v1/accounts', request.body),
+  );
+
+  api.get(
+    '/v1/accounts',
+    {
+      schema: {
+        tags,
+        summary: 'List accounts (an account-scoped token sees its own)',
+        querystring: page,
+      },
+    },
+    async (request, reply) => {
+      const scoped = request.principal!.accountId;
+      if (!scoped)
+        return forward(keyService, request, reply, 'GET', withQuery(request, '/v1/accounts'));
+      const own = await keyService.call('GET', `/v1/accounts/${scoped}`);
+      return { items: own.status === 200 ? [own.body] : [], nextCursor: null };
+    },
+  );
+
+  api.get(
+    '/v1/accounts/:accountId',
+    { schema: { tags, summary: 'Get an account', params } },
+    (request, reply) =>
+      forward(keyService, request, reply, 'GET', `/v1/accounts/${request.params.accountId}`),
+  );
+
+  for (const action of ['suspend', 'reactivate'] as const)
+    api.post(
+      `/v1/accounts/:accountId/${action}`,
+      {
+        schema: {
+          tags,
+          summary:
+            action === 'suspend'
+              ? 'Suspend an account (the edge refuses its keys)'
+              : 'Reactivate an account',
+          params,
+          ...(action === 'suspend' ? { body: reasonBody } : {}),
+        },
+      },
+      (request, reply) =>
+        forward(
+          keyService,
+          request,
+          reply,
+          'POST',
+          `/v1/accounts/${request.params.accountId}/${action}`,
+          request.body ?? {},
+        ),
+    );
+
+  api.post(
+    '/v1/accounts/:accountId/revoke-all-keys',
+    {
+      schema: {
+        tags,
+        summary: 'Incident response: revoke every key of an account at once',
+        params,
+        body: reasonBody,
+      },
+    },
+    async (request) => {
+      const { accountId: id } = request.params;
+      await keyService.expect('GET', `/v1/accounts/${id}`);
+      const revoked: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `?limit=100&cursor=${cursor}` : '?limit=100';
+        const { body }: { body: KeyPage } = await keyService.expect<KeyPage>(
+          'GET',
+          `/v1/accounts/${id}/keys${query}`,
+        );
+        for (const key of body.items) {
+          if (key.status === 'revoked') continue;
+          await keyService.expect('POST', `/v1/keys/${key.keyId}/revoke`, {
+            reason: request.body.reason,
+          });
+          revoked.push(key.keyId);
+        }
+        cursor = body.nextCursor;
+      } while (cursor);
+      return { accountId: id, revokedKeyIds: revoked };
+    },
+  );
+}
