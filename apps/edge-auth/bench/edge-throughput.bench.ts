@@ -130,7 +130,7 @@ function memoryPerKey(count: number): number {
   const table = new KeyTable();
   const accounts = Math.max(1, Math.floor(count / 10));
   for (let i = 0; i < count; i++) {
-    const accountId = `acct_01JDQ3W8Y6T4K2M9N7${String(i % accounts).padStart(6, '0')}`;
+    const accountId = `acct_01JDQ3W8Y6T4K2M9N7${String(i % accounts).padStart(8, '0')}`;
     table.applyKey(keyState(i, accountId, randomHash(i)), null);
   }
   const after = heapUsed();
@@ -333,7 +333,7 @@ try {
   const producing = performance.now();
   const sends: Array<Promise<void>> = [];
   for (let i = 0; i < TABLE_KEYS; i++) {
-    const accountId = `acct_01JDQ3W8Y6T4K2M9N7${String(i % 100_000).padStart(6, '0')}`;
+    const accountId = `acct_01JDQ3W8Y6T4K2M9N7${String(i % 100_000).padStart(8, '0')}`;
     sends.push(
       coldPublisher.publish('KeyIssued', {
         ...sampleEvent('KeyIssued'),

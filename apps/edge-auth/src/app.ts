@@ -88,6 +88,7 @@ export async function buildApp({
     kafka,
     codec,
     metrics: kafkaMetricSet,
+    registry: metrics.registry,
     log: log.child({ component: 'key-table' }),
     table,
     topics,
@@ -131,6 +132,7 @@ export async function buildApp({
     hasher,
     lookup: new KeyServiceLookup({
       baseUrl: config.KEY_SERVICE_URL,
+      serviceToken: config.SERVICE_TOKEN,
       timeoutMs: config.LOOKUP_TIMEOUT_MS,
       concurrency: config.LOOKUP_CONCURRENCY,
       negativeTtlMs: config.LOOKUP_NEGATIVE_TTL_MS,

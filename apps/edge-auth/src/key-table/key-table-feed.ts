@@ -1,19 +1,24 @@
 import type { Logger } from 'pino';
-import type { EventCodec } from '@tollgate/events';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { type EventCodec, type TollgateEvent } from '@tollgate/events';
 import {
   DeadLetterSink,
   TableReader,
   type ConsumedEvent,
+  type DeadLetter,
   type KafkaConnection,
   type KafkaMetrics,
 } from '@tollgate/kafka';
 import type { Dependency } from '@tollgate/service-runtime';
+import { eventRefusal } from './event-refusal';
 import type { KeyTable } from './key-table';
 
 export interface KeyTableFeedOptions {
   kafka: KafkaConnection;
   codec: EventCodec;
   metrics: KafkaMetrics;
+  /** Where the feed's own metrics (quarantined events, reader state) are registered. */
+  registry: Registry;
   log: Logger;
   table: KeyTable;
   topics: { keys: string; plans: string; accounts: string; deadLetters: string };
@@ -23,21 +28,70 @@ export interface KeyTableFeedOptions {
   now?: () => number;
 }
 
+const READER_NAME = 'edge-auth.key-table';
+/** Attempts to write one quarantined event to the dead-letter topic before giving up on it. */
+const DEAD_LETTER_ATTEMPTS = 3;
+
+type KafkaClient = KafkaConnection['kafka'];
+type Consumer = ReturnType<KafkaClient['consumer']>;
+
 /**
  * Builds the key table from the compacted keys, plans and accounts topics and keeps tailing them.
  * A readiness gate: edge-auth answers no traffic until the table has caught up. Start-up failures
  * (broker down) are retried in the background instead of crashing the process.
+ *
+ * An event the edge cannot apply (a plan outside the shared bounds, a malformed key state, or
+ * anything that throws while applying) is quarantined: not applied, counted, logged once and sent
+ * to the dead-letter topic, while the events after it keep applying. One bad record must never
+ * stop revocations and suspensions from reaching the edge.
+ *
+ * When the reader itself crashes (e.g. a topic it reads was deleted), `/readyz` fails and a fresh
+ * reader rebuilds the table from the topics; until it has caught up the edge is not ready.
  */
 export class KeyTableFeed implements Dependency {
   readonly name = 'key-table';
   private reader: TableReader | undefined;
   private deadLetters: DeadLetterSink | undefined;
+  /** Pending dead-letter writes, in order; awaited on close. */
+  private deadLettering: Promise<void> = Promise.resolve();
+  /** Bumped whenever the current reader is replaced: events of older readers are ignored. */
+  private generation = 0;
+  private lastFailure: string | undefined;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private readonly quarantined: Counter<'event_type' | 'reason'>;
+  private readonly readerRestarts: Counter;
+  private readonly deadLetterFailures: Counter;
 
   constructor(private readonly options: KeyTableFeedOptions) {
     this.now = options.now ?? Date.now;
+    const registers = [options.registry];
+    this.quarantined = new Counter({
+      name: 'edge_key_table_quarantined_events_total',
+      help: 'Events the key table refused to apply (sent to the dead-letter topic), by reason',
+      labelNames: ['event_type', 'reason'] as const,
+      registers,
+    });
+    this.readerRestarts = new Counter({
+      name: 'edge_key_table_reader_restarts_total',
+      help: 'Times the key table reader crashed or stopped and was started afresh',
+      registers,
+    });
+    this.deadLetterFailures = new Counter({
+      name: 'edge_key_table_dead_letter_failures_total',
+      help: 'Quarantined events that could not be written to the dead-letter topic',
+      registers,
+    });
+    const readerUp = () => this.isCaughtUp;
+    new Gauge({
+      name: 'edge_key_table_reader_up',
+      help: '1 while the key table reader runs and has caught up, else 0',
+      registers,
+      collect() {
+        this.set(readerUp() ? 1 : 0);
+      },
+    });
   }
 
   get isCaughtUp(): boolean {
@@ -57,38 +111,53 @@ export class KeyTableFeed implements Dependency {
   }
 
   async checkReady(): Promise<void> {
-    if (!this.reader) throw new Error('key table is not loading yet (waiting for Kafka)');
+    if (!this.reader)
+      throw new Error(
+        this.lastFailure
+          ? `key table reader ${this.lastFailure}; rebuilding the table`
+          : 'key table is not loading yet (waiting for Kafka)',
+      );
     await this.reader.checkReady();
   }
 
   async close(): Promise<void> {
     this.stopped = true;
+    this.generation++;
     clearTimeout(this.retryTimer);
     await this.reader?.stop();
+    await this.deadLettering;
     await this.deadLetters?.close();
   }
 
   private async attempt(failures: number): Promise<void> {
     if (this.stopped) return;
+    const generation = ++this.generation;
     const { kafka, codec, metrics, log, topics } = this.options;
     try {
       await this.options.prepare?.();
       this.deadLetters ??= new DeadLetterSink(kafka.kafka, topics.deadLetters);
-      const reader = new TableReader(kafka.kafka, {
-        name: 'edge-auth.key-table',
-        topics: [topics.keys, topics.plans, topics.accounts],
-        codec,
-        deadLetters: this.deadLetters,
-        metrics,
-        log,
-        maxWaitTimeInMs: this.options.maxWaitTimeInMs,
-        onEvent: (consumed) => this.apply(consumed),
-      });
+      const reader = new TableReader(
+        observeConsumers(kafka.kafka, (consumer) => this.watch(consumer, generation)),
+        {
+          name: READER_NAME,
+          topics: [topics.keys, topics.plans, topics.accounts],
+          codec,
+          deadLetters: this.deadLetters,
+          metrics,
+          log,
+          maxWaitTimeInMs: this.options.maxWaitTimeInMs,
+          onEvent: (consumed) => this.apply(consumed),
+        },
+      );
+      if (generation !== this.generation) return;
       this.reader = reader;
       await reader.start(await kafka.admin());
     } catch (err) {
-      await this.reader?.stop().catch(() => undefined);
+      if (generation !== this.generation) return;
+      this.generation++;
+      const failed = this.reader;
       this.reader = undefined;
+      await failed?.stop().catch(() => undefined);
       if (this.stopped) return;
       const delay = Math.min(5_000, 250 * 2 ** Math.min(failures, 5));
       log.warn({ err, retryInMs: delay }, 'key table could not start reading; retrying');
@@ -96,7 +165,49 @@ export class KeyTableFeed implements Dependency {
     }
   }
 
-  private apply({ event }: ConsumedEvent): void {
+  /** The reader's kafkajs consumer: its crash ends this reader (it does not stop otherwise). */
+  private watch(consumer: Consumer, generation: number): void {
+    consumer.on(consumer.events.CRASH, ({ payload }) =>
+      this.readerFailed(generation, consumer, payload.error),
+    );
+  }
+
+  private readerFailed(generation: number, consumer: Consumer, err: Error): void {
+    if (this.stopped || generation !== this.generation) return;
+    this.generation++;
+    const failed = this.reader;
+    this.reader = undefined;
+    this.lastFailure = `crashed (${err.message})`;
+    this.readerRestarts.inc();
+    this.options.log.error(
+      { err, reader: READER_NAME },
+      'key table reader crashed: not ready until a fresh reader has caught up',
+    );
+    // kafkajs schedules its own restart right after this event (re-reading from the start, as the
+    // reader commits nothing); disconnecting cancels it, and a fresh reader takes over instead.
+    setImmediate(() => {
+      void consumer
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => failed?.stop().catch(() => undefined))
+        .then(() => {
+          if (!this.stopped) this.retryTimer = setTimeout(() => void this.attempt(1), 250);
+        });
+    });
+  }
+
+  private apply(consumed: ConsumedEvent): void {
+    const { event } = consumed;
+    const refusal = eventRefusal(event);
+    if (refusal) return this.quarantine(consumed, refusal.reason, refusal.detail);
+    try {
+      this.applyValid(event);
+    } catch (err) {
+      this.quarantine(consumed, 'apply_failed', err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private applyValid(event: TollgateEvent): void {
     const { table } = this.options;
     switch (event.type) {
       case 'KeyIssued':
@@ -112,6 +223,7 @@ export class KeyTableFeed implements Dependency {
           event.payload.plan,
           event.payload.effectiveAt,
           this.now(),
+          event.payload.previousPlan,
         );
         return;
       case 'AccountStatusChanged':
@@ -121,4 +233,82 @@ export class KeyTableFeed implements Dependency {
         return;
     }
   }
+
+  /** One log line and one metric per refused event; the dead letter is written in the background. */
+  private quarantine(consumed: ConsumedEvent, reason: string, detail: string): void {
+    const { event, topic, partition, offset, key } = consumed;
+    this.quarantined.inc({ event_type: event.type, reason });
+    this.options.log.warn(
+      {
+        eventType: event.type,
+        eventId: event.payload.eventId,
+        topic,
+        partition,
+        offset,
+        reason,
+        detail,
+        deadLetterTopic: this.options.topics.deadLetters,
+      },
+      'key table: event not applied (quarantined to the dead-letter topic); later events still apply',
+    );
+    // The reader hands over the decoded event: it is re-encoded (same eventId, current schema).
+    const encoded = this.options.codec.encode(event.type, event.payload);
+    const letter: DeadLetter = {
+      sourceTopic: topic,
+      partition,
+      message: {
+        key: key === null ? null : Buffer.from(key),
+        value: encoded.value,
+        offset,
+        timestamp: String(consumed.timestamp),
+        headers: encoded.headers,
+      },
+      consumer: READER_NAME,
+      reason,
+      error: detail,
+    };
+    const sink = this.deadLetters;
+    if (sink) this.deadLettering = this.deadLettering.then(() => this.sendDeadLetter(sink, letter));
+  }
+
+  private async sendDeadLetter(sink: DeadLetterSink, letter: DeadLetter): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sink.send(letter, this.now());
+        this.options.metrics.deadLettered.inc({
+          group: READER_NAME,
+          topic: letter.sourceTopic,
+          reason: letter.reason,
+        });
+        return;
+      } catch (err) {
+        if (attempt >= DEAD_LETTER_ATTEMPTS || this.stopped) {
+          this.deadLetterFailures.inc();
+          this.options.log.error(
+            { err, topic: letter.sourceTopic, offset: letter.message.offset },
+            'key table: could not write a quarantined event to the dead-letter topic (it stays unapplied)',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+}
+
+/**
+ * The Kafka client as the table reader sees it, except that every consumer it creates is shown to
+ * `observe` first: kafkajs reports a crashed or stopped consumer only through its own events.
+ */
+function observeConsumers(kafka: KafkaClient, observe: (consumer: Consumer) => void): KafkaClient {
+  return new Proxy(kafka, {
+    get(target, property, receiver) {
+      if (property !== 'consumer') return Reflect.get(target, property, receiver) as unknown;
+      return (config: Parameters<KafkaClient['consumer']>[0]) => {
+        const consumer = target.consumer(config);
+        observe(consumer);
+        return consumer;
+      };
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import type { Environment, KeyState, LimitScope, PlanSnapshot } from '@tollgate/events';
+import type { Environment, KeyState, LimitScope, PlanRef, PlanSnapshot } from '@tollgate/events';
 import { compileLimits, type CompiledLimits } from '../rate-limit';
 
 /** A plan version as the hot path needs it: limits compiled once, shared by every account on it. */
@@ -16,8 +16,15 @@ export interface AccountEntry {
   readonly accountId: string;
   suspended: boolean;
   plan: PlanEntry | null;
-  /** A plan assigned for a future time; promoted by `planAt` once it is due. */
-  pendingPlan: { plan: PlanEntry; effectiveAt: number } | null;
+  /** A plan assigned for a future time; promoted by `KeyTable.planAt` once it is due. */
+  pendingPlan: PendingPlan | null;
+}
+
+export interface PendingPlan {
+  readonly plan: PlanEntry;
+  readonly effectiveAt: number;
+  /** `planId@version` the account is on until then (PlanChanged's previousPlan), if any. */
+  readonly previousLabel: string | null;
 }
 
 /**
@@ -38,16 +45,6 @@ export interface KeyEntry {
 
 export interface KeyRevocation {
   effectiveAt: number;
-}
-
-/** The current plan of an account at `now`, promoting a pending assignment that has come due. */
-export function planAt(account: AccountEntry, now: number): PlanEntry | null {
-  const pending = account.pendingPlan;
-  if (pending !== null && pending.effectiveAt <= now) {
-    account.plan = pending.plan;
-    account.pendingPlan = null;
-  }
-  return account.plan;
 }
 
 /**
@@ -95,18 +92,53 @@ export class KeyTable {
     });
   }
 
-  /** Applies PlanChanged: now, or pending until `effectiveAt`. */
-  applyPlan(accountId: string, snapshot: PlanSnapshot, effectiveAt: number, now: number): void {
+  /**
+   * Applies PlanChanged: now, or pending until `effectiveAt`. A future assignment is never applied
+   * early, also not after a restart, when the compacted topic holds only that assignment: the
+   * account then stays on its previous plan version (known from any account on it, see `planAt`)
+   * or, failing that, on what a key-service lookup says.
+   */
+  applyPlan(
+    accountId: string,
+    snapshot: PlanSnapshot,
+    effectiveAt: number,
+    now: number,
+    previous: PlanRef | null = null,
+  ): void {
     const account = this.account(accountId);
     const plan = this.plan(snapshot);
-    // With no current plan known (e.g. after a restart the compacted topic only holds the future
-    // assignment), the newest snapshot is the best limits we have.
-    if (effectiveAt <= now || account.plan === null) {
+    if (effectiveAt <= now) {
       account.plan = plan;
-      account.pendingPlan = effectiveAt <= now ? null : { plan, effectiveAt };
+      account.pendingPlan = null;
     } else {
-      account.pendingPlan = { plan, effectiveAt };
+      const previousLabel = previous ? labelOf(previous.planId, previous.planVersion) : null;
+      account.pendingPlan = { plan, effectiveAt, previousLabel };
     }
+  }
+
+  /**
+   * The plan a key-service lookup reports, for an account whose current plan the table does not
+   * know. It does not replace a known plan (events are newer) and keeps a pending assignment.
+   */
+  adoptLookedUpPlan(accountId: string, snapshot: PlanSnapshot): void {
+    const account = this.account(accountId);
+    if (account.plan === null) account.plan = this.plan(snapshot);
+  }
+
+  /**
+   * The account's plan at `now`: promotes a pending assignment that has come due, and before that
+   * resolves an unknown current plan from the previous plan version when the table holds it.
+   */
+  planAt(account: AccountEntry, now: number): PlanEntry | null {
+    const pending = account.pendingPlan;
+    if (pending === null) return account.plan;
+    if (pending.effectiveAt <= now) {
+      account.plan = pending.plan;
+      account.pendingPlan = null;
+    } else if (account.plan === null && pending.previousLabel !== null) {
+      account.plan = this.plans.get(pending.previousLabel) ?? null;
+    }
+    return account.plan;
   }
 
   applyAccountStatus(accountId: string, suspended: boolean): void {
@@ -123,7 +155,7 @@ export class KeyTable {
   }
 
   private plan(snapshot: PlanSnapshot): PlanEntry {
-    const label = `${snapshot.planId}@${snapshot.version}`;
+    const label = labelOf(snapshot.planId, snapshot.version);
     let plan = this.plans.get(label);
     if (!plan) {
       plan = {
@@ -147,4 +179,8 @@ export class KeyTable {
     }
     return shared;
   }
+}
+
+function labelOf(planId: string, version: number): string {
+  return `${planId}@${version}`;
 }

@@ -138,6 +138,7 @@ export interface EdgeUnderTest {
 export async function startEdge(
   keyService: Pick<KeyServiceProcess, 'url' | 'topicPrefix'>,
   overrides: Record<string, string> = {},
+  options: { now?: () => number } = {},
 ): Promise<EdgeUnderTest> {
   const spoolDir = await mkdtemp(join(tmpdir(), 'edge-spool-'));
   const config = loadConfig(EdgeAuthConfig, {
@@ -153,7 +154,12 @@ export async function startEdge(
     ...overrides,
   });
   const { logger, lines: logs } = captureLogs('edge-auth');
-  const app = await buildApp({ config, logger, meteringWorkerUrl: builtMeteringWorker() });
+  const app = await buildApp({
+    config,
+    logger,
+    meteringWorkerUrl: builtMeteringWorker(),
+    ...(options.now ? { now: options.now } : {}),
+  });
   await waitUntilReady(app);
   return {
     app,

@@ -1,7 +1,7 @@
 import { parseApiKey, type ApiKeyEnv, type KeyHasher } from '@tollgate/api-keys';
 import type { Outcome } from '@tollgate/events';
 import type { ErrorCode } from '@tollgate/service-runtime';
-import { planAt, type KeyEntry, type KeyTable, type PlanEntry } from '../key-table/key-table';
+import type { KeyEntry, KeyTable, PlanEntry } from '../key-table/key-table';
 import type { Endpoint } from '../routing/endpoint-map';
 import type { FixedWindowCounter } from './fixed-window-counter';
 import type { KeyServiceLookup, LookedUpKey } from './key-service-lookup';
@@ -95,7 +95,7 @@ export class KeyVerifier {
       );
 
     let key = this.findInTable(presented.key);
-    if (key === undefined || planAt(key.account, now) === null) {
+    if (key === undefined || this.options.table.planAt(key.account, now) === null) {
       const looked = await this.lookUp(presented.key, clientIp);
       if ('ok' in looked) return looked;
       key = looked;
@@ -145,7 +145,7 @@ export class KeyVerifier {
       );
     // Hashed under the newest pepper, as the lookup was: no need to hash the key again.
     const key = table.find(binaryHash)!;
-    if (key.account.plan === null) table.applyPlan(found.key.accountId, found.plan, 0, 0);
+    table.adoptLookedUpPlan(found.key.accountId, found.plan);
     if (found.accountStatus === 'suspended' && !key.account.suspended)
       table.applyAccountStatus(found.key.accountId, true);
     return key;
@@ -162,7 +162,7 @@ export class KeyVerifier {
       if (!key.scopes.includes(scope))
         return fail('forbidden', 'forbidden', `the API key lacks the scope "${scope}"`, key);
     }
-    const plan = planAt(key.account, now);
+    const plan = this.options.table.planAt(key.account, now);
     if (plan === null)
       return fail(
         'dependency_unavailable',

@@ -1,0 +1,311 @@
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
+import {
+  EventCodec,
+  messageKeyOf,
+  newEventId,
+  newId,
+  topicOf,
+  type EventPayloads,
+  type EventType,
+  type PlanSnapshot,
+} from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
+import {
+  eventually,
+  isolatedServiceEnv,
+  testEndpoints,
+  type IsolatedServiceEnv,
+} from '@tollgate/test-infra';
+import { peppersOf } from '../config';
+import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
+
+const NO_KEY_SERVICE = 'http://127.0.0.1:9';
+
+function plan(planId: string, perMinute: number, change: Partial<PlanSnapshot> = {}): PlanSnapshot {
+  return {
+    ...sampleEvent('PlanChanged').plan,
+    planId,
+    version: 1,
+    rateLimits: [{ name: 'per-minute', limit: perMinute, windowMs: 60_000 }],
+    monthlyQuota: null,
+    limitScope: 'key',
+    ...change,
+  };
+}
+
+/**
+ * The key table as key-service would fill it, written straight to the topics so the test can also
+ * write what a broken or older producer might (key-service itself now refuses such plans).
+ */
+class TableTopics {
+  private readonly codec = new EventCodec();
+  private producer!: Producer;
+  private sequence = 0;
+
+  constructor(
+    private readonly prefix: string,
+    private readonly hasher: KeyHasher,
+  ) {}
+
+  async connect(): Promise<void> {
+    const kafka = new Kafka({
+      clientId: 'table-topics',
+      brokers: testEndpoints().kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
+    this.producer = kafka.producer({ allowAutoTopicCreation: false });
+    await this.producer.connect();
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+
+  async publish<T extends EventType>(type: T, payload: Omit<EventPayloads[T], 'eventId'>) {
+    const full = { ...payload, eventId: newEventId() } as EventPayloads[T];
+    const { value, headers } = this.codec.encode(type, full);
+    await this.producer.send({
+      topic: this.prefix + topicOf(type).name,
+      acks: -1,
+      messages: [{ key: messageKeyOf(type, full), value, headers }],
+    });
+  }
+
+  async account(planSnapshot: PlanSnapshot): Promise<string> {
+    const accountId = newId('account');
+    await this.publish('PlanChanged', {
+      ...sampleEvent('PlanChanged'),
+      accountId,
+      planId: planSnapshot.planId,
+      planVersion: planSnapshot.version,
+      plan: planSnapshot,
+      previousPlan: null,
+      effectiveAt: 0,
+    });
+    return accountId;
+  }
+
+  async key(accountId: string): Promise<{ keyId: string; plaintext: string; state: object }> {
+    const { plaintext } = generateApiKey({ env: 'live' });
+    const { hash, pepperVersion } = this.hasher.hash(plaintext);
+    const keyId = newId('key');
+    const state = {
+      ...sampleEvent('KeyIssued').key,
+      keyId,
+      accountId,
+      keyHash: hash,
+      pepperVersion,
+      expiresAt: null,
+      displayHint: `key ${++this.sequence}`,
+    };
+    await this.publish('KeyIssued', { ...sampleEvent('KeyIssued'), key: state });
+    return { keyId, plaintext, state };
+  }
+}
+
+describe('edge-auth key table fed from Kafka (real Kafka and Redis)', () => {
+  let isolated: IsolatedServiceEnv;
+  let edge: EdgeUnderTest;
+  let topics: TableTopics;
+  let prefix: string;
+
+  const verify = (target: EdgeUnderTest, plaintext: string) =>
+    target.app.inject({
+      url: '/verify',
+      headers: { authorization: `Bearer ${plaintext}`, 'x-original-uri': '/v1/anything' },
+    });
+
+  beforeAll(async () => {
+    isolated = isolatedServiceEnv('edge_table');
+    prefix = isolated.env.KAFKA_TOPIC_PREFIX;
+    // No key-service: the table is the only source, so what it applied is what the edge decides.
+    edge = await startEdge({ url: NO_KEY_SERVICE, topicPrefix: prefix });
+    topics = new TableTopics(prefix, new KeyHasher(peppersOf(edge.config)));
+    await topics.connect();
+  }, 60_000);
+  afterAll(async () => {
+    await topics?.close();
+    await edge?.close();
+    await isolated?.cleanup();
+  });
+
+  it('quarantines a plan it cannot apply and keeps applying revocations and suspensions', async () => {
+    const accountA = await topics.account(plan('plan_table_a', 100));
+    const accountB = await topics.account(plan('plan_table_b', 100));
+    const keyA = await topics.key(accountA);
+    const keyB = await topics.key(accountB);
+    await eventually(async () => (await verify(edge, keyA.plaintext)).statusCode === 200);
+    await eventually(async () => (await verify(edge, keyB.plaintext)).statusCode === 200);
+
+    // The plans of issue 13: a rate limit of 1e13 and a policy named like the quota.
+    for (const poison of [
+      plan('plan_poison', 1e13),
+      plan('plan_poison', 5, {
+        rateLimits: [{ name: 'monthly-quota', limit: 5, windowMs: 60_000 }],
+      }),
+    ]) {
+      await topics.publish('PlanChanged', {
+        ...sampleEvent('PlanChanged'),
+        accountId: accountA,
+        planId: poison.planId,
+        planVersion: 1,
+        plan: poison,
+        previousPlan: null,
+        effectiveAt: 0,
+      });
+    }
+    await topics.publish('KeyRevoked', {
+      ...sampleEvent('KeyRevoked'),
+      key: keyA.state as EventPayloads['KeyRevoked']['key'],
+      reason: 'test',
+      // Any past time (0 would mean "not revoked" in the table).
+      effectiveAt: 1,
+    });
+    await topics.publish('AccountStatusChanged', {
+      ...sampleEvent('AccountStatusChanged'),
+      accountId: accountB,
+      status: 'suspended',
+      reason: 'test',
+    });
+
+    await eventually(async () => (await verify(edge, keyA.plaintext)).statusCode === 401);
+    expect((await verify(edge, keyA.plaintext)).json()).toMatchObject({ code: 'key_revoked' });
+    await eventually(async () => (await verify(edge, keyB.plaintext)).statusCode === 403);
+    expect((await verify(edge, keyB.plaintext)).json()).toMatchObject({
+      code: 'account_suspended',
+    });
+
+    const ready = await edge.app.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
+    const metrics = (await edge.app.inject('/metrics')).body;
+    expect(metrics).toMatch(
+      /edge_key_table_quarantined_events_total\{event_type="PlanChanged",reason="invalid_plan"[^}]*\} 2/,
+    );
+    const quarantined = edge.logs.filter((line) => line.includes('event not applied'));
+    expect(quarantined).toHaveLength(2);
+    expect(quarantined[0]).toContain('plan.rateLimits.0.limit');
+
+    // Both went to the dead-letter topic, with the reason.
+    await eventually(
+      async () => (await deadLetters(prefix)).filter((r) => r === 'invalid_plan').length === 2,
+      10_000,
+      'two dead letters',
+    );
+  });
+
+  it('starts a new edge on a topic that holds a poison plan, and it becomes ready', async () => {
+    const another = await startEdge({ url: NO_KEY_SERVICE, topicPrefix: prefix });
+    try {
+      expect((await another.app.inject('/readyz')).statusCode).toBe(200);
+      expect(another.logs.filter((line) => line.includes('event not applied'))).toHaveLength(2);
+    } finally {
+      await another.close();
+    }
+  });
+
+  it('holds a future-dated plan change after a restart until it is due', async () => {
+    const known = await topics.account(plan('plan_before', 11));
+    const accountId = newId('account');
+    const later = plan('plan_after', 22);
+    const clock = { now: Date.now() };
+    await topics.publish('PlanChanged', {
+      ...sampleEvent('PlanChanged'),
+      accountId,
+      planId: later.planId,
+      planVersion: 1,
+      plan: later,
+      previousPlan: { planId: 'plan_before', planVersion: 1 },
+      effectiveAt: clock.now + 3_600_000,
+    });
+    const key = await topics.key(accountId);
+    expect(known).toBeTruthy();
+
+    // A fresh edge reads the topics from the start: the compacted plans topic holds only the
+    // future assignment for this account, and the edge must not apply it early.
+    const restarted = await startEdge(
+      { url: NO_KEY_SERVICE, topicPrefix: prefix },
+      {},
+      { now: () => clock.now },
+    );
+    try {
+      const before = await verify(restarted, key.plaintext);
+      expect(before.statusCode).toBe(200);
+      expect(before.headers['x-tollgate-plan']).toBe('plan_before@1');
+      expect(before.headers['ratelimit-policy']).toBe('"per-minute";q=11;w=60');
+      clock.now += 3_600_000;
+      const after = await verify(restarted, key.plaintext);
+      expect(after.headers['x-tollgate-plan']).toBe('plan_after@1');
+      expect(after.headers['ratelimit-policy']).toBe('"per-minute";q=22;w=60');
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('is not ready once its table reader has stopped (a topic it reads was deleted)', async () => {
+    const own = isolatedServiceEnv('edge_table_stop');
+    const stopping = await startEdge({
+      url: NO_KEY_SERVICE,
+      topicPrefix: own.env.KAFKA_TOPIC_PREFIX,
+    });
+    const admin = new Kafka({
+      clientId: 'table-stop',
+      brokers: testEndpoints().kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      expect((await stopping.app.inject('/readyz')).statusCode).toBe(200);
+      await admin.deleteTopics({
+        topics: [own.env.KAFKA_TOPIC_PREFIX + topicOf('KeyIssued').name],
+      });
+      // kafkajs retries the fetch for a while before the reader's consumer crashes.
+      await eventually(
+        async () => (await stopping.app.inject('/readyz')).statusCode === 503,
+        60_000,
+        '/readyz 503 after the reader stopped',
+      );
+      const body = (await stopping.app.inject('/readyz')).json<{
+        checks: Record<string, string>;
+      }>();
+      expect(body.checks['kafka']).toBe('ok');
+      expect(body.checks['key-table']).toMatch(/reader crashed/);
+      expect((await stopping.app.inject('/metrics')).body).toMatch(
+        /edge_key_table_reader_restarts_total\{[^}]*\} [1-9]/,
+      );
+    } finally {
+      await admin.disconnect();
+      await stopping.close();
+      await own.cleanup();
+    }
+  }, 90_000);
+});
+
+/** The `tollgate-dlq-reason` of every record in the dead-letter topic. */
+async function deadLetters(prefix: string): Promise<string[]> {
+  const kafka = new Kafka({
+    clientId: 'dlq-reader',
+    brokers: testEndpoints().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = `${prefix}tollgate.dead-letters.v1`;
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+  if (total === 0) return [];
+  const consumer = kafka.consumer({ groupId: `dlq-${newId('key')}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const reasons: string[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      reasons.push(message.headers?.['tollgate-dlq-reason']?.toString() ?? '');
+    },
+  });
+  await eventually(async () => reasons.length >= total, 10_000, 'dead letters read');
+  await consumer.disconnect();
+  return reasons;
+}
