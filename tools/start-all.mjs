@@ -2,8 +2,17 @@
 // `npm start`: builds the five apps, runs each on its default port, waits until each is ready,
 // prints their URLs, and on Ctrl-C / SIGTERM stops them all gracefully.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { firstRunDemo } from './first-run-demo.mjs';
+
+if (process.env.NODE_ENV === 'production') {
+  console.error(
+    'npm start is for development: it generates credentials and demo data. Deploy the images instead.',
+  );
+  process.exit(2);
+}
 
 const root = resolve(import.meta.dirname, '..');
 const apps = [
@@ -14,6 +23,20 @@ const apps = [
   { name: 'billing-service', port: 8084 },
 ];
 const host = process.env.HOST ?? '127.0.0.1';
+// Development service credentials, new on every start (the apps start together).
+const credential = () => randomBytes(32).toString('base64url');
+const credentials = { admin: credential(), edge: credential(), billing: credential() };
+const appEnv = {
+  'edge-auth': { SERVICE_TOKEN: credentials.edge },
+  'admin-api': { SERVICE_TOKEN: credentials.admin },
+  'key-service': {
+    SERVICE_TOKENS: `admin-api:${credentials.admin},edge-auth:${credentials.edge},billing-service:${credentials.billing}`,
+  },
+  'usage-ingestor': {
+    SERVICE_TOKENS: `admin-api:${credentials.admin},billing-service:${credentials.billing}`,
+  },
+  'billing-service': {},
+};
 const readyTimeoutMs = Number(process.env.START_READY_TIMEOUT_MS ?? 60_000);
 
 const built = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--output-style=static'], {
@@ -30,7 +53,7 @@ const children = apps.map((app) => {
     ['--enable-source-maps', `dist/apps/${app.name}/main.mjs`],
     {
       cwd: root,
-      env: { ...process.env, HOST: host, PORT: String(app.port) },
+      env: { ...process.env, HOST: host, PORT: String(app.port), ...appEnv[app.name] },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -85,7 +108,8 @@ try {
     ({ name, port }) =>
       `  ${name.padEnd(width)}  http://${host}:${port}  (/healthz /readyz /metrics)`,
   );
-  console.log(`\nTollgate is running:\n${lines.join('\n')}\n\nPress Ctrl-C to stop.\n`);
+  console.log(`\nTollgate is running:\n${lines.join('\n')}\n`);
+  console.log(`${await firstRunDemo({ root, host })}\n\nPress Ctrl-C to stop.\n`);
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
   stopAll(1);
