@@ -243,6 +243,7 @@ describe('failed admin authentication is limited per client across replicas (rea
     internal = {
       keyServiceUrl: 'http://127.0.0.1:9',
       usageIngestorUrl: 'http://127.0.0.1:9',
+      topicPrefix: '',
       adminCredential: 'x'.repeat(40),
       edgeCredential: '',
       stop: async () => undefined,

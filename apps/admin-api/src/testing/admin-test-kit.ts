@@ -25,10 +25,13 @@ export interface InternalApps {
   usageIngestorUrl: string;
   adminCredential: string;
   edgeCredential: string;
+  /** The topic prefix all of them (and an edge-auth joining them) share. */
+  topicPrefix: string;
   stop(): Promise<void>;
 }
 
-async function startInternalApp(appRoot: string, env: Record<string, string>) {
+/** Starts a built app on its own schema; apps of one test share `env.KAFKA_TOPIC_PREFIX`. */
+export async function startInternalApp(appRoot: string, env: Record<string, string>) {
   const isolated = isolatedServiceEnv(appRoot.split('/')[1]!.replace('-', '_'));
   const artifact = await buildServiceArtifact(appRoot);
   try {
@@ -56,11 +59,18 @@ async function startInternalApp(appRoot: string, env: Record<string, string>) {
 export async function startInternalApps(): Promise<InternalApps> {
   const adminCredential = secret();
   const edgeCredential = secret();
+  // One topic prefix for the apps of this test (removed with its topics at stop).
+  const topics = isolatedServiceEnv('adm_topics');
+  const topicPrefix = topics.env.KAFKA_TOPIC_PREFIX;
   const keyService = await startInternalApp('apps/key-service', {
     SERVICE_TOKENS: `admin-api:${adminCredential},edge-auth:${edgeCredential}`,
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    OUTBOX_POLL_MS: '10',
   });
   const usage = await startInternalApp('apps/usage-ingestor', {
     SERVICE_TOKENS: `admin-api:${adminCredential}`,
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    INGEST_MAX_WAIT_MS: '50',
   }).catch(async (err: unknown) => {
     await keyService.stop();
     throw err;
@@ -70,9 +80,11 @@ export async function startInternalApps(): Promise<InternalApps> {
     usageIngestorUrl: usage.url,
     adminCredential,
     edgeCredential,
+    topicPrefix,
     async stop() {
       await usage.stop();
       await keyService.stop();
+      await topics.cleanup();
     },
   };
 }
