@@ -1,7 +1,6 @@
 // Key issuance throughput end to end: HTTP POST (in-process inject) → event store + outbox commit
 // → relay → KeyIssued acknowledged on Kafka and read back. Baseline in the same run: the same
 // number of bare `insert` transactions into a one-column table, the floor any durable write pays.
-import pg from 'pg';
 import { collectTopics, startKeyService } from '../src/testing/key-service-test-kit';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 2_000);
@@ -20,16 +19,13 @@ async function inParallel(count: number, work: (i: number) => Promise<void>): Pr
 
 const ks = await startKeyService({ LOG_LEVEL: 'warn' });
 try {
-  const client = new pg.Pool({ connectionString: ks.config.DATABASE_URL, max: CONCURRENCY });
-  await client.query(
-    `create table "${ks.config.DATABASE_SCHEMA}".bench_floor (id serial primary key, v text)`,
-  );
+  // The same pooled Database the app uses (ks.db, on the app's schema).
+  await ks.db.sql.query('create table bench_floor (id serial primary key, v text)');
   const floorMs = await inParallel(KEYS, async (i) => {
-    await client.query(`insert into "${ks.config.DATABASE_SCHEMA}".bench_floor (v) values ($1)`, [
-      String(i),
-    ]);
+    await ks.db.transaction((tx) =>
+      tx.query('insert into bench_floor (v) values (?)', [String(i)]),
+    );
   });
-  await client.end();
 
   const account = await ks.app.inject({
     method: 'POST',
