@@ -74,38 +74,50 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
     let running: ServiceProcess | undefined;
     try {
       const events = makeEvents(100_000);
-      const producing = (async () => {
-        for (let i = 0; i < events.length; i += 10_000)
-          await kit.produce(events.slice(i, i + 10_000));
-        await kit.produce(events.slice(0, 2_000)); // re-sent copies
-      })();
-      let kills = 0;
-      /** Requests counted when each kill landed: the kills must hit a stream in progress. */
+      // Six parts: one before each of the five members, the last one after the last kill, so
+      // every kill happens while part of the stream is still to come.
+      const part = Math.ceil(events.length / 6);
+      const parts = Array.from({ length: 6 }, (_, i) => events.slice(i * part, (i + 1) * part));
+      /** Requests counted when each kill landed: every kill must hit a member that is ingesting. */
       const countedAtKill: number[] = [];
-      while (kills < 5) {
+      const counted = () =>
+        kit.totals().then(
+          (t) => t.requests,
+          // Only before the first member created the schema: nothing is counted yet.
+          (err: Error) => {
+            if (/does not exist/.test(err.message)) return 0;
+            throw err;
+          },
+        );
+      while (countedAtKill.length < 5) {
         running = await startServiceProcess(
           artifact.entry,
           { ...kit.env, LOG_LEVEL: 'info' },
           30_000,
         );
-        await new Promise((r) => setTimeout(r, 1_500 + Math.random() * 2_000));
-        // The schema may not exist yet if the first process is still migrating: nothing counted.
-        countedAtKill.push(
-          await kit.totals().then(
-            (t) => t.requests,
-            () => 0,
-          ),
+        // After the start: the first member provisions the topic.
+        await running.ready(60_000);
+        await kit.produce(parts[countedAtKill.length]!);
+        // Kill only once this member owns partitions and has counted something itself.
+        const before = countedAtKill.at(-1) ?? 0;
+        let now = before;
+        await eventually(
+          async () => (now = await counted()) > before,
+          60_000,
+          'the restarted member to ingest',
         );
         running.child.kill('SIGKILL');
         await new Promise((r) => running!.child.once('exit', r));
-        kills++;
+        countedAtKill.push(now);
       }
-      await producing;
-      // A fast run may finish before the last kills; at least one must land mid-stream.
-      expect(
-        countedAtKill.some((n) => n < 100_000),
-        String(countedAtKill),
-      ).toBe(true);
+      await kit.produce(parts[5]!);
+      await kit.produce(events.slice(0, 2_000)); // re-sent copies, as a spool replay would
+      // Every kill landed mid-stream: counts strictly between 0 and the total, and growing.
+      const total = expectedTotals(events).requests;
+      for (const [i, n] of countedAtKill.entries()) {
+        expect(n, String(countedAtKill)).toBeGreaterThan(i === 0 ? 0 : countedAtKill[i - 1]!);
+        expect(n, String(countedAtKill)).toBeLessThan(total);
+      }
       running = await startServiceProcess(
         artifact.entry,
         { ...kit.env, LOG_LEVEL: 'info' },
