@@ -89,15 +89,15 @@ describe('TableReader (real Kafka)', () => {
     expect(table.size).toBe(keys);
     expect([...table.values()].filter((t) => t === 'KeyRevoked')).toHaveLength(100);
 
-    const started = Date.now();
+    // The tailing reader applies a new record within its fetch wait plus slack; the bound is
+    // the assertion (a reader that re-polled slowly or stalled fails here).
+    expect(table.get('key_1999')).toBe('KeyIssued');
     await publisher.publish('KeyRevoked', keyRevoked(1_999, 'revoked-late'));
     await eventually(
       () => table.get('key_1999') === 'KeyRevoked',
-      5_000,
-      'update seen by the tailing reader',
+      2_000,
+      'update seen by the tailing reader within 2 s',
     );
-    const propagationMs = Date.now() - started;
-    expect(propagationMs).toBeLessThan(5_000);
   });
 
   it('is caught up at once on an empty topic', async () => {
