@@ -45,6 +45,7 @@ async function build(deps: Dependency[] = [], bodyLimitBytes = 1024) {
     },
     async (request) => request.body,
   );
+  app.get('/things/:id', async (request) => request.params);
   app.get('/boom', async () => {
     throw new Error('database password is hunter2');
   });
@@ -167,6 +168,18 @@ describe('createHttpServer', () => {
         'payload_too_large',
       ],
       ['domain problem', { method: 'GET' as const, url: '/forbidden' }, 403, 'forbidden'],
+      [
+        'a path that is not valid percent-encoded UTF-8 (a lone surrogate)',
+        { method: 'GET' as const, url: '/things/%ED%A0%80' },
+        400,
+        'bad_request',
+      ],
+      [
+        'an overlong path parameter',
+        { method: 'GET' as const, url: `/things/${'x'.repeat(200)}` },
+        400,
+        'bad_request',
+      ],
     ])('%s', async (_name, request, status, code) => {
       const server = await build();
       const res = await server.inject(request);

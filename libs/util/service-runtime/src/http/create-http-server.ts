@@ -52,6 +52,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     forceCloseConnections: 'idle',
     // Unknown fields are a client bug (often a typo): answer 400 instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors the router raises before any route or hook runs (a path that is not valid
+    // percent-encoded UTF-8, an overlong path parameter) are problems like every other error.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      const badUrl = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      if (!badUrl) request.log.error({ err: error }, 'unhandled router error');
+      void (badUrl
+        ? sendProblem(reply, 'bad_request', 'The request URL is not valid')
+        : sendProblem(reply, 'internal_error', 'An unexpected error occurred'));
+    },
   });
 
   // Our APIs speak JSON only: anything else is 415 rather than a string body failing validation.

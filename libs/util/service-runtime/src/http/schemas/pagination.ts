@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
+import { safeText } from './text';
 
 /** Where a keyset-paginated list continues: the previous page's `nextCursor`, opaque to clients. */
-export const cursor = Type.String({ maxLength: 100 });
+export const cursor = safeText({ maxLength: 100 });
 
 /**
  * `?limit=&cursor=` of a keyset-paginated list; nothing else is accepted in the query string. A

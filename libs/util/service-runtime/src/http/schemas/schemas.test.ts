@@ -11,6 +11,7 @@ import { idSchemas } from './ids';
 import { nullable } from './nullable';
 import { pageQuery } from './pagination';
 import { problemSchema } from './problem';
+import { positiveInt32, safeText } from './text';
 import { epochMs, isoMonth } from './time';
 
 const ids = idSchemas({ thing: '^thing_[a-z]{3}$' });
@@ -38,6 +39,18 @@ beforeAll(async () => {
       schema: {
         body: Type.Object(
           { at: epochMs, month: isoMonth, quota: nullable(Type.Integer({ minimum: 1 })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    (request) => request.body,
+  );
+  api.post(
+    '/notes',
+    {
+      schema: {
+        body: Type.Object(
+          { text: safeText({ maxLength: 20 }), version: Type.Optional(positiveInt32) },
           { additionalProperties: false },
         ),
       },
@@ -94,6 +107,39 @@ describe('route schema fragments, as Fastify validates them', () => {
     expect((await post({ at: 1.5, month: '2026-11' })).statusCode).toBe(400);
     expect((await post({ at: 0, month: '2026-13' })).statusCode).toBe(400);
     expect((await post({ at: 0, month: '1999-12' })).statusCode).toBe(400);
+  });
+});
+
+describe('safeText and positiveInt32', () => {
+  const post = (payload: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/notes',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    });
+
+  it.each([
+    ['NUL', String.raw`{"text":"a\u0000b"}`],
+    ['a lone high surrogate', String.raw`{"text":"a\ud800"}`],
+    ['a lone low surrogate', String.raw`{"text":"\udc00b"}`],
+    ['a reversed pair', String.raw`{"text":"\ude00\ud83d"}`],
+    ['a version beyond int4', '{"text":"a","version":2147483648}'],
+  ])('refuses %s with a 400 at the schema', async (_case, payload) => {
+    const res = await post(payload);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('accepts other text, surrogate pairs (emoji) included, and the largest int4', async () => {
+    const payload = String.raw`{"text":"Ünïcødé \ud83d\ude00 \t\n","version":2147483647}`;
+    const res = await post(payload);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ text: 'Ünïcødé 😀 \t\n', version: 2147483647 });
+  });
+
+  it('holds page cursors to safe text too', async () => {
+    expect((await app.inject('/things/thing_abc?cursor=a%00b')).statusCode).toBe(400);
   });
 });
 
