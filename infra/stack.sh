@@ -5,8 +5,9 @@
 #                            1. an endpoint from env (DATABASE_URL, REDIS_URL, KAFKA_BROKERS) must answer;
 #                            2. else a service already listening on the default local port is used;
 #                            3. else it is started (Kafka from its Maven jars, Postgres/Redis from system binaries).
-#   infra/stack.sh up --test-tools   the same, plus tools the integration tests drive (nginx, for
-#                            edge-auth's auth_request test), installed with apt-get when missing and root
+#   infra/stack.sh up --test-tools   the same, plus tools the integration tests drive (nginx and
+#                            Caddy, which edge-auth's forward-auth tests put in front of it), installed
+#                            with apt-get when missing and root
 #   infra/stack.sh down    stop what this script starts on demand (the local Kafka broker)
 #   infra/stack.sh status  print what answers where
 set -euo pipefail
@@ -103,13 +104,30 @@ ensure_nginx() {
   die "nginx (with the auth_request module, e.g. Debian's nginx-light) is required by the tests; install it"
 }
 
+# edge-auth's forward-auth tests also run the shipped Caddyfile (forward_auth) with Debian's caddy.
+ensure_caddy() {
+  if command -v caddy >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing caddy (apt-get) for the forward_auth integration test"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy; } >/dev/null \
+      || die "could not install caddy with apt-get"
+    # Installed for tests only: the package's own service (on port 80) is not wanted.
+    command -v service >/dev/null 2>&1 && service caddy stop >/dev/null 2>&1 || true
+    return 0
+  fi
+  die "caddy (2.6 or later, e.g. Debian's caddy package) is required by the tests; install it"
+}
+
 case "${1:-up}" in
   up)
     ensure_node_modules
     ensure_from_env_or_local postgres "${DATABASE_URL:-}" 5432 start_postgres
     ensure_from_env_or_local redis "${REDIS_URL:-}" 6379 start_redis
     ensure_from_env_or_local kafka "${KAFKA_BROKERS:-}" 9092 start_kafka
-    if [ "${2:-}" = "--test-tools" ]; then ensure_nginx; fi
+    if [ "${2:-}" = "--test-tools" ]; then
+      ensure_nginx
+      ensure_caddy
+    fi
     log "stack is up"
     ;;
   down)
