@@ -1,21 +1,22 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyListenOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { KeyHasher } from '@tollgate/api-keys';
-import { EventCodec, TOPICS } from '@tollgate/events';
+import { EventCodec, planSnapshotProblem, TOPICS } from '@tollgate/events';
 import { kafkaMetrics, provisionTopics } from '@tollgate/kafka';
 import { createRedis } from '@tollgate/redis';
 import { createService } from '@tollgate/service-base';
-import { peppersOf, type EdgeAuthConfig } from './config';
+import { forwardAuthSourceOf, peppersOf, type EdgeAuthConfig } from './config';
+import { adminListener } from './http/admin-listener';
 import { forwardAuthRoutes } from './http/forward-auth-routes';
 import { reverseProxy } from './http/reverse-proxy';
 import { KeyTable } from './key-table/key-table';
 import { KeyTableFeed } from './key-table/key-table-feed';
 import { createThreadedUsageMeter, type ThreadedUsageMeter } from './metering';
 import { EdgePipeline } from './pipeline/edge-pipeline';
-import { createRateLimiter } from './rate-limit';
+import { compileLimits, createRateLimiter } from './rate-limit';
 import { EndpointMap } from './routing/endpoint-map';
-import { FixedWindowCounter } from './verification/fixed-window-counter';
+import { clientBudgetMetrics, createClientBudget } from './verification/client-budget';
 import { KeyServiceLookup } from './verification/key-service-lookup';
 import { KeyVerifier } from './verification/key-verifier';
 
@@ -126,6 +127,25 @@ export async function buildApp({
   });
   metering.thread = usageMeter;
 
+  // Failed-auth attempts and key-service lookups per client: shared by every replica in Redis.
+  const budgetMetrics = clientBudgetMetrics(metrics.registry);
+  const clientBudget = (name: string, windowMs: number) =>
+    createClientBudget({
+      name,
+      windowMs,
+      ...(redis ? { redis: redis.client } : {}),
+      keyPrefix: `${config.KAFKA_TOPIC_PREFIX}tollgate:budget:`,
+      onRedisFailure: config.REDIS_FAILURE_MODE,
+      timeoutMs: config.REDIS_LIMIT_TIMEOUT_MS,
+      breaker: {
+        failureThreshold: config.REDIS_BREAKER_FAILURES,
+        cooldownMs: config.REDIS_BREAKER_COOLDOWN_MS,
+      },
+      metrics: budgetMetrics,
+      logger: log.child({ component: 'client-budget' }),
+      ...(now ? { now } : {}),
+    });
+
   const hasher = new KeyHasher(peppersOf(config));
   const verifier = new KeyVerifier({
     table,
@@ -136,17 +156,18 @@ export async function buildApp({
       timeoutMs: config.LOOKUP_TIMEOUT_MS,
       concurrency: config.LOOKUP_CONCURRENCY,
       negativeTtlMs: config.LOOKUP_NEGATIVE_TTL_MS,
+      perClient: clientBudget('lookups', 60_000),
       perClientPerMinute: config.LOOKUPS_PER_CLIENT_PER_MINUTE,
       ...(now ? { now } : {}),
     }),
     keyPrefix: config.KEY_PREFIX,
     acceptedEnvs: config.ACCEPTED_KEY_ENVS,
-    failedAttempts: new FixedWindowCounter({
-      windowMs: config.FAILED_AUTH_WINDOW_MS,
-      maxEntries: 100_000,
-      ...(now ? { now } : {}),
-    }),
+    failedAttempts: clientBudget('failed-auth', config.FAILED_AUTH_WINDOW_MS),
     failedAttemptsLimit: config.FAILED_AUTH_LIMIT,
+    planProblem: (plan) => {
+      const problem = planSnapshotProblem(plan);
+      return problem && `${problem.field} ${problem.message}`;
+    },
   });
   const pipeline = new EdgePipeline({
     endpoints: new EndpointMap(config.ENDPOINTS),
@@ -158,6 +179,10 @@ export async function buildApp({
     keyPrefix: config.KEY_PREFIX,
     edgeInstanceId: config.EDGE_INSTANCE_ID,
     schemaVersion: codec.currentVersion('RequestMetered'),
+    testKeyLimits: compileLimits({
+      rateLimits: config.TEST_KEY_RATE_LIMITS,
+      monthlyQuota: config.TEST_KEY_MONTHLY_QUOTA,
+    }),
     decisions: new Counter({
       name: 'edge_decisions_total',
       help: 'Edge decisions by outcome (allowed, rate_limited, invalid, …)',
@@ -189,7 +214,7 @@ export async function buildApp({
     checkReady: async () => undefined,
     close: () => usageMeter.close(),
   });
-  forwardAuthRoutes(app, pipeline);
+  forwardAuthRoutes(app, pipeline, forwardAuthSourceOf(config));
   if (config.UPSTREAM_URL)
     await reverseProxy(app, pipeline, {
       upstreamUrl: config.UPSTREAM_URL,
@@ -199,5 +224,21 @@ export async function buildApp({
   app.addHook('onReady', async () => {
     feed.start();
   });
+
+  // Health, readiness and metrics on their own port. It starts with the public listener (not in
+  // `ready`, which in-process tests run too), and a port it cannot bind fails the start.
+  const admin = adminListener(app, { host: config.ADMIN_HOST, port: config.ADMIN_PORT });
+  const listenPublic = app.listen.bind(app) as (options?: FastifyListenOptions) => Promise<string>;
+  app.listen = (async (options?: FastifyListenOptions) => {
+    const address = await listenPublic(options);
+    try {
+      await admin.listen();
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+    return address;
+  }) as unknown as typeof app.listen;
+  app.addHook('onClose', () => admin.close());
   return app;
 }

@@ -1,15 +1,28 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ForwardAuthSource } from '../config';
 import type { EdgePipeline, EdgeRequest } from '../pipeline/edge-pipeline';
-import { sendDecision } from './edge-responses';
+import { sendDecision, sendEdgeProblem } from './edge-responses';
 
 export const VERIFY_PATH = '/verify';
 
 /**
  * nginx `auth_request` treats any status but 2xx/401/403 as an error (500 to the client). With
- * this request header, denials are answered as 401/403 and the real status travels in
- * `X-Tollgate-Status` for the nginx config to restore (see infra/nginx).
+ * this request header (and FORWARD_AUTH_SOURCE=nginx), denials are answered as 401/403 and the
+ * real status travels in `X-Tollgate-Status` for the nginx config to restore (see infra/nginx).
  */
 const NGINX_MODE_HEADER = 'x-tollgate-forward-auth';
+
+/** Where each proxy puts the original request; no other header is read for it. */
+const ORIGINAL_REQUEST_HEADERS: Record<
+  Exclude<ForwardAuthSource, 'envoy' | 'none'>,
+  { method: string; uri: string; host: string }
+> = {
+  // infra/nginx/forward-auth.conf.template sets these on the auth subrequest.
+  nginx: { method: 'x-original-method', uri: 'x-original-uri', host: 'x-original-host' },
+  // Caddy's forward_auth and Traefik's ForwardAuth set (and overwrite) these.
+  caddy: { method: 'x-forwarded-method', uri: 'x-forwarded-uri', host: 'x-forwarded-host' },
+  traefik: { method: 'x-forwarded-method', uri: 'x-forwarded-uri', host: 'x-forwarded-host' },
+};
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -17,26 +30,57 @@ function header(request: FastifyRequest, name: string): string | undefined {
 }
 
 /**
- * The original request behind a forward-auth call: nginx sends X-Original-Method/-URI (by our
- * sample config), Traefik X-Forwarded-Method/-Uri, Envoy ext_authz the original method with the
- * original path appended to the verify path.
+ * The original request behind a forward-auth call, read only the way the configured proxy sends
+ * it: nginx and Caddy/Traefik in headers (a header another proxy would use is ignored, so a
+ * client-sent `X-Original-URI` cannot override Traefik's `X-Forwarded-Uri`), Envoy ext_authz as
+ * the check request's own method with the original path appended to the verify path.
  */
-export function originalRequest(request: FastifyRequest): EdgeRequest {
-  const method =
-    header(request, 'x-original-method') ?? header(request, 'x-forwarded-method') ?? request.method;
-  let uri = header(request, 'x-original-uri') ?? header(request, 'x-forwarded-uri');
-  if (uri === undefined) {
+export function originalRequest(
+  request: FastifyRequest,
+  source: Exclude<ForwardAuthSource, 'none'>,
+): EdgeRequest | { missing: string } {
+  const base = {
+    headers: request.headers,
+    clientIp: request.ip,
+    forgedHeader: Object.keys(request.headers).find(
+      (name) => name.startsWith('x-tollgate-') && name !== NGINX_MODE_HEADER,
+    ),
+  };
+  if (source === 'envoy') {
     const rest = request.url.slice(VERIFY_PATH.length);
-    uri = rest.startsWith('/') ? rest : '/';
+    return {
+      ...base,
+      method: request.method,
+      uri: rest.startsWith('/') ? rest : `/${rest}`,
+      host: header(request, 'host'),
+    };
   }
-  return { method: method.toUpperCase(), uri, headers: request.headers, clientIp: request.ip };
+  const names = ORIGINAL_REQUEST_HEADERS[source];
+  const uri = header(request, names.uri);
+  if (uri === undefined || uri === '') return { missing: names.uri };
+  // Without a method header the auth request's own method stands in (nginx's subrequest keeps it).
+  const method = header(request, names.method) || request.method;
+  return { ...base, method: method.toUpperCase(), uri, host: header(request, names.host) };
 }
 
-/** Forward-auth: nginx auth_request, Envoy ext_authz (HTTP) and Traefik ForwardAuth. */
-export function forwardAuthRoutes(app: FastifyInstance, pipeline: EdgePipeline): void {
-  const handler = async (request: FastifyRequest, reply: Parameters<typeof sendDecision>[1]) => {
-    const decision = await pipeline.decide(originalRequest(request));
-    if (decision.code !== undefined && header(request, NGINX_MODE_HEADER) === 'nginx') {
+/** Forward-auth for the configured proxy: nginx auth_request, Caddy, Traefik or Envoy ext_authz. */
+export function forwardAuthRoutes(
+  app: FastifyInstance,
+  pipeline: EdgePipeline,
+  source: ForwardAuthSource,
+): void {
+  if (source === 'none') return;
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const nginxMode = source === 'nginx' && header(request, NGINX_MODE_HEADER) === 'nginx';
+    const original = originalRequest(request, source);
+    if ('missing' in original) {
+      const detail = `a ${source} forward-auth request carries the original request in ${original.missing}: it is missing (is FORWARD_AUTH_SOURCE right?)`;
+      if (nginxMode)
+        reply.header('x-tollgate-status', '400').header('x-tollgate-code', 'bad_request');
+      return sendEdgeProblem(request, reply, 'bad_request', detail, nginxMode ? 403 : 400);
+    }
+    const decision = await pipeline.decide(original);
+    if (decision.code !== undefined && nginxMode) {
       reply.header('x-tollgate-status', String(decision.status));
       reply.header('x-tollgate-code', decision.code);
       return sendDecision(request, reply, decision, decision.status === 401 ? 401 : 403);

@@ -13,11 +13,14 @@ export interface ReverseProxyOptions {
 }
 
 const IDENTITY_NAMES = Object.values(IDENTITY_HEADERS);
+/** Every header edge-auth may set toward the upstream starts with this. */
+const TOLLGATE_HEADER_PREFIX = 'x-tollgate-';
 
 /**
  * Reverse-proxy mode: every path that is not one of edge-auth's own (`/healthz`, `/readyz`,
  * `/metrics`, `/verify`) is decided by the pipeline and, when allowed, streamed to the upstream
- * with identity headers added and the key header stripped.
+ * with identity headers added and the key header stripped. The upstream gets the normalised target
+ * the decision was made on (see `normaliseRequestTarget`), so it routes what the scope check saw.
  */
 export async function reverseProxy(
   app: FastifyInstance,
@@ -38,10 +41,11 @@ export async function reverseProxy(
       const decision = await pipeline.decide({
         method: request.method,
         uri: request.url,
+        host: request.headers.host,
         headers: request.headers,
         clientIp: request.ip,
       });
-      if (decision.code !== undefined) {
+      if (decision.code !== undefined || decision.target === undefined) {
         // The body was never read; drop it so the connection can be reused.
         request.raw.resume();
         return sendDecision(request, reply, decision);
@@ -53,12 +57,16 @@ export async function reverseProxy(
         else downstream[name] = value;
       }
       reply.headers(downstream);
-      return reply.from(request.url, {
+      // Exactly the target the decision was made on (normalised), never the raw one.
+      return reply.from(decision.target, {
         rewriteRequestHeaders: (_req, headers) => {
-          const forwarded = { ...headers };
-          for (const name of options.keyHeaders) delete forwarded[name];
-          // Clients must not be able to forge the identity the upstream trusts.
-          for (const name of IDENTITY_NAMES) delete forwarded[name];
+          const forwarded: typeof headers = {};
+          for (const [name, value] of Object.entries(headers)) {
+            // Clients must not be able to forge anything the upstream trusts from edge-auth.
+            if (name.startsWith(TOLLGATE_HEADER_PREFIX)) continue;
+            if ((options.keyHeaders as readonly string[]).includes(name)) continue;
+            forwarded[name] = value;
+          }
           return { ...forwarded, ...identity };
         },
         onError: (errorReply, { error }) => {

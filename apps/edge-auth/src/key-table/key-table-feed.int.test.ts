@@ -1,16 +1,6 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
-import {
-  EventCodec,
-  messageKeyOf,
-  newEventId,
-  newId,
-  topicOf,
-  type EventPayloads,
-  type EventType,
-  type PlanSnapshot,
-} from '@tollgate/events';
+import { newId, topicOf } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import {
   eventually,
@@ -18,92 +8,10 @@ import {
   testEndpoints,
   type IsolatedServiceEnv,
 } from '@tollgate/test-infra';
-import { peppersOf } from '../config';
 import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
+import { plan, TableTopics } from '../testing/table-topics';
 
 const NO_KEY_SERVICE = 'http://127.0.0.1:9';
-
-function plan(planId: string, perMinute: number, change: Partial<PlanSnapshot> = {}): PlanSnapshot {
-  return {
-    ...sampleEvent('PlanChanged').plan,
-    planId,
-    version: 1,
-    rateLimits: [{ name: 'per-minute', limit: perMinute, windowMs: 60_000 }],
-    monthlyQuota: null,
-    limitScope: 'key',
-    ...change,
-  };
-}
-
-/**
- * The key table as key-service would fill it, written straight to the topics so the test can also
- * write what a broken or older producer might (key-service itself now refuses such plans).
- */
-class TableTopics {
-  private readonly codec = new EventCodec();
-  private producer!: Producer;
-  private sequence = 0;
-
-  constructor(
-    private readonly prefix: string,
-    private readonly hasher: KeyHasher,
-  ) {}
-
-  async connect(): Promise<void> {
-    const kafka = new Kafka({
-      clientId: 'table-topics',
-      brokers: testEndpoints().kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-    });
-    this.producer = kafka.producer({ allowAutoTopicCreation: false });
-    await this.producer.connect();
-  }
-
-  async close(): Promise<void> {
-    await this.producer?.disconnect();
-  }
-
-  async publish<T extends EventType>(type: T, payload: Omit<EventPayloads[T], 'eventId'>) {
-    const full = { ...payload, eventId: newEventId() } as EventPayloads[T];
-    const { value, headers } = this.codec.encode(type, full);
-    await this.producer.send({
-      topic: this.prefix + topicOf(type).name,
-      acks: -1,
-      messages: [{ key: messageKeyOf(type, full), value, headers }],
-    });
-  }
-
-  async account(planSnapshot: PlanSnapshot): Promise<string> {
-    const accountId = newId('account');
-    await this.publish('PlanChanged', {
-      ...sampleEvent('PlanChanged'),
-      accountId,
-      planId: planSnapshot.planId,
-      planVersion: planSnapshot.version,
-      plan: planSnapshot,
-      previousPlan: null,
-      effectiveAt: 0,
-    });
-    return accountId;
-  }
-
-  async key(accountId: string): Promise<{ keyId: string; plaintext: string; state: object }> {
-    const { plaintext } = generateApiKey({ env: 'live' });
-    const { hash, pepperVersion } = this.hasher.hash(plaintext);
-    const keyId = newId('key');
-    const state = {
-      ...sampleEvent('KeyIssued').key,
-      keyId,
-      accountId,
-      keyHash: hash,
-      pepperVersion,
-      expiresAt: null,
-      displayHint: `key ${++this.sequence}`,
-    };
-    await this.publish('KeyIssued', { ...sampleEvent('KeyIssued'), key: state });
-    return { keyId, plaintext, state };
-  }
-}
 
 describe('edge-auth key table fed from Kafka (real Kafka and Redis)', () => {
   let isolated: IsolatedServiceEnv;
@@ -122,8 +30,7 @@ describe('edge-auth key table fed from Kafka (real Kafka and Redis)', () => {
     prefix = isolated.env.KAFKA_TOPIC_PREFIX;
     // No key-service: the table is the only source, so what it applied is what the edge decides.
     edge = await startEdge({ url: NO_KEY_SERVICE, topicPrefix: prefix });
-    topics = new TableTopics(prefix, new KeyHasher(peppersOf(edge.config)));
-    await topics.connect();
+    topics = await TableTopics.forEdge(edge.config);
   }, 60_000);
   afterAll(async () => {
     await topics?.close();
@@ -156,19 +63,8 @@ describe('edge-auth key table fed from Kafka (real Kafka and Redis)', () => {
         effectiveAt: 0,
       });
     }
-    await topics.publish('KeyRevoked', {
-      ...sampleEvent('KeyRevoked'),
-      key: keyA.state as EventPayloads['KeyRevoked']['key'],
-      reason: 'test',
-      // Any past time (0 would mean "not revoked" in the table).
-      effectiveAt: 1,
-    });
-    await topics.publish('AccountStatusChanged', {
-      ...sampleEvent('AccountStatusChanged'),
-      accountId: accountB,
-      status: 'suspended',
-      reason: 'test',
-    });
+    await topics.revoke(keyA);
+    await topics.suspend(accountB);
 
     await eventually(async () => (await verify(edge, keyA.plaintext)).statusCode === 401);
     expect((await verify(edge, keyA.plaintext)).json()).toMatchObject({ code: 'key_revoked' });

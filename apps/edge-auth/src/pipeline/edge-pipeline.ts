@@ -4,18 +4,26 @@ import { ERROR_STATUS, type ErrorCode } from '@tollgate/service-runtime';
 import type { Counter } from 'prom-client';
 import type { KeyEntry, PlanEntry } from '../key-table/key-table';
 import type { UsageMeter } from '../metering';
-import { rateLimitHeaders, type RateLimiter } from '../rate-limit';
+import { rateLimitHeaders, type CompiledLimits, type RateLimiter } from '../rate-limit';
 import { UNMATCHED_ENDPOINT, type Endpoint, type EndpointMap } from '../routing/endpoint-map';
+import { normaliseRequestTarget } from '../routing/request-target';
 import type { KeyVerifier } from '../verification/key-verifier';
 import { queryCarriesKey, presentedKey, type KeyHeader } from '../verification/presented-key';
 
 /** The request as edge-auth sees it, whichever way it is deployed. */
 export interface EdgeRequest {
   method: string;
-  /** Path and query of the original request. */
+  /** The original request target as sent (origin-form, or absolute-form). */
   uri: string;
+  /** The original Host: an absolute-form target is accepted only for it. */
+  host: string | undefined;
   headers: Record<string, string | string[] | undefined>;
   clientIp: string;
+  /**
+   * Forward-auth: an `X-Tollgate-*` header the client sent. The upstream trusts these headers, and
+   * a proxy can only overwrite those it knows by name, so such a request is refused.
+   */
+  forgedHeader?: string | undefined;
 }
 
 export interface EdgeDecision {
@@ -28,6 +36,8 @@ export interface EdgeDecision {
   /** Rate-limit headers, and identity headers when allowed. */
   headers: Record<string, string>;
   endpoint: string;
+  /** The normalised path and query the decision was made on: what a proxy must forward. */
+  target?: string;
 }
 
 export interface EdgePipelineOptions {
@@ -41,6 +51,8 @@ export interface EdgePipelineOptions {
   edgeInstanceId: string;
   schemaVersion: number;
   decisions: Counter<'outcome'>;
+  /** Limits of test-key traffic (per account), used instead of the plan's when test keys are accepted. */
+  testKeyLimits: CompiledLimits;
   now?: () => number;
 }
 
@@ -68,17 +80,28 @@ export class EdgePipeline {
     const started = performance.now();
     const now = this.now();
     const { options } = this;
-    const matched = options.endpoints.match(request.method, request.uri);
+    const target = normaliseRequestTarget(request.uri, request.host);
+    const matched = target.ok ? options.endpoints.match(request.method, target.path) : undefined;
     const endpoint = matched ?? UNMATCHED_ENDPOINT;
 
     let decision: EdgeDecision;
     let outcome: Outcome;
     let key: KeyEntry | null = null;
     let plan: PlanEntry | null = null;
-    if (matched === undefined && options.unmatched === 'deny') {
+    if (!target.ok) {
+      decision = denied('bad_request', target.detail, endpoint);
+      outcome = 'invalid';
+    } else if (request.forgedHeader !== undefined) {
+      decision = denied(
+        'bad_request',
+        `${request.forgedHeader} is set from edge-auth's answer; clients may not send X-Tollgate-* headers`,
+        endpoint,
+      );
+      outcome = 'invalid';
+    } else if (matched === undefined && options.unmatched === 'deny') {
       decision = denied('not_found', 'no API endpoint matches this request', endpoint);
       outcome = 'invalid';
-    } else if (queryCarriesKey(request.uri, options.keyPrefix)) {
+    } else if (queryCarriesKey(target.query, options.keyPrefix)) {
       decision = denied(
         'key_in_query',
         'API keys do not belong in URLs (they end up in logs); send it in a header',
@@ -105,6 +128,9 @@ export class EdgePipeline {
           );
       }
     }
+    if (target.ok) decision.target = target.path + target.query;
+    const challenge = bearerChallenge(decision, endpoint);
+    if (challenge !== undefined) decision.headers['www-authenticate'] = challenge;
 
     options.decisions.inc({ outcome });
     options.meter.record(
@@ -119,14 +145,16 @@ export class EdgePipeline {
     endpoint: Endpoint,
     now: number,
   ): Promise<{ decision: EdgeDecision; outcome: Outcome }> {
-    const scope = plan.limitScope === 'account' ? key.account.accountId : key.keyId;
-    const limited = await this.options.limiter.check({
-      scope,
-      limits: plan.limits,
-      cost: endpoint.cost,
-      now,
-    });
-    const headers = rateLimitHeaders(plan.limits, limited);
+    // Test keys are never billed: their traffic gets its own small limits, per account.
+    const test = key.env === 'test';
+    const limits = test ? this.options.testKeyLimits : plan.limits;
+    const scope = test
+      ? `test:${key.account.accountId}`
+      : plan.limitScope === 'account'
+        ? key.account.accountId
+        : key.keyId;
+    const limited = await this.options.limiter.check({ scope, limits, cost: endpoint.cost, now });
+    const headers = rateLimitHeaders(limits, limited);
     if (limited.allowed) {
       headers[IDENTITY_HEADERS.account] = key.account.accountId;
       headers[IDENTITY_HEADERS.key] = key.keyId;
@@ -186,6 +214,26 @@ export class EdgePipeline {
       edgeInstanceId: this.options.edgeInstanceId,
     };
   }
+}
+
+/** The `realm` of edge-auth's Bearer challenges. */
+export const BEARER_REALM = 'tollgate';
+
+/**
+ * RFC 6750 §3: every 401 names the Bearer scheme; a key that was presented but is not usable is
+ * `invalid_token` (the problem code as description), a missing scope `insufficient_scope` (403), a
+ * key in the URL `invalid_request` (400). A request without any key gets no error code (§3.1).
+ */
+function bearerChallenge(decision: EdgeDecision, endpoint: Endpoint): string | undefined {
+  const { code } = decision;
+  const realm = `Bearer realm="${BEARER_REALM}"`;
+  if (code === 'key_missing') return realm;
+  if (decision.status === 401)
+    return `${realm}, error="invalid_token", error_description="${code}"`;
+  if (code === 'forbidden' && endpoint.scopes.length > 0)
+    return `${realm}, error="insufficient_scope", scope="${endpoint.scopes.join(' ')}"`;
+  if (code === 'key_in_query') return `${realm}, error="invalid_request"`;
+  return undefined;
 }
 
 function denied(

@@ -20,6 +20,15 @@ describe('EndpointMap', () => {
     expect(map.match('GET', '/v1/orders/1/items/2')?.name).toBe('items');
   });
 
+  it('matches what upstream routers would route to a rule (case, ;parameters, HEAD as GET)', () => {
+    expect(map.match('GET', '/V1/ORDERS/42')?.name).toBe('orders.get');
+    expect(map.match('GET', '/v1/Orders/42')?.name).toBe('orders.get');
+    expect(map.match('GET', '/v1/orders;jsessionid=x/42')?.name).toBe('orders.get');
+    expect(map.match('HEAD', '/v1/orders/42')?.name).toBe('orders.get');
+    expect(map.match('HEAD', '/v1/files/a')?.name).toBe('files');
+    expect(map.match('HEAD', '/v1/orders')).toBeUndefined();
+  });
+
   it('matches nothing it was not told about', () => {
     expect(map.match('DELETE', '/v1/orders/42')).toBeUndefined();
     expect(map.match('GET', '/v1/orders')).toBeUndefined();

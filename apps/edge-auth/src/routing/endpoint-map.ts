@@ -17,7 +17,12 @@ export const EndpointRule = z
     /** The bounded name metering and scopes use, e.g. `orders.get`. */
     name: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/),
     /** The key must hold every one of these scopes (403 otherwise). */
-    scopes: z.array(z.string().min(1).max(100)).max(32).default([]),
+    scopes: z
+      .array(
+        z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/, 'must be an RFC 6750 scope token'),
+      )
+      .max(32)
+      .default([]),
     /** Cost units one request consumes from limits and quota. */
     cost: z.number().int().min(1).max(1_000_000).default(1),
   })
@@ -46,8 +51,13 @@ interface CompiledRule {
 }
 
 /**
- * Maps a request (method + raw path) to its configured endpoint name, so metering and scope checks
- * see a bounded set of names instead of raw paths. First matching rule wins, in config order.
+ * Maps a request (method + normalised path, see `normaliseRequestTarget`) to its configured
+ * endpoint name, so metering and scope checks see a bounded set of names instead of raw paths.
+ * First matching rule wins, in config order.
+ *
+ * Matching errs towards the rule, as upstream routers would: literal segments compare without
+ * regard to case (many routers ignore it), a segment's `;parameters` are ignored (servlet
+ * containers strip them), and HEAD needs what GET needs (routers answer HEAD with the GET route).
  */
 export class EndpointMap {
   private readonly rules: CompiledRule[];
@@ -59,7 +69,7 @@ export class EndpointMap {
       if (wildcard) parts.pop();
       return {
         method: rule.method,
-        segments: parts.map((p) => (p.startsWith(':') ? null : p)),
+        segments: parts.map((p) => (p.startsWith(':') ? null : routedSegment(p))),
         wildcard,
         endpoint: { name: rule.name, scopes: rule.scopes, cost: rule.cost },
       };
@@ -77,8 +87,9 @@ export class EndpointMap {
     if (path.length > MAX_PATH_LENGTH || path.charCodeAt(0) !== 47 /* / */) return undefined;
     const parts = path.split('/').slice(1);
     if (parts.length > 1 && parts.at(-1) === '') parts.pop(); // trailing slash
+    for (let i = 0; i < parts.length; i++) parts[i] = routedSegment(parts[i]!);
     for (const rule of this.rules) {
-      if (rule.method !== '*' && rule.method !== method) continue;
+      if (!methodMatches(rule.method, method)) continue;
       if (matches(rule, parts)) return rule.endpoint;
     }
     return undefined;
@@ -96,4 +107,14 @@ function matches(rule: CompiledRule, parts: string[]): boolean {
     } else if (expected !== actual) return false;
   }
   return true;
+}
+
+function methodMatches(ruleMethod: string, method: string): boolean {
+  return ruleMethod === '*' || ruleMethod === method || (method === 'HEAD' && ruleMethod === 'GET');
+}
+
+/** What a router compares a path segment by: without `;parameters`, in lowercase. */
+function routedSegment(segment: string): string {
+  const semicolon = segment.indexOf(';');
+  return (semicolon === -1 ? segment : segment.slice(0, semicolon)).toLowerCase();
 }

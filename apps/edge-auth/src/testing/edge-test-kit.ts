@@ -138,7 +138,10 @@ export interface EdgeUnderTest {
 export async function startEdge(
   keyService: Pick<KeyServiceProcess, 'url' | 'topicPrefix'>,
   overrides: Record<string, string> = {},
-  options: { now?: () => number } = {},
+  options: {
+    now?: () => number;
+    /** Default true: resolve once `/readyz` answers 200. */ waitUntilReady?: boolean;
+  } = {},
 ): Promise<EdgeUnderTest> {
   const spoolDir = await mkdtemp(join(tmpdir(), 'edge-spool-'));
   const config = loadConfig(EdgeAuthConfig, {
@@ -151,6 +154,8 @@ export async function startEdge(
     FAILED_AUTH_LIMIT: '100000',
     // A busy CI box must not push decisions onto the per-replica fallback and skew exact counts.
     REDIS_LIMIT_TIMEOUT_MS: '1000',
+    // Tests may listen: the admin port must not collide between edges running at once.
+    ADMIN_PORT: '0',
     ...overrides,
   });
   const { logger, lines: logs } = captureLogs('edge-auth');
@@ -160,7 +165,8 @@ export async function startEdge(
     meteringWorkerUrl: builtMeteringWorker(),
     ...(options.now ? { now: options.now } : {}),
   });
-  await waitUntilReady(app);
+  if (options.waitUntilReady ?? true) await waitUntilReady(app);
+  else await app.ready();
   return {
     app,
     config,

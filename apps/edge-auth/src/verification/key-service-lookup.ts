@@ -1,5 +1,5 @@
 import type { KeyState, PlanSnapshot } from '@tollgate/events';
-import { FixedWindowCounter } from './fixed-window-counter';
+import type { ClientBudget } from './client-budget';
 
 /** key-service's answer to POST /v1/key-lookups: the same state its events carry. */
 export interface LookedUpKey {
@@ -19,11 +19,15 @@ export type LookupOutcome =
 
 export interface KeyServiceLookupOptions {
   baseUrl: string;
+  /** edge-auth's service credential toward key-service (sent as a bearer token when set). */
+  serviceToken?: string | undefined;
   timeoutMs: number;
   concurrency: number;
   negativeTtlMs: number;
+  /** Lookups per client IP and minute (shared by every replica). */
+  perClient: ClientBudget;
   perClientPerMinute: number;
-  /** Bounds the negative cache and the per-client counters. */
+  /** Bounds the negative cache. */
   maxEntries?: number;
   fetch?: typeof fetch;
   now?: () => number;
@@ -40,7 +44,6 @@ const NOT_FOUND: LookupOutcome = { kind: 'not_found' };
 export class KeyServiceLookup {
   private readonly negative = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<LookupOutcome>>();
-  private readonly perClient: FixedWindowCounter;
   private readonly maxEntries: number;
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
@@ -50,11 +53,6 @@ export class KeyServiceLookup {
     this.maxEntries = options.maxEntries ?? 100_000;
     this.fetch = options.fetch ?? fetch;
     this.now = options.now ?? Date.now;
-    this.perClient = new FixedWindowCounter({
-      windowMs: 60_000,
-      maxEntries: this.maxEntries,
-      now: this.now,
-    });
   }
 
   /** `hashHex`: the HMAC under `pepperVersion`, as key-service stores it. */
@@ -69,7 +67,9 @@ export class KeyServiceLookup {
     const shared = this.inFlight.get(cacheKey);
     if (shared) return shared;
 
-    const used = this.perClient.increment(clientIp);
+    const used = await this.options.perClient.increment(clientIp);
+    if ('unavailable' in used)
+      return { kind: 'unavailable', detail: 'the lookup budget cannot be checked right now' };
     if (used.count > this.options.perClientPerMinute)
       return { kind: 'client_limited', retryAfterMs: used.resetMs };
     if (this.active >= this.options.concurrency)
@@ -92,7 +92,12 @@ export class KeyServiceLookup {
     try {
       const res = await this.fetch(new URL('/v1/key-lookups', this.options.baseUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          ...(this.options.serviceToken
+            ? { authorization: `Bearer ${this.options.serviceToken}` }
+            : {}),
+        },
         body: JSON.stringify({ keyHash: hashHex, pepperVersion }),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

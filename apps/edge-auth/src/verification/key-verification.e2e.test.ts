@@ -65,14 +65,14 @@ describe('edge-auth key verification (real key-service, Kafka, Redis)', () => {
     });
     expect(res.headers['ratelimit-policy']).toBeDefined();
     expect(res.headers['x-ratelimit-limit']).toBeDefined();
-    // X-API-Key works as well, and Envoy's path-prefix style needs no X-Original-* headers.
-    const envoy = await edge.app.inject({
+    // X-API-Key works as well.
+    const viaApiKey = await edge.app.inject({
       method: 'GET',
-      url: '/verify/v1/orders/7',
-      headers: { 'x-api-key': key.plaintext },
+      url: '/verify',
+      headers: { 'x-api-key': key.plaintext, 'x-original-uri': '/v1/orders/7' },
     });
-    expect(envoy.statusCode).toBe(200);
-    expect(envoy.headers['x-tollgate-endpoint']).toBe('orders.get');
+    expect(viaApiKey.statusCode).toBe(200);
+    expect(viaApiKey.headers['x-tollgate-endpoint']).toBe('orders.get');
   });
 
   it('answers each failure with its own status and code', async () => {
@@ -90,7 +90,7 @@ describe('edge-auth key verification (real key-service, Kafka, Redis)', () => {
         'basic auth',
         await edge.app.inject({
           url: '/verify',
-          headers: { authorization: 'Basic dXNlcjpwYXNz' },
+          headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-original-uri': '/v1/orders/42' },
         }),
         401,
         'key_invalid',
@@ -156,19 +156,52 @@ describe('edge-auth key verification (real key-service, Kafka, Redis)', () => {
     );
   });
 
-  it('refuses test keys where only live keys are accepted', async () => {
-    const testKey = await issued({ env: 'test' });
-    expect((await verify(testKey.plaintext)).statusCode).toBe(200);
-    const liveOnly = await startEdge(ks, { ENDPOINTS, ACCEPTED_KEY_ENVS: 'live' });
+  it('accepts live keys only by default; where test keys are accepted, they get low limits', async () => {
+    const testKey = await ks.issueKey(accountId, { env: 'test', scopes: ['orders:read'] });
+    const refused = await verify(testKey.plaintext);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ code: 'key_env_mismatch' });
+    expect(refused.headers['www-authenticate']).toBe(
+      'Bearer realm="tollgate", error="invalid_token", error_description="key_env_mismatch"',
+    );
+
+    const withTestKeys = await startEdge(ks, {
+      ENDPOINTS,
+      ACCEPTED_KEY_ENVS: 'live,test',
+      TEST_KEY_RATE_LIMITS: JSON.stringify([
+        { name: 'test-per-hour', limit: 3, windowMs: 3_600_000 },
+      ]),
+    });
     try {
-      const res = await liveOnly.app.inject({
+      const call = () =>
+        withTestKeys.app.inject({
+          url: '/verify',
+          headers: {
+            'x-original-uri': '/v1/orders/1',
+            authorization: `Bearer ${testKey.plaintext}`,
+          },
+        });
+      await eventually(async () => (await call()).statusCode === 200, 10_000, 'test key known');
+      const allowed = await call();
+      // Not the enterprise plan's limits: the test-key limits, per account.
+      expect(allowed.headers['ratelimit-policy']).toBe(
+        '"test-per-hour";q=3;w=3600, "monthly-quota";q=10000',
+      );
+      expect(allowed.headers['x-tollgate-key-env']).toBe('test');
+      expect((await call()).statusCode).toBe(200);
+      const limited = await call();
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json()).toMatchObject({ code: 'rate_limited', policy: 'test-per-hour' });
+      // The account's live keys keep the plan's limits.
+      const live = await issued();
+      const liveAnswer = await withTestKeys.app.inject({
         url: '/verify',
-        headers: { 'x-original-uri': '/v1/orders/1', authorization: `Bearer ${testKey.plaintext}` },
+        headers: { 'x-original-uri': '/v1/orders/1', authorization: `Bearer ${live.plaintext}` },
       });
-      expect(res.statusCode).toBe(401);
-      expect(res.json()).toMatchObject({ code: 'key_env_mismatch' });
+      expect(liveAnswer.statusCode).toBe(200);
+      expect(liveAnswer.headers['ratelimit-policy']).toContain('"burst"');
     } finally {
-      await liveOnly.close();
+      await withTestKeys.close();
     }
   });
 

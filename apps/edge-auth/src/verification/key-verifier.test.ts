@@ -1,10 +1,13 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
 import { type KeyState, type PlanSnapshot } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import { KeyTable } from '../key-table/key-table';
 import { UNMATCHED_ENDPOINT } from '../routing/endpoint-map';
-import { FixedWindowCounter } from './fixed-window-counter';
+import { Registry } from 'prom-client';
+import { planSnapshotProblem } from '@tollgate/events';
+import { clientBudgetMetrics, createClientBudget } from './client-budget';
 import { KeyServiceLookup } from './key-service-lookup';
 import { KeyVerifier } from './key-verifier';
 
@@ -23,6 +26,19 @@ function setup(options: { fetch?: typeof fetch; failedLimit?: number } = {}) {
       calls.push(typeof init?.body === 'string' ? init.body : '');
       return new Response('{}', { status: 404 });
     });
+  // In process memory: the Redis-backed budget has its own integration test.
+  const budget = (name: string) =>
+    createClientBudget({
+      name,
+      windowMs: 60_000,
+      keyPrefix: 'test:',
+      onRedisFailure: 'local',
+      timeoutMs: 50,
+      breaker: { failureThreshold: 5, cooldownMs: 1_000 },
+      metrics: clientBudgetMetrics(new Registry()),
+      logger: pino({ level: 'silent' }),
+      now: () => NOW,
+    });
   const verifier = new KeyVerifier({
     table,
     hasher,
@@ -31,14 +47,16 @@ function setup(options: { fetch?: typeof fetch; failedLimit?: number } = {}) {
       timeoutMs: 100,
       concurrency: 2,
       negativeTtlMs: 1_000,
+      perClient: budget('lookups'),
       perClientPerMinute: 3,
       fetch: fetchStub,
       now: () => NOW,
     }),
     keyPrefix: 'tg',
     acceptedEnvs: ['live', 'test'],
-    failedAttempts: new FixedWindowCounter({ windowMs: 60_000, maxEntries: 100, now: () => NOW }),
+    failedAttempts: budget('failed-auth'),
     failedAttemptsLimit: options.failedLimit ?? 100,
+    planProblem: (snapshot) => planSnapshotProblem(snapshot)?.message ?? null,
   });
   function issue(pepper = PEPPER_V2, overrides: Partial<KeyState> = {}) {
     const { plaintext } = generateApiKey({ env: 'live' });
@@ -85,16 +103,39 @@ describe('KeyVerifier', () => {
     });
   });
 
-  it('locks out a client after too many invalid keys, whatever it sends next', async () => {
+  it('refuses a client after too many invalid keys, but still checks a key it holds first', async () => {
     const { issue, verify } = setup({ failedLimit: 3 });
     const valid = issue().plaintext;
     for (let i = 0; i < 3; i++)
       expect(await verify('tg_live_nope')).toMatchObject({ code: 'key_invalid' });
-    expect(await verify(valid)).toMatchObject({
+    expect(await verify('tg_live_nope')).toMatchObject({
       code: 'auth_attempts_exceeded',
       retryAfterMs: 60_000,
     });
+    // Behind a proxy many clients share one address: a valid key is never refused for the others.
+    expect((await verify(valid)).ok).toBe(true);
+    // A key the edge does not hold would cost a lookup: that is what the budget refuses.
+    expect(await verify(generateApiKey({ env: 'live' }).plaintext)).toMatchObject({
+      code: 'auth_attempts_exceeded',
+    });
     expect((await verify(valid, '5.6.7.8')).ok).toBe(true);
+  });
+
+  it('does not let a lookup answer with a plan outside the shared bounds into the table', async () => {
+    const hasher = new KeyHasher([PEPPER_V2]);
+    const { plaintext } = generateApiKey({ env: 'live' });
+    const key = {
+      ...sampleEvent('KeyIssued').key,
+      keyHash: hasher.hash(plaintext).hash,
+      pepperVersion: 2,
+      expiresAt: null,
+    };
+    const poison = { ...plan, rateLimits: [{ name: 'huge', limit: 1e13, windowMs: 1_000 }] };
+    const { verify } = setup({
+      fetch: async () =>
+        Response.json({ key, revocation: null, accountStatus: 'active', plan: poison }),
+    });
+    expect(await verify(plaintext)).toMatchObject({ code: 'dependency_unavailable' });
   });
 
   it('asks key-service once per unknown key, then remembers the answer', async () => {

@@ -3,7 +3,7 @@ import type { Outcome } from '@tollgate/events';
 import type { ErrorCode } from '@tollgate/service-runtime';
 import type { KeyEntry, KeyTable, PlanEntry } from '../key-table/key-table';
 import type { Endpoint } from '../routing/endpoint-map';
-import type { FixedWindowCounter } from './fixed-window-counter';
+import type { ClientBudget } from './client-budget';
 import type { KeyServiceLookup, LookedUpKey } from './key-service-lookup';
 import type { PresentedKey } from './presented-key';
 
@@ -25,9 +25,14 @@ export interface KeyVerifierOptions {
   lookup: KeyServiceLookup;
   keyPrefix: string;
   acceptedEnvs: readonly ApiKeyEnv[];
-  /** Invalid keys per client IP; at the limit, the client gets 429 until the window ends. */
-  failedAttempts: FixedWindowCounter;
+  /**
+   * Invalid keys per client IP (shared by all replicas). At the limit the client's keys that the
+   * table does not hold are refused with 429 until the window ends; keys it holds still verify.
+   */
+  failedAttempts: ClientBudget;
   failedAttemptsLimit: number;
+  /** Plans are checked before they join the table, as on the Kafka path. */
+  planProblem: (plan: LookedUpKey['plan']) => string | null;
 }
 
 function fail(
@@ -53,6 +58,10 @@ const PARSE_DETAIL = {
  * garbage), then HMAC and the in-memory table, key-service only for well-formed keys the table
  * does not know. The table is keyed by the HMAC under a secret pepper, so the Map's (not
  * constant-time) string comparison reveals nothing an attacker could use to forge a key.
+ *
+ * The failed-attempt budget is per client IP and shared by every replica. It never refuses a key
+ * the table holds: behind a proxy many clients share one address, and one client's failures must
+ * not lock out the others' valid keys. It refuses what would cost a lookup, and counts failures.
  */
 export class KeyVerifier {
   private readonly versions: readonly number[];
@@ -67,16 +76,6 @@ export class KeyVerifier {
     clientIp: string,
     now: number,
   ): Promise<Verdict> {
-    const { failedAttempts, failedAttemptsLimit } = this.options;
-    const attempts = failedAttempts.peek(clientIp);
-    if (attempts.count >= failedAttemptsLimit)
-      return fail(
-        'auth_attempts_exceeded',
-        'invalid',
-        'too many invalid API keys from this client; retry later',
-        null,
-        attempts.resetMs,
-      );
     if (presented.kind === 'missing')
       return fail(
         'key_missing',
@@ -96,11 +95,28 @@ export class KeyVerifier {
 
     let key = this.findInTable(presented.key);
     if (key === undefined || this.options.table.planAt(key.account, now) === null) {
+      const refused = await this.overBudget(clientIp);
+      if (refused) return refused;
       const looked = await this.lookUp(presented.key, clientIp);
       if ('ok' in looked) return looked;
       key = looked;
     }
     return this.authorize(key, endpoint, now);
+  }
+
+  /** Refuses a client whose failed-attempt budget is used up (or cannot be checked, fail-closed). */
+  private async overBudget(clientIp: string): Promise<Verdict | undefined> {
+    const used = await this.options.failedAttempts.peek(clientIp);
+    if ('unavailable' in used)
+      return fail(
+        'dependency_unavailable',
+        'invalid',
+        'API keys cannot be checked right now; retry shortly',
+        null,
+        1_000,
+      );
+    if (used.count < this.options.failedAttemptsLimit) return undefined;
+    return tooManyFailures(used.resetMs);
   }
 
   private findInTable(plaintext: string): KeyEntry | undefined {
@@ -129,8 +145,18 @@ export class KeyVerifier {
         );
       case 'unavailable':
         return fail('dependency_unavailable', 'invalid', outcome.detail, null, 1_000);
-      case 'found':
+      case 'found': {
+        const problem = this.options.planProblem(outcome.found.plan);
+        if (problem !== null)
+          return fail(
+            'dependency_unavailable',
+            'invalid',
+            `the key's plan cannot be applied (${problem})`,
+            null,
+            1_000,
+          );
         return this.remember(outcome.found);
+      }
     }
   }
 
@@ -174,8 +200,20 @@ export class KeyVerifier {
     return { ok: true, key, plan };
   }
 
-  private invalid(clientIp: string, detail: string): Verdict {
-    this.options.failedAttempts.increment(clientIp);
+  private async invalid(clientIp: string, detail: string): Promise<Verdict> {
+    const used = await this.options.failedAttempts.increment(clientIp);
+    if ('count' in used && used.count > this.options.failedAttemptsLimit)
+      return tooManyFailures(used.resetMs);
     return fail('key_invalid', 'invalid', detail);
   }
+}
+
+function tooManyFailures(resetMs: number): Verdict {
+  return fail(
+    'auth_attempts_exceeded',
+    'invalid',
+    'too many invalid API keys from this client; retry later',
+    null,
+    resetMs,
+  );
 }
