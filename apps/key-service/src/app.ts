@@ -20,10 +20,16 @@ export const SERVICE = 'key-service';
 export interface AppDeps {
   config: KeyServiceConfig;
   logger?: Logger;
+  /** Epoch-ms clock for commands (event times, expiry checks) and key statuses; tests choose the time. */
+  now?: () => number;
 }
 
 /** Event-sourced owner of accounts, API keys and plans; publishes KeyIssued, KeyRevoked, KeyUpdated and PlanChanged through a transactional outbox. */
-export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  logger,
+  now = Date.now,
+}: AppDeps): Promise<FastifyInstance> {
   const service = await createService({
     name: SERVICE,
     config,
@@ -45,8 +51,9 @@ export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInst
     hasher: new KeyHasher(peppersOf(config)),
     keyPrefix: config.KEY_PREFIX,
     defaultRotationGraceMs: config.ROTATION_GRACE_MS,
+    now,
   });
-  const queries = new KeyServiceQueries(db.sql);
+  const queries = new KeyServiceQueries(db.sql, now);
 
   const publisher = createOutboxPublisher(kafka, codec, kafkaMetrics(metrics.registry), {
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,

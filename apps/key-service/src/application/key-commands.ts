@@ -1,6 +1,6 @@
 import { generateApiKey } from '@tollgate/api-keys';
 import { newId } from '@tollgate/events';
-import type { KeyCommand, KeyEnv } from '@tollgate/key-service-domain';
+import { DomainError, type KeyCommand, type KeyEnv } from '@tollgate/key-service-domain';
 import { keyAggregate } from './aggregates';
 import { notFound, requireActiveAccount, type CommandContext } from './command-context';
 import { execute, load } from './execute';
@@ -60,7 +60,12 @@ export function keyCommands(ctx: CommandContext) {
       return { keyId, plaintext: generated.plaintext };
     },
 
-    /** Issues a replacement with the same account, env, scopes, metadata and expiry; the old key works until the grace period ends. */
+    /**
+     * Issues a replacement with the same account, env, scopes, metadata and expiry; the old key
+     * works until the grace period ends. An expired key is refused (409 `key_expired`): rotating
+     * it would hand out a working key for one that no longer works, so the caller issues a new
+     * key with an expiry of its choosing instead.
+     */
     async rotateKey(keyId: string, input: { graceMs?: number } = {}): Promise<IssuedKey> {
       const newKeyId = newId('key');
       const now = ctx.now();
@@ -71,6 +76,17 @@ export function keyCommands(ctx: CommandContext) {
         const fresh = await load(tx, keyAggregate, newKeyId);
         if (old.state.status === 'none')
           throw notFound('key_not_found', `key ${keyId} does not exist`);
+        if (
+          old.state.status === 'active' &&
+          old.state.expiresAt !== null &&
+          old.state.expiresAt <= now
+        ) {
+          throw new DomainError(
+            'illegal_state',
+            'key_expired',
+            `key ${keyId} has expired and cannot be rotated; issue a new key instead`,
+          );
+        }
         await requireActiveAccount(tx, old.state.accountId);
         const revoke: KeyCommand = {
           type: 'RevokeKey',
@@ -91,10 +107,7 @@ export function keyCommands(ctx: CommandContext) {
             env: old.state.env,
             scopes: old.state.scopes,
             metadata: old.state.metadata,
-            expiresAt:
-              old.state.expiresAt !== null && old.state.expiresAt > now
-                ? old.state.expiresAt
-                : null,
+            expiresAt: old.state.expiresAt,
             rotatedFromKeyId: keyId,
           },
           metadata: { now },

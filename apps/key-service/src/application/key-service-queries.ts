@@ -35,8 +35,32 @@ function accountView(r: AccountRow) {
   };
 }
 
-/** What operators see of a key: never the plaintext, never the hash. */
-function keyView(r: KeyRow) {
+/**
+ * A key's status at `now`, as edge-auth decides it: `revoked` from the revocation's effectiveAt,
+ * else `expired` from expiresAt, else `rotating` while a rotation's grace period runs (revoked,
+ * effective later: it still verifies), else `active`.
+ */
+export type KeyStatus = 'active' | 'rotating' | 'expired' | 'revoked';
+
+function keyStatusAt(r: KeyRow, now: number): { status: KeyStatus; stopsWorkingAt: number | null } {
+  const revokedFrom = ms(r.revocation_effective_at);
+  const expiresAt = ms(r.expires_at);
+  const ends = [revokedFrom, expiresAt].filter((t): t is number => t !== null);
+  const stopsWorkingAt = ends.length > 0 ? Math.min(...ends) : null;
+  const status: KeyStatus =
+    revokedFrom !== null && revokedFrom <= now
+      ? 'revoked'
+      : expiresAt !== null && expiresAt <= now
+        ? 'expired'
+        : revokedFrom !== null
+          ? 'rotating'
+          : 'active';
+  return { status, stopsWorkingAt };
+}
+
+/** What operators see of a key at `now`: never the plaintext, never the hash. */
+function keyView(r: KeyRow, now: number) {
+  const { status, stopsWorkingAt } = keyStatusAt(r, now);
   return {
     keyId: r.key_id,
     accountId: r.account_id,
@@ -44,7 +68,9 @@ function keyView(r: KeyRow) {
     env: r.env,
     scopes: r.scopes,
     metadata: r.metadata,
-    status: r.status,
+    status,
+    /** When the key stops (or stopped) verifying: its expiry or revocation, whichever comes first. */
+    stopsWorkingAt: stopsWorkingAt === null ? null : new Date(stopsWorkingAt).toISOString(),
     expiresAt: iso(r.expires_at),
     rotatedFromKeyId: r.rotated_from_key_id,
     replacedByKeyId: r.replaced_by_key_id,
@@ -79,7 +105,11 @@ function page<T, R>(
 
 /** The read side: projections only, keyset pagination by id (ids are ULIDs, so time-ordered). */
 export class KeyServiceQueries {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** Epoch-ms clock: a key's status (expired, rotating) depends on the time it is read at. */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async getAccount(accountId: string): Promise<AccountView | undefined> {
     const row = await findAccount(this.sql, accountId);
@@ -93,7 +123,7 @@ export class KeyServiceQueries {
 
   async getKey(keyId: string): Promise<KeyView | undefined> {
     const row = await findKey(this.sql, keyId);
-    return row && keyView(row);
+    return row && keyView(row, this.now());
   }
 
   async listKeys(
@@ -102,7 +132,13 @@ export class KeyServiceQueries {
     limit: number,
   ): Promise<Page<KeyView>> {
     const rows = await keysOfAccountAfter(this.sql, accountId, cursor ?? '', limit + 1);
-    return page(rows, limit, keyView, (r) => r.key_id);
+    const now = this.now();
+    return page(
+      rows,
+      limit,
+      (r) => keyView(r, now),
+      (r) => r.key_id,
+    );
   }
 
   async listPlans() {

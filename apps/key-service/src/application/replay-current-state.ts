@@ -1,19 +1,20 @@
 import { newEventId } from '@tollgate/events';
-import type { KeyState } from '@tollgate/key-service-domain';
+import type { AccountEvent, KeyState, PlanAssigned } from '@tollgate/key-service-domain';
 import {
-  accountIntegrationEvent,
   accountStatusChanged,
   keyIntegrationEvent,
+  planChanged,
 } from '../outbox/integration-events';
+import { readStream, type StoredEvent } from '../persistence/event-store';
 import { enqueueOutbox } from '../persistence/outbox';
 import { allAccountIds, allKeyIds } from '../persistence/read-model';
 import { accountAggregate, keyAggregate } from './aggregates';
-import { requirePlanVersion, type CommandContext } from './command-context';
+import type { CommandContext } from './command-context';
 import { load } from './execute';
 
 /**
  * Re-publishes the full current state of every key and every account's plan and status with new
- * eventIds, so downstream caches (edge-auth) can be rebuilt from the compacted topics. Appends no
+ * eventIds (an account's plan as its latest assignment, scheduled changes with their own time), so downstream caches (edge-auth) can be rebuilt from the compacted topics. Appends no
  * domain events: it only enqueues integration events, one transaction per key or account.
  */
 export async function replayCurrentState(
@@ -37,20 +38,22 @@ export async function replayCurrentState(
   const accountIds = await allAccountIds(db.sql);
   for (const accountId of accountIds) {
     await db.transaction(async (tx) => {
-      const { state } = await load(tx, accountAggregate, accountId);
-      if (state.status === 'none') return;
       const stream = accountAggregate.stream(accountId);
-      const plan = await requirePlanVersion(tx, state.plan.planId, state.plan.planVersion);
-      const planEvent = accountIntegrationEvent(
-        codec,
-        {
-          type: 'PlanAssigned',
-          data: { accountId, ...plan, previous: null, effectiveAt: now, assignedAt: now },
-        },
-        newEventId(now),
-        now,
+      const { events } = await readStream<AccountEvent>(tx, stream);
+      const { decider } = accountAggregate;
+      const state = events.reduce((s, e) => decider.evolve(s, e.event), decider.initialState());
+      if (state.status === 'none') return;
+      // The account's latest assignment as it was decided: a change scheduled for later keeps its
+      // effectiveAt (and previous plan), so a replay never pulls a future plan change forward.
+      const assigned = events.findLast(
+        (e): e is StoredEvent<PlanAssigned> => e.event.type === 'PlanAssigned',
       );
-      if (planEvent) await enqueueOutbox(tx, stream, planEvent);
+      if (assigned)
+        await enqueueOutbox(
+          tx,
+          stream,
+          planChanged(codec, assigned.event.data, newEventId(now), now),
+        );
       const status = accountStatusChanged(
         codec,
         {

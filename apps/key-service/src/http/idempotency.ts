@@ -6,6 +6,23 @@ import { idempotencyStore } from '../persistence/idempotency-store';
 
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
 
+/**
+ * JSON with object keys in code-unit order at every depth (RFC 8785's ordering; numbers and
+ * strings as JSON.stringify writes them), so the same request sent with its fields in another
+ * order hashes the same. Array order is kept: it is part of what was asked.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value))
+    return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 export interface IdempotentResult {
   status: number;
   body: Record<string, unknown>;
@@ -38,7 +55,7 @@ export async function idempotent(
   }
   const scope = `${request.method} ${request.routeOptions.url ?? ''}`;
   const requestHash = createHash('sha256')
-    .update(JSON.stringify({ params: request.params, body: request.body ?? null }))
+    .update(canonicalJson({ params: request.params, body: request.body ?? null }))
     .digest('hex');
   if (!(await idempotencyStore.claim(db.sql, scope, header, requestHash))) {
     const existing = await idempotencyStore.find(db.sql, scope, header);

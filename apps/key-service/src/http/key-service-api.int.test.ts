@@ -128,7 +128,7 @@ describe('key-service HTTP API (real Postgres + Kafka)', () => {
         replacedByKeyId: string;
         revocation: { effectiveAt: string };
       }>();
-      expect(old).toMatchObject({ status: 'revoked', replacedByKeyId: replacement.key.keyId });
+      expect(old).toMatchObject({ status: 'rotating', replacedByKeyId: replacement.key.keyId });
       expect(Date.parse(old.revocation.effectiveAt)).toBeGreaterThanOrEqual(before + 3_600_000);
 
       const revoked = await post(`/v1/keys/${replacement.key.keyId}/revoke`, {
@@ -320,6 +320,65 @@ describe('key-service HTTP API (real Postgres + Kafka)', () => {
         (await post('/v1/accounts', { name: 'x' }, { 'idempotency-key': 'has spaces' })).statusCode,
       ).toBe(400);
     });
+
+    it('compares requests in canonical form: the same JSON with its keys in another order replays', async () => {
+      const headers = { 'idempotency-key': `plan-order-${Date.now()}` };
+      const planId = `plan_order_${Date.now()}`;
+      const definition = DEFAULT_PLANS.plan_pro;
+      const reordered = Object.fromEntries(Object.entries(definition).reverse());
+      const first = await post('/v1/plans', { planId, definition }, headers);
+      expect(first.statusCode, first.body).toBe(201);
+      const sameFieldsOtherOrder = await ks.app.inject({
+        method: 'POST',
+        url: '/v1/plans',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: JSON.stringify({ definition: reordered, planId }),
+      });
+      expect(sameFieldsOtherOrder.statusCode, sameFieldsOtherOrder.body).toBe(201);
+      expect(sameFieldsOtherOrder.headers['idempotent-replayed']).toBe('true');
+      const changed = await post(
+        '/v1/plans',
+        { planId, definition: { ...definition, name: 'Other' } },
+        headers,
+      );
+      expect(changed.json()).toMatchObject({ status: 409, reason: 'idempotency_key_reused' });
+    });
+
+    it('honours Idempotency-Key on suspend and reactivate', async () => {
+      const accountId = await createAccount();
+      const suspendKey = { 'idempotency-key': `suspend-${accountId}` };
+      const suspended = await post(
+        `/v1/accounts/${accountId}/suspend`,
+        { reason: 'unpaid' },
+        suspendKey,
+      );
+      expect(suspended.statusCode).toBe(200);
+      const retried = await post(
+        `/v1/accounts/${accountId}/suspend`,
+        { reason: 'unpaid' },
+        suspendKey,
+      );
+      expect(retried.statusCode).toBe(200);
+      expect(retried.headers['idempotent-replayed']).toBe('true');
+      expect(retried.json()).toEqual(suspended.json());
+      const reused = await post(
+        `/v1/accounts/${accountId}/suspend`,
+        { reason: 'fraud' },
+        suspendKey,
+      );
+      expect(reused.json()).toMatchObject({ status: 409, reason: 'idempotency_key_reused' });
+      // Without the header a second suspension is still the illegal transition it always was.
+      expect(
+        (await post(`/v1/accounts/${accountId}/suspend`, { reason: 'unpaid' })).json(),
+      ).toMatchObject({ status: 409, reason: 'account_already_suspended' });
+
+      const reactivateKey = { 'idempotency-key': `reactivate-${accountId}` };
+      const reactivated = await post(`/v1/accounts/${accountId}/reactivate`, {}, reactivateKey);
+      expect(reactivated.json()).toMatchObject({ status: 'active' });
+      const again = await post(`/v1/accounts/${accountId}/reactivate`, {}, reactivateKey);
+      expect(again.statusCode).toBe(200);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+    });
   });
 
   describe('concurrency', () => {
@@ -348,7 +407,8 @@ describe('key-service HTTP API (real Postgres + Kafka)', () => {
           [...reasons].every((r) => r === 'key_already_revoked' || r === 'concurrent_modification'),
         ).toBe(true);
         const state = (await get(`/v1/keys/${key.keyId}`)).json<{ status: string }>();
-        expect(state.status).toBe('revoked');
+        // A rotated key still verifies during its grace period: it reads as rotating until then.
+        expect(state.status).toBe(action === 'rotate' ? 'rotating' : 'revoked');
         const keys = (await get(`/v1/accounts/${accountId}/keys`)).json<{ items: unknown[] }>();
         expect(keys.items).toHaveLength(action === 'rotate' ? 2 : 1);
       },

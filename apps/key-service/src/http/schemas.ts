@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { ID_PATTERNS } from '@tollgate/events';
-import { idSchemas, nullable, pageQuery } from '@tollgate/service-runtime';
+import { idSchemas, nullable, pageQuery, safeText } from '@tollgate/service-runtime';
 import { MAX_PAGE_SIZE } from '../application/key-service-queries';
 
 /** TypeBox schemas shared by the routes: they validate input (400 naming the field), type the handlers and feed OpenAPI. */
@@ -8,17 +8,17 @@ export const { account: accountId, key: keyId, plan: planId } = idSchemas(ID_PAT
 
 export const page = pageQuery({ max: MAX_PAGE_SIZE, default: 50 });
 
-export const scopes = Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 });
+export const scopes = Type.Array(safeText({ maxLength: 64 }), { maxItems: 50 });
 // Any key, each value a short string. Not Type.Record: its `^.*$` key pattern skips keys with line breaks.
 export const metadata = Type.Unsafe<Record<string, string>>({
   type: 'object',
   maxProperties: 20,
-  additionalProperties: Type.String({ maxLength: 512 }),
+  additionalProperties: safeText({ maxLength: 512 }),
 });
 
 const rateLimitPolicy = Type.Object(
   {
-    name: Type.String({ maxLength: 32 }),
+    name: safeText({ maxLength: 32 }),
     limit: Type.Integer({ minimum: 1 }),
     windowMs: Type.Integer({ minimum: 1000 }),
   },
@@ -35,7 +35,7 @@ const overageTier = Type.Object(
 
 export const planDefinition = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: safeText({ minLength: 1, maxLength: 100 }),
     rateLimits: Type.Array(rateLimitPolicy, { maxItems: 8 }),
     monthlyQuota: nullable(Type.Integer({ minimum: 1 })),
     limitScope: Type.Enum(['key', 'account'], { type: 'string' }),
@@ -52,7 +52,10 @@ export const planDefinition = Type.Object(
   { additionalProperties: false },
 );
 
+/** An account's display name. */
+export const accountName = safeText({ minLength: 1, maxLength: 200 });
+
 export const reasonBody = Type.Object(
-  { reason: Type.String({ minLength: 1, maxLength: 200 }) },
+  { reason: safeText({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },
 );

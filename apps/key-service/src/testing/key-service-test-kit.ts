@@ -29,9 +29,14 @@ export interface KeyServiceUnderTest {
   close(): Promise<void>;
 }
 
-/** key-service on real Postgres (its own fresh schema) and real Kafka (uniquely prefixed topics). */
+/**
+ * key-service on real Postgres (its own fresh schema) and real Kafka (uniquely prefixed topics).
+ * `now` is the app's clock (commands and key statuses); tests that depend on time pass their own.
+ * `waitUntilReady: false` returns at once, for tests of an app that cannot become ready.
+ */
 export async function startKeyService(
   overrides: Record<string, string> = {},
+  options: { now?: () => number; waitUntilReady?: boolean } = {},
 ): Promise<KeyServiceUnderTest> {
   const isolated = isolatedServiceEnv('ks');
   const env = {
@@ -43,8 +48,8 @@ export async function startKeyService(
   };
   const config = loadConfig(KeyServiceConfig, env);
   const { logger, lines: logs } = captureLogs('key-service');
-  const app = await buildApp({ config, logger });
-  await waitUntilReady(app);
+  const app = await buildApp({ config, logger, ...(options.now ? { now: options.now } : {}) });
+  if (options.waitUntilReady !== false) await waitUntilReady(app);
   const { db } = await connectDatabase({
     databaseUrl: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,

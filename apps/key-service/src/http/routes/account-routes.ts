@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { epochMs, ProblemError } from '@tollgate/service-runtime';
 import type { KeyServiceContext } from '../context';
 import { idempotent } from '../idempotency';
-import { accountId, page, planId, reasonBody } from '../schemas';
+import { accountId, accountName, page, planId, reasonBody } from '../schemas';
 
 export async function accountRoutes(
   app: FastifyInstance,
@@ -26,7 +26,7 @@ export async function accountRoutes(
         summary: 'Create an account (on plan_free unless planId is given)',
         body: Type.Object(
           {
-            name: Type.String({ minLength: 1, maxLength: 200 }),
+            name: accountName,
             planId: Type.Optional(planId),
           },
           { additionalProperties: false },
@@ -66,19 +66,21 @@ export async function accountRoutes(
         body: reasonBody,
       },
     },
-    async (request) => {
-      await commands.suspendAccount(request.params.accountId, request.body.reason);
-      return found(request.params.accountId);
-    },
+    (request, reply) =>
+      idempotent(db, request, reply, async () => {
+        await commands.suspendAccount(request.params.accountId, request.body.reason);
+        return { status: 200, body: await found(request.params.accountId) };
+      }),
   );
 
   api.post(
     '/v1/accounts/:accountId/reactivate',
     { schema: { tags: ['accounts'], params } },
-    async (request) => {
-      await commands.reactivateAccount(request.params.accountId);
-      return found(request.params.accountId);
-    },
+    (request, reply) =>
+      idempotent(db, request, reply, async () => {
+        await commands.reactivateAccount(request.params.accountId);
+        return { status: 200, body: await found(request.params.accountId) };
+      }),
   );
 
   api.put(

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { epochMs, nullable, ProblemError } from '@tollgate/service-runtime';
+import { epochMs, nullable, positiveInt32, ProblemError } from '@tollgate/service-runtime';
 import type { KeyServiceContext } from '../context';
 import { idempotent } from '../idempotency';
 import { accountId, keyId, metadata, page, reasonBody, scopes } from '../schemas';
@@ -15,8 +15,9 @@ export async function keyRoutes(
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const params = Type.Object({ keyId });
   const accountParams = Type.Object({ accountId });
-  // anyOf rather than nullable(): clients already see the errors this shape gives a bad expiry.
-  const expiresAt = Type.Union([epochMs, Type.Null()]);
+  // One schema typed [integer, null], not anyOf: Fastify's Ajv coerces types, and in an anyOf the
+  // integer branch turned null into 0 ("expiry in the past") before the null branch was tried.
+  const expiresAt = nullable(epochMs);
   const found = async (id: string) => {
     const key = await queries.getKey(id);
     if (!key) throw new ProblemError('not_found', `key ${id} does not exist`);
@@ -150,7 +151,7 @@ export async function keyRoutes(
         body: Type.Object(
           {
             keyHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-            pepperVersion: Type.Integer({ minimum: 1 }),
+            pepperVersion: positiveInt32,
           },
           { additionalProperties: false },
         ),
