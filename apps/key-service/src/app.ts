@@ -11,6 +11,7 @@ import { mapDomainError } from './http/domain-errors';
 import { accountRoutes } from './http/routes/account-routes';
 import { keyRoutes } from './http/routes/key-routes';
 import { planRoutes } from './http/routes/plan-routes';
+import { secretScanningRoutes } from './http/routes/secret-scanning-routes';
 import { createOutboxPublisher } from './outbox/outbox-publisher';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { KEY_SERVICE_MIGRATIONS } from './persistence/migrations';
@@ -82,5 +83,12 @@ export async function buildApp({
   await app.register(accountRoutes, context);
   await app.register(keyRoutes, context);
   await app.register(planRoutes, context);
+  if (config.SECRET_SCANNING_GITHUB_KEYS) {
+    await app.register(secretScanningRoutes, {
+      commands,
+      signingKeys: config.SECRET_SCANNING_GITHUB_KEYS,
+      ready: () => service.migrated,
+    });
+  }
   return app;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env } from '@tollgate/service-runtime';
+import { githubSigningKeys } from './secret-scanning/github-signing-keys';
 
 const DAY_MS = 24 * 3_600_000;
 
@@ -21,6 +22,8 @@ export const KeyServiceConfig = z
     OUTBOX_RELAY_ENABLED: env.booleanFlag(true),
     OUTBOX_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(50),
     SEED_DEFAULT_PLANS: env.booleanFlag(true),
+    /** GitHub's secret-scanning signing keys (its public_keys JSON); unset: no receiver. */
+    SECRET_SCANNING_GITHUB_KEYS: githubSigningKeys.optional(),
   })
   .superRefine(env.requirePeppersInProduction);
 export type KeyServiceConfig = z.infer<typeof KeyServiceConfig>;

@@ -4,6 +4,7 @@ import type { Database } from '@tollgate/postgres';
 import { accountCommands } from './account-commands';
 import type { CommandContext } from './command-context';
 import { keyCommands } from './key-commands';
+import { leakedKeyContainment } from './leaked-key-containment';
 import { planCommands } from './plan-commands';
 import { replayCurrentState } from './replay-current-state';
 
@@ -26,6 +27,7 @@ export function createKeyServiceCommands(options: KeyServiceCommandsOptions) {
     ...accounts,
     ...keyCommands(ctx),
     ...planCommands(ctx, accounts),
+    ...leakedKeyContainment(ctx),
     replayCurrentState: () => replayCurrentState(ctx),
   };
 }

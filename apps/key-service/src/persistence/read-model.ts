@@ -71,6 +71,19 @@ export function keysOfAccountAfter(
   );
 }
 
+/** The id and account of the key with this HMAC, if any. */
+export async function findKeyIdByHash(
+  sql: Sql,
+  keyHash: string,
+  pepperVersion: number,
+): Promise<{ key_id: string; account_id: string } | undefined> {
+  const [row] = await sql.query<{ key_id: string; account_id: string }>(
+    'select key_id, account_id from api_keys where key_hash = ? and pepper_version = ?',
+    [keyHash, pepperVersion],
+  );
+  return row;
+}
+
 /** A key by its HMAC, with its account's status and current plan version. */
 export async function findKeyByHash(
   sql: Sql,

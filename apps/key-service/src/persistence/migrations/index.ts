@@ -1,6 +1,11 @@
 import { Migration20261127000000Initial } from './Migration20261127000000_initial';
+import { Migration20261202000000LeakedKeyReports } from './Migration20261202000000_leaked_key_reports';
 
 /** key-service's committed migrations, oldest first. */
 export const KEY_SERVICE_MIGRATIONS = [
   { name: 'Migration20261127000000Initial', class: Migration20261127000000Initial },
+  {
+    name: 'Migration20261202000000LeakedKeyReports',
+    class: Migration20261202000000LeakedKeyReports,
+  },
 ];
