@@ -108,6 +108,17 @@ describe('usage query API (real Kafka + Postgres)', () => {
     });
   });
 
+  it('answers 404 problem+json for an account with no usage ever recorded, not zeros', async () => {
+    const res = await get(
+      '/v1/usage/accounts/acct_01JDQ3W8Y6T4K2M9N7P5R3S1Z9/totals?period=2026-11',
+    );
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'not_found', reason: 'no_usage_recorded' });
+    // A known account's quiet period is a real zero, not an unknown account.
+    expect((await get(`${base}/totals?period=2026-09`)).statusCode).toBe(200);
+  });
+
   it('flags usage of a period that had closed by the ingestor clock as a late arrival', async () => {
     expect((await get(`${base}/totals?period=2026-10`)).json()).toEqual({
       accountId: ACCOUNT,

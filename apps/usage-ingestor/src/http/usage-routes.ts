@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ID_PATTERNS, Outcome } from '@tollgate/events';
-import { epochMs, idSchemas, isoMonth, ProblemError } from '@tollgate/service-runtime';
+import { epochMs, idSchemas, isoMonth, ProblemError, safeText } from '@tollgate/service-runtime';
 import { MAX_RANGE_MS, type UsageQueries } from '../persistence/usage-queries';
 
 const { account: accountId, key: keyId } = idSchemas(ID_PATTERNS);
@@ -27,7 +27,7 @@ export async function usageRoutes(
             from: epochMs,
             to: epochMs,
             keyId: Type.Optional(keyId),
-            route: Type.Optional(Type.String({ maxLength: 200 })),
+            route: Type.Optional(safeText({ maxLength: 200 })),
             outcome: Type.Optional(Type.Enum([...Outcome], { type: 'string' })),
           },
           { additionalProperties: false },
@@ -55,12 +55,21 @@ export async function usageRoutes(
     '/v1/usage/accounts/:accountId/totals',
     {
       schema: {
-        summary: 'Usage in a billing period (UTC month); billableUnits is what billing invoices',
+        summary:
+          'Usage in a billing period (UTC month); billableUnits is what billing invoices. 404 for an account with no usage ever recorded',
         params: accountParams,
         querystring: Type.Object({ period: isoMonth }, { additionalProperties: false }),
       },
     },
-    (request) => queries.periodTotals(request.params.accountId, request.query.period),
+    async (request) => {
+      const { accountId } = request.params;
+      const totals = await queries.periodTotals(accountId, request.query.period);
+      if (!totals)
+        throw new ProblemError('not_found', `no usage was ever recorded for account ${accountId}`, {
+          reason: 'no_usage_recorded',
+        });
+      return totals;
+    },
   );
 
   api.get(

@@ -63,7 +63,23 @@ export class UsageQueries {
     }));
   }
 
-  /** An account's usage in a billing period (UTC month): billable = allowed requests with live keys. */
+  /**
+   * Whether any usage of the account was ever aggregated, in any period. usage-ingestor knows
+   * accounts only through their metered requests: one that never sent a request (or does not
+   * exist) is unknown here, whatever key-service says.
+   */
+  async hasUsage(accountId: string): Promise<boolean> {
+    const [row] = await this.sql.query<{ known: boolean }>(
+      'select exists (select 1 from usage_minute where account_id = ?) as known',
+      [accountId],
+    );
+    return row?.known === true;
+  }
+
+  /**
+   * An account's usage in a billing period (UTC month): billable = allowed requests with live keys.
+   * Undefined for an account with no usage ever recorded; zeros for a known account's quiet period.
+   */
   async periodTotals(accountId: string, period: string) {
     const [year, month] = period.split('-').map(Number) as [number, number];
     const from = Date.UTC(year, month - 1, 1);
@@ -83,6 +99,7 @@ export class UsageQueries {
       'select requests::text, cost_units::text from late_usage where account_id = ? and period = ?',
       [accountId, period],
     );
+    if (rows.length === 0 && !late && !(await this.hasUsage(accountId))) return undefined;
     const byOutcome: Record<string, number> = {};
     let billableUnits = 0;
     let billableRequests = 0;
