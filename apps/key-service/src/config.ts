@@ -25,7 +25,8 @@ export const KeyServiceConfig = z
     /** GitHub's secret-scanning signing keys (its public_keys JSON); unset: no receiver. */
     SECRET_SCANNING_GITHUB_KEYS: githubSigningKeys.optional(),
   })
-  .superRefine(env.requirePeppersInProduction);
+  .superRefine(env.requirePeppersInProduction)
+  .superRefine(env.requireCompleteKafkaSasl);
 export type KeyServiceConfig = z.infer<typeof KeyServiceConfig>;
 
 export function peppersOf(config: KeyServiceConfig): env.KeyPeppers {

@@ -27,5 +27,6 @@ export const UsageIngestorConfig = z
     INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
     INGEST_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(100),
   })
-  .superRefine(env.requireServiceTokensInProduction);
+  .superRefine(env.requireServiceTokensInProduction)
+  .superRefine(env.requireCompleteKafkaSasl);
 export type UsageIngestorConfig = z.infer<typeof UsageIngestorConfig>;

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type SASLOptions } from 'kafkajs';
 import type { Dependency } from '@tollgate/service-runtime';
 import { kafkaLogCreator, type KafkaLogSink } from './kafka-logging';
 
@@ -8,6 +8,14 @@ export interface KafkaConnectionOptions {
   log?: KafkaLogSink;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** TLS to the brokers, verified against the system CAs (plus NODE_EXTRA_CA_CERTS). */
+  ssl?: boolean;
+  /** SASL authentication: PLAIN (use it only over TLS) or SCRAM. */
+  sasl?: {
+    mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    username: string;
+    password: string;
+  };
 }
 
 export interface KafkaConnection extends Dependency {
@@ -15,6 +23,21 @@ export interface KafkaConnection extends Dependency {
   readonly kafka: Kafka;
   /** A shared, lazily connected admin client. */
   admin(): Promise<Admin>;
+}
+
+function saslOptions({
+  mechanism,
+  username,
+  password,
+}: NonNullable<KafkaConnectionOptions['sasl']>): SASLOptions {
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+      return { mechanism, username, password };
+    case 'scram-sha-512':
+      return { mechanism, username, password };
+  }
 }
 
 export function createKafkaConnection(options: KafkaConnectionOptions): KafkaConnection {
@@ -27,6 +50,8 @@ export function createKafkaConnection(options: KafkaConnectionOptions): KafkaCon
     requestTimeout: options.requestTimeoutMs ?? 10_000,
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
     logLevel: logLevel.WARN,
+    ...(options.ssl ? { ssl: true } : {}),
+    ...(options.sasl ? { sasl: saslOptions(options.sasl) } : {}),
     ...(options.log ? { logCreator: kafkaLogCreator(options.log) } : {}),
   });
 

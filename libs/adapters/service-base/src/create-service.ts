@@ -23,7 +23,7 @@ import {
 } from '@tollgate/service-runtime';
 
 /** The config fields (from `env.serviceEnv` and friends) the base reads itself. */
-export interface ServiceConfig {
+export interface ServiceConfig extends env.KafkaSecurityConfig {
   LOG_LEVEL: string;
   READINESS_TIMEOUT_MS: number;
   BODY_LIMIT_BYTES: number;
@@ -128,6 +128,7 @@ export async function createService<const O extends CreateServiceOptions>(
           brokers: config.KAFKA_BROKERS,
           clientId: options.name,
           log: logger.child({ component: 'kafka' }),
+          ...env.kafkaClientSecurity(config),
         })
       : undefined;
   if (kafka) dependencies.push(kafka);

@@ -73,9 +73,73 @@ export const databaseSchema = (defaultSchema: string) =>
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default(defaultSchema);
 
+/**
+ * How an app authenticates to Kafka and encrypts the connection: TLS (`KAFKA_SSL=true`, the
+ * broker's certificate checked against the system CAs plus `NODE_EXTRA_CA_CERTS`) and SASL
+ * (`KAFKA_SASL_MECHANISM` with `KAFKA_SASL_USERNAME`/`KAFKA_SASL_PASSWORD`). Unset: plaintext,
+ * no authentication, as the local broker runs.
+ */
+export const kafkaSecurity = {
+  KAFKA_SSL: booleanFlag(false),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).max(256).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).max(1024).optional(),
+};
+
+export type KafkaSaslMechanism = NonNullable<z.output<typeof kafkaSecurity.KAFKA_SASL_MECHANISM>>;
+
+/** The `kafkaSecurity` fields as parsed; the service base reads them for its Kafka connection. */
+export interface KafkaSecurityConfig {
+  KAFKA_SSL?: boolean | undefined;
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: string | undefined;
+}
+
+/** Refinement for configs with `kafkaSecurity`: SASL needs both credentials, credentials need SASL. */
+export function requireCompleteKafkaSasl(config: KafkaSecurityConfig, ctx: z.RefinementCtx): void {
+  const credentials = [config.KAFKA_SASL_USERNAME, config.KAFKA_SASL_PASSWORD];
+  if (config.KAFKA_SASL_MECHANISM && credentials.some((c) => c === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KAFKA_SASL_MECHANISM'],
+      message: 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    });
+  }
+  if (!config.KAFKA_SASL_MECHANISM && credentials.some((c) => c !== undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['KAFKA_SASL_MECHANISM'],
+      message: 'is required when KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is set',
+    });
+  }
+}
+
+/**
+ * The Kafka client's `ssl`/`sasl` options from the config (what createKafkaConnection takes).
+ * Throws on half-configured SASL, so an app without the refinement above fails at start, not at
+ * its first broker handshake.
+ */
+export function kafkaClientSecurity(config: KafkaSecurityConfig): {
+  ssl?: true;
+  sasl?: { mechanism: KafkaSaslMechanism; username: string; password: string };
+} {
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username } = config;
+  const password = config.KAFKA_SASL_PASSWORD;
+  if (mechanism && (username === undefined || password === undefined))
+    throw new Error('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+  return {
+    ...(config.KAFKA_SSL ? { ssl: true as const } : {}),
+    ...(mechanism && username !== undefined && password !== undefined
+      ? { sasl: { mechanism, username, password } }
+      : {}),
+  };
+}
+
 /** The Kafka variables of an app that owns topics. */
 export const kafkaTopics = {
   KAFKA_BROKERS: kafkaBrokers,
+  ...kafkaSecurity,
   /** Prepended to every topic name, for clusters shared by several deployments (and for tests). */
   KAFKA_TOPIC_PREFIX: z
     .string()
