@@ -9,6 +9,13 @@ interface ComposeService {
   environment?: Record<string, string | number>;
 }
 
+/**
+ * The apps docker-compose.yml publishes on the host: the two public entry points
+ * (docs/architecture.md, "Who may call whom"). Everything else, the infrastructure included, is
+ * reachable on the compose network only.
+ */
+export const PUBLISHED_SERVICES: readonly string[] = ['edge-auth', 'admin-api'];
+
 /** docker-compose.yml with YAML merge keys resolved, as Docker Compose reads it. */
 export function readCompose(): { services: Record<string, ComposeService> } {
   const text = readFileSync(join(workspaceRoot(), 'docker-compose.yml'), 'utf8');

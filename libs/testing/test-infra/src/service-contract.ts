@@ -6,6 +6,7 @@ import {
   DOCKERFILE,
   dockerStages,
   effectiveUser,
+  PUBLISHED_SERVICES,
   readCompose,
   readDockerfile,
 } from './deployment-files';
@@ -164,12 +165,22 @@ export function describeServiceContract(spec: ServiceContractSpec): void {
         expect(String(build?.args?.PORT)).toBe(String(defaultPort));
         // The image listens on its PORT build arg unless the environment overrides it.
         const port = String(service!.environment?.PORT ?? build?.args?.PORT);
-        expect(service!.ports).toContain(`${port}:${port}`);
+        if (PUBLISHED_SERVICES.includes(spec.service))
+          expect(service!.ports).toEqual([`${port}:${port}`]);
+        else expect(service!.ports, `${spec.service} is internal: not published`).toBeUndefined();
         const unknown = Object.keys(service!.environment ?? {}).filter(
           (v) => !knownVariables.includes(v),
         );
         expect(unknown).toEqual([]);
         expect(() => spec.configSchema.parse(service!.environment)).not.toThrow();
+      });
+
+      it('keeps the infrastructure it depends on off the host (no published ports)', () => {
+        const services = readCompose().services;
+        for (const dependency of spec.dependencies) {
+          expect(services[dependency], `services.${dependency}`).toBeDefined();
+          expect(services[dependency]?.ports, `${dependency} is published`).toBeUndefined();
+        }
       });
     });
 
