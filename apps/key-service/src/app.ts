@@ -43,6 +43,20 @@ export async function buildApp({
     },
     bodyLimitBytes: Math.min(config.BODY_LIMIT_BYTES, 64 * 1024),
     mapError: mapDomainError,
+    serviceAuth: {
+      allow: {
+        'admin-api': 'all',
+        'edge-auth': ['POST /v1/key-lookups'],
+        'billing-service': [
+          'GET /v1/accounts',
+          'GET /v1/accounts/:accountId',
+          'GET /v1/plans',
+          'GET /v1/plans/:planId',
+          'POST /v1/accounts/:accountId/suspend',
+          'POST /v1/accounts/:accountId/reactivate',
+        ],
+      },
+    },
   });
   const { app, db, kafka, metrics } = service;
   const codec = new EventCodec();

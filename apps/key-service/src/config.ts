@@ -24,8 +24,11 @@ export const KeyServiceConfig = z
     SEED_DEFAULT_PLANS: env.booleanFlag(true),
     /** GitHub's secret-scanning signing keys (its public_keys JSON); unset: no receiver. */
     SECRET_SCANNING_GITHUB_KEYS: githubSigningKeys.optional(),
+    /** Who may call `/v1` (`caller:secret,…`); required in production. */
+    SERVICE_TOKENS: env.serviceTokens.optional(),
   })
   .superRefine(env.requirePeppersInProduction)
+  .superRefine(env.requireServiceTokensInProduction)
   .superRefine(env.requireCompleteKafkaSasl);
 export type KeyServiceConfig = z.infer<typeof KeyServiceConfig>;
 
