@@ -3,6 +3,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PLANS } from '@tollgate/key-service-domain';
 import { githubAlertSigner } from '../testing/github-secret-scanning';
+import { startKeyService, type KeyServiceUnderTest } from '../testing/key-service-test-kit';
 import {
   encodedBody,
   field,
@@ -18,8 +19,7 @@ import {
   query,
   segment,
   sometimes,
-} from '../testing/http-fuzz';
-import { startKeyService, type KeyServiceUnderTest } from '../testing/key-service-test-kit';
+} from '@tollgate/test-infra';
 
 /**
  * Every JSON route of key-service, fuzzed with fast-check against real Postgres and Kafka: no input

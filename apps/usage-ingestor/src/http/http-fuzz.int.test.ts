@@ -3,6 +3,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEventId } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
+import { usageTestKit, type IngestorUnderTest } from '../testing/usage-test-kit';
 import {
   describeTally,
   fuzzRequests,
@@ -11,8 +12,7 @@ import {
   query,
   segment,
   sometimes,
-} from '../testing/http-fuzz';
-import { usageTestKit, type IngestorUnderTest } from '../testing/usage-test-kit';
+} from '@tollgate/test-infra';
 
 /**
  * Every JSON route of usage-ingestor, fuzzed with fast-check against real Postgres and Kafka: no

@@ -25,3 +25,4 @@ export { eventually } from './eventually';
 export { freePort, freePorts } from './free-ports';
 export { createPrivateBroker, type PrivateBroker } from './private-broker';
 export { startRedis, stopRedis } from './private-redis';
+export * from './http-fuzz';

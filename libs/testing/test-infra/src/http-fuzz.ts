@@ -3,8 +3,8 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { expect } from 'vitest';
 import { ERROR_STATUS } from '@tollgate/service-runtime';
 
-// What the HTTP fuzz tests of usage-ingestor throw at every JSON route. key-service's test kit
-// carries the same helpers (apps may not import each other).
+// What the HTTP fuzz tests of the apps throw at every JSON route (key-service, usage-ingestor):
+// hostile text, numbers and JSON, percent-encoded path segments and queries, and the checks on answers.
 
 /** Units that break naive code: NUL, lone surrogates, controls, bidi overrides, quotes, separators. */
 const hostileUnit = fc.oneof(
