@@ -3,7 +3,12 @@ export {
   type KafkaConnection,
   type KafkaConnectionOptions,
 } from './kafka-connection';
-export { kafkaLogCreator, type KafkaLogSink } from './kafka-logging';
+export {
+  kafkaConnectivityMetrics,
+  kafkaLogCreator,
+  type KafkaLogOptions,
+  type KafkaLogSink,
+} from './kafka-logging';
 export { kafkaMetrics, type KafkaMetrics } from './kafka-metrics';
 export {
   provisionTopics,

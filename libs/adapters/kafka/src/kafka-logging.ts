@@ -1,4 +1,5 @@
 import { logLevel, type logCreator } from 'kafkajs';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface KafkaLogSink {
   error(obj: object, msg: string): void;
@@ -7,12 +8,94 @@ export interface KafkaLogSink {
   debug(obj: object, msg: string): void;
 }
 
-/** Routes kafkajs's own log lines into our structured logger (and so through its redaction). */
-export function kafkaLogCreator(sink: KafkaLogSink): logCreator {
+export interface KafkaLogOptions {
+  /** How long without a connection error before Kafka counts as reachable again; default 10 s. */
+  quietMs?: number;
+}
+
+/**
+ * kafkajs's own words for "the cluster cannot serve us right now", in message or error: brokers
+ * unreachable, or partitions without a leader (a broker stopping or starting).
+ */
+const CONNECTION_TROUBLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|Connection error|Connection timeout|Closed connection|connection closed|Failed to connect|seed broker|Broker not connected|KafkaJSConnection|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeout|KafkaJSBrokerNotFound|No broker available|Request .* timed out|no leader for this topic-partition|not the leader for that topic-partition|coordinator is (not available|loading)|broker is shutting down/i;
+
+const DEFAULT_QUIET_MS = 10_000;
+
+/**
+ * What every Kafka client of this process (or worker thread) says about reaching the brokers, for
+ * `kafkaConnectivityMetrics`: counted across clients, down while any of them is.
+ */
+const connectivity = {
+  clientsDown: new Set<object>(),
+  connectionErrors: 0,
+  outages: 0,
+};
+
+/**
+ * Routes kafkajs's own log lines into our structured logger (and so through its redaction).
+ *
+ * A broker outage makes kafkajs log an error for every retry of every client (hundreds a minute).
+ * Connection trouble is therefore logged once per state change instead, as the Redis breaker
+ * does: one error when the first connection error arrives ("Kafka unavailable"), the rest at
+ * debug and counted (`kafka_client_connection_errors_total`) together with every other kafkajs
+ * complaint while it lasts (consumers restarting, sends failing: consequences of the outage), then
+ * one line when no connection error has come for `quietMs` ("available again"). kafkajs only logs
+ * trouble, so a quiet period is the sign of recovery. Outside an outage, errors and warnings pass
+ * through as before.
+ */
+export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {}): logCreator {
+  const quietMs = options.quietMs ?? DEFAULT_QUIET_MS;
+  const client = {};
+  let downSince: number | undefined;
+  let suppressed = 0;
+  let recovery: NodeJS.Timeout | undefined;
+
+  const recovered = () => {
+    recovery = undefined;
+    if (downSince === undefined) return;
+    const downMs = Date.now() - downSince;
+    downSince = undefined;
+    connectivity.clientsDown.delete(client);
+    sink.info(
+      { component: 'kafkajs', kafkaDownMs: downMs, suppressedErrors: suppressed },
+      `Kafka available again (no connection error for ${quietMs} ms)`,
+    );
+    suppressed = 0;
+  };
+
+  const connectionTrouble = (fields: object, message: string) => {
+    connectivity.connectionErrors++;
+    clearTimeout(recovery);
+    recovery = setTimeout(recovered, quietMs);
+    recovery.unref();
+    if (downSince !== undefined) {
+      suppressed++;
+      sink.debug(fields, message);
+      return;
+    }
+    downSince = Date.now();
+    connectivity.clientsDown.add(client);
+    connectivity.outages++;
+    sink.error(
+      fields,
+      `Kafka unavailable: ${message} (further Kafka errors are logged at debug until it recovers)`,
+    );
+  };
+
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
       const fields = { component: 'kafkajs', ...extra };
+      const trouble = level === logLevel.ERROR || level === logLevel.WARN;
+      if (trouble && CONNECTION_TROUBLE.test(`${message} ${String(extra['error'] ?? '')}`))
+        return connectionTrouble(fields, message);
+      // During an outage everything kafkajs complains about (crashed consumers restarting, failed
+      // sends) follows from it: counted with it, not logged one by one.
+      if (trouble && downSince !== undefined) {
+        suppressed++;
+        return sink.debug(fields, message);
+      }
       switch (level) {
         case logLevel.ERROR:
           sink.error(fields, message);
@@ -27,4 +110,38 @@ export function kafkaLogCreator(sink: KafkaLogSink): logCreator {
           sink.debug(fields, message);
       }
     };
+}
+
+/**
+ * Whether this process's Kafka clients reach the brokers, as their logs say: `kafka_client_up`
+ * (0 while any client is in an outage), and counters of outages and of connection errors.
+ */
+export function kafkaConnectivityMetrics(registry: Registry): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'kafka_client_up',
+    help: 'Whether the Kafka clients reach the brokers (0 from the first connection error until a quiet period)',
+    registers,
+    collect() {
+      this.set(connectivity.clientsDown.size === 0 ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'kafka_client_outages_total',
+    help: 'Times a Kafka client went from reachable to unreachable',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(connectivity.outages);
+    },
+  });
+  new Counter({
+    name: 'kafka_client_connection_errors_total',
+    help: 'Connection errors reported by the Kafka clients (logged once per outage)',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(connectivity.connectionErrors);
+    },
+  });
 }
