@@ -160,7 +160,9 @@ export class KeyTableFeed implements Dependency {
       await failed?.stop().catch(() => undefined);
       if (this.stopped) return;
       const delay = Math.min(5_000, 250 * 2 ** Math.min(failures, 5));
-      log.warn({ err, retryInMs: delay }, 'key table could not start reading; retrying');
+      // Once per outage: the Kafka client logs the outage itself, and retries follow every few seconds.
+      const logRetry = failures === 0 ? log.warn.bind(log) : log.debug.bind(log);
+      logRetry({ err, retryInMs: delay }, 'key table could not start reading; retrying');
       this.retryTimer = setTimeout(() => void this.attempt(failures + 1), delay);
     }
   }
