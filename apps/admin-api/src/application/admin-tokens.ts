@@ -1,4 +1,5 @@
-import { generateApiKey, KeyHasher, parseApiKey } from '@tollgate/api-keys';
+import type { KeyHasher } from '@tollgate/api-keys';
+import { generateApiKey, parseApiKey } from '@tollgate/api-keys';
 import { newId } from '@tollgate/events';
 import type { Database } from '@tollgate/postgres';
 import { ProblemError } from '@tollgate/service-runtime';

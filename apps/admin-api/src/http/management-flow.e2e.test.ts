@@ -66,7 +66,7 @@ describe('management flow across every app (real processes, Kafka, Postgres, Red
     const { plaintext, key } = issued.json<{ plaintext: string; key: { keyId: string } }>();
 
     const from = Date.now() - 60_000;
-    let statuses: number[] = [];
+    const statuses: number[] = [];
     await eventually(
       async () => (await verify(plaintext)).status === 200,
       30_000,

@@ -83,14 +83,16 @@ export async function auditEvents(
 ): Promise<Array<AuditEvent & { seq: string }>> {
   const where: string[] = ['seq > ?'];
   const params: unknown[] = [f.afterSeq ?? '0'];
-  if (f.actor) (where.push('actor = ?'), params.push(f.actor));
-  if (f.action) (where.push('action = ?'), params.push(f.action));
-  if (f.target)
-    (where.push('exists (select 1 from jsonb_each_text(target) t where t.value = ?)'),
-      params.push(f.target));
-  if (f.account) (where.push(`target->>'accountId' = ?`), params.push(f.account));
-  if (f.from !== undefined) (where.push('at >= ?'), params.push(new Date(f.from)));
-  if (f.to !== undefined) (where.push('at < ?'), params.push(new Date(f.to)));
+  const add = (condition: string, value: unknown) => {
+    where.push(condition);
+    params.push(value);
+  };
+  if (f.actor) add('actor = ?', f.actor);
+  if (f.action) add('action = ?', f.action);
+  if (f.target) add('exists (select 1 from jsonb_each_text(target) t where t.value = ?)', f.target);
+  if (f.account) add(`target->>'accountId' = ?`, f.account);
+  if (f.from !== undefined) add('at >= ?', new Date(f.from));
+  if (f.to !== undefined) add('at < ?', new Date(f.to));
   const rows = await sql.query<AuditRow>(
     `select seq::text, event_id, at, actor, role, account_scope, action, method, route, target, outcome, status,
        request_id, client_ip, user_agent, body_digest

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { epochMs, safeText } from '@tollgate/service-runtime';
-import { auditEvents, type AuditFilter } from '../../persistence/audit-log';
+import { auditEvents } from '../../persistence/audit-log';
 import type { AdminContext } from '../context';
 
 const EXPORT_BATCH = 500;
@@ -40,7 +40,7 @@ export async function auditRoutes(app: FastifyInstance, { db }: AdminContext) {
         ...rest,
         afterSeq: cursor,
         limit: limit + 1,
-      } as AuditFilter);
+      });
       const items = rows.slice(0, limit);
       return {
         items,
@@ -66,7 +66,7 @@ export async function auditRoutes(app: FastifyInstance, { db }: AdminContext) {
           ...request.query,
           afterSeq,
           limit: EXPORT_BATCH,
-        } as AuditFilter);
+        });
         for (const row of rows) lines.push(JSON.stringify(row));
         if (rows.length < EXPORT_BATCH || lines.length >= EXPORT_MAX) break;
         afterSeq = rows.at(-1)!.seq;
