@@ -234,6 +234,8 @@ try {
     RATE_LIMIT_STORE: store,
     SPOOL_DIR: join(spool, String(n)),
     FAILED_AUTH_LIMIT: '1000000',
+    // Several edges on one host: each its own admin port.
+    ADMIN_PORT: '0',
     // e.g. BENCH_EDGE_NODE_OPTIONS=--cpu-prof to see where edge-auth spends its time.
     ...(process.env.BENCH_EDGE_NODE_OPTIONS
       ? { NODE_OPTIONS: process.env.BENCH_EDGE_NODE_OPTIONS }
@@ -357,7 +359,12 @@ try {
   while ((await fetch(new URL('/readyz', coldEdge.url))).status !== 200)
     await new Promise((r) => setTimeout(r, 50));
   const coldMs = performance.now() - coldStarted;
-  const metrics = await (await fetch(new URL('/metrics', coldEdge.url))).text();
+  // Metrics are served on the admin listener, whose address the edge logs at start.
+  const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
+    coldEdge.output(),
+  )?.[1];
+  if (!adminUrl) throw new Error(`no admin listener address in the output:\n${coldEdge.output()}`);
+  const metrics = await (await fetch(new URL('/metrics', adminUrl))).text();
   const heapBytes = Number(/nodejs_heap_size_used_bytes\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
   const tableKeys = Number(/edge_key_table_keys\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
   console.log(

@@ -228,8 +228,12 @@ export async function buildApp({
   });
 
   // Health, readiness and metrics on their own port. It starts with the public listener (not in
-  // `ready`, which in-process tests run too), and a port it cannot bind fails the start.
-  const admin = adminListener(app, { host: config.ADMIN_HOST, port: config.ADMIN_PORT });
+  // `ready`, which in-process tests run too); in production a port it cannot bind fails the start.
+  const admin = adminListener(app, {
+    host: config.ADMIN_HOST,
+    port: config.ADMIN_PORT,
+    strict: config.NODE_ENV === 'production',
+  });
   const listenPublic = app.listen.bind(app) as (options?: FastifyListenOptions) => Promise<string>;
   app.listen = (async (options?: FastifyListenOptions) => {
     const address = await listenPublic(options);

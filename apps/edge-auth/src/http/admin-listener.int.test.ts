@@ -65,6 +65,21 @@ describe('edge-auth serves metrics on its admin port, not on the public one', ()
     }
   });
 
+  it('outside production, falls back to a free port when the admin port is taken', async () => {
+    const second = await startEdge(
+      { url: 'http://127.0.0.1:9', topicPrefix: isolated.env.KAFKA_TOPIC_PREFIX },
+      { ADMIN_PORT: new URL(admin).port },
+    );
+    try {
+      await second.app.listen({ host: '127.0.0.1', port: 0 });
+      expect(adminUrl(second)).not.toBe(admin);
+      expect((await fetch(`${adminUrl(second)}/metrics`)).status).toBe(200);
+      expect(second.logs.some((l) => l.includes('is taken'))).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('says on the public port which checks fail, but not why', async () => {
     const down = await startEdge(
       { url: 'http://127.0.0.1:9', topicPrefix: isolated.env.KAFKA_TOPIC_PREFIX },
@@ -88,7 +103,7 @@ describe('edge-auth serves metrics on its admin port, not on the public one', ()
     }
   });
 
-  it('refuses to start (exit 1) when the admin port cannot be bound', async () => {
+  it('refuses to start in production (exit 1) when the admin port cannot be bound', async () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const artifact = await buildServiceArtifact('apps/edge-auth');
@@ -98,6 +113,10 @@ describe('edge-auth serves metrics on its admin port, not on the public one', ()
         ...isolated.env,
         PORT: '0',
         ADMIN_PORT: String((taken.address() as AddressInfo).port),
+        NODE_ENV: 'production',
+        KEY_PEPPERS: `1:${'p'.repeat(40)}`,
+        FORWARD_AUTH_SOURCE: 'nginx',
+        ALLOW_UNSCOPED_TRAFFIC: 'true',
       });
       expect(result.code).toBe(1);
       expect(result.output).toContain('EADDRINUSE');

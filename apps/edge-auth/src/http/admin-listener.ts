@@ -7,6 +7,11 @@ export interface AdminListenerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * Production: a port that cannot be bound fails the start. Otherwise (a developer's machine, a
+   * test run with several edges) a taken port falls back to a free one, with a warning.
+   */
+  strict: boolean;
 }
 
 /** What the admin port serves; everything else there is 404. */
@@ -51,13 +56,17 @@ export function adminListener(app: FastifyInstance, options: AdminListenerOption
     async listen(): Promise<string> {
       const admin = createServer((req, res) => app.routing(req, res));
       admin.on('connection', (socket: Socket) => adminSockets.add(socket));
-      await new Promise<void>((resolve, reject) => {
-        admin.once('error', reject);
-        admin.listen(options.port, options.host, () => {
-          admin.off('error', reject);
-          resolve();
-        });
-      });
+      try {
+        await bind(admin, options.port, options.host);
+      } catch (err) {
+        if (options.strict || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        app.log.warn(
+          { port: options.port },
+          'admin port %d is taken; serving /metrics on a free port instead (production fails here)',
+          options.port,
+        );
+        await bind(admin, 0, options.host);
+      }
       server = admin;
       const { address, port } = admin.address() as AddressInfo;
       const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
@@ -72,6 +81,16 @@ export function adminListener(app: FastifyInstance, options: AdminListenerOption
       await new Promise<void>((resolve) => admin.close(() => resolve()));
     },
   };
+}
+
+function bind(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /** `/readyz` for the public port: which checks fail, not their error messages. */

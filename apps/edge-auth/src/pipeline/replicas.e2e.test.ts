@@ -35,6 +35,8 @@ describe('three edge-auth processes share exact limits (real key-service, Kafka,
             KEY_SERVICE_URL: ks.url,
             SPOOL_DIR: join(spool, String(i)),
             EDGE_INSTANCE_ID: `edge-${i}`,
+            // Several replicas on one host: each its own admin port.
+            ADMIN_PORT: '0',
             LOOKUPS_PER_CLIENT_PER_MINUTE: '100000',
             FAILED_AUTH_LIMIT: '100000',
             // Exactness is the point here: a slow Redis on this busy box must deny, not fall back
