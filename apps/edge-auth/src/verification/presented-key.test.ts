@@ -41,4 +41,10 @@ describe('queryCarriesKey', () => {
     expect(queryCarriesKey('/v1/tg_live_in_path', 'tg')).toBe(false);
     expect(queryCarriesKey('/v1/x?q=acme_test_1', 'acme')).toBe(true);
   });
+
+  it('sees through percent-encoded underscores', () => {
+    expect(queryCarriesKey('/v1/x?t=Bearer%20tg%5Flive%5Fabc', 'tg')).toBe(true);
+    expect(queryCarriesKey('/v1/x?t=tg%255ftest%255fabc', 'tg')).toBe(true);
+    expect(queryCarriesKey('/v1/x?api%5Fkey=zzz', 'tg')).toBe(true);
+  });
 });

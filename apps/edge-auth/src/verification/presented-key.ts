@@ -44,7 +44,8 @@ const KEY_PARAMETER_NAMES = new Set(['api_key', 'apikey', 'api-key', 'x-api-key'
 export function queryCarriesKey(url: string, keyPrefix: string): boolean {
   const q = url.indexOf('?');
   if (q === -1) return false;
-  const query = url.slice(q + 1);
+  // An underscore may arrive percent-encoded (once or twice): `tg%5Flive%5F…`, `api%5Fkey=`.
+  const query = url.slice(q + 1).replace(/%(?:25)?5f/gi, '_');
   if (query.includes(`${keyPrefix}_live_`) || query.includes(`${keyPrefix}_test_`)) return true;
   for (const pair of query.split('&', 64)) {
     const eq = pair.indexOf('=');
