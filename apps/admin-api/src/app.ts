@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { KeyHasher } from '@tollgate/api-keys';
 import { createRedis } from '@tollgate/redis';
-import { createService } from '@tollgate/service-base';
+import { createService, type ServiceDeps } from '@tollgate/service-base';
 import { env } from '@tollgate/service-runtime';
 import { AdminTokens } from './application/admin-tokens';
 import { AuthLimits } from './application/auth-limits';
@@ -21,11 +20,7 @@ import { ADMIN_API_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'admin-api';
 
-export interface AppDeps {
-  config: AdminApiConfig;
-  logger?: Logger;
-  now?: () => number;
-}
+export type AppDeps = ServiceDeps<AdminApiConfig>;
 
 /** The secured public management API: admin tokens with roles, accounts, keys, plans, usage and the audit log. */
 export async function buildApp({

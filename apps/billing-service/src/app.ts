@@ -1,15 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
-import { createService } from '@tollgate/service-base';
+import { createService, type ServiceDeps } from '@tollgate/service-base';
 import type { BillingServiceConfig } from './config';
 import { BILLING_SERVICE_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'billing-service';
 
-export interface AppDeps {
-  config: BillingServiceConfig;
-  logger?: Logger;
-}
+export type AppDeps = ServiceDeps<BillingServiceConfig>;
 
 /** Billing periods, proration, invoices to Stripe and finance exports. */
 export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {

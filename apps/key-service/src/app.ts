@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { KeyHasher } from '@tollgate/api-keys';
 import { EventCodec } from '@tollgate/events';
 import { kafkaMetrics } from '@tollgate/kafka';
-import { createService } from '@tollgate/service-base';
+import { createService, type ServiceDeps } from '@tollgate/service-base';
 import { createKeyServiceCommands } from './application/key-service-commands';
 import { KeyServiceQueries } from './application/key-service-queries';
 import { peppersOf, type KeyServiceConfig } from './config';
@@ -18,12 +17,7 @@ import { KEY_SERVICE_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'key-service';
 
-export interface AppDeps {
-  config: KeyServiceConfig;
-  logger?: Logger;
-  /** Epoch-ms clock for commands (event times, expiry checks) and key statuses; tests choose the time. */
-  now?: () => number;
-}
+export type AppDeps = ServiceDeps<KeyServiceConfig>;
 
 /** Event-sourced owner of accounts, API keys and plans; publishes KeyIssued, KeyRevoked, KeyUpdated and PlanChanged through a transactional outbox. */
 export async function buildApp({

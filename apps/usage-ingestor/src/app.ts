@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { EventCodec } from '@tollgate/events';
 import { kafkaMetrics } from '@tollgate/kafka';
-import { createService } from '@tollgate/service-base';
+import { createService, type ServiceDeps } from '@tollgate/service-base';
 import { UsageIngestor } from './application/usage-ingestor';
 import type { UsageIngestorConfig } from './config';
 import { usageRoutes } from './http/usage-routes';
@@ -12,12 +11,7 @@ import { UsageQueries } from './persistence/usage-queries';
 
 export const SERVICE = 'usage-ingestor';
 
-export interface AppDeps {
-  config: UsageIngestorConfig;
-  logger?: Logger;
-  /** Epoch-ms clock: decides which billing periods have closed (late arrivals) and ingestion lag. */
-  now?: () => number;
-}
+export type AppDeps = ServiceDeps<UsageIngestorConfig>;
 
 /** Turns RequestMetered events into exact usage aggregates in Postgres, and answers usage queries. */
 export async function buildApp({

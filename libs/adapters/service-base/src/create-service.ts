@@ -22,6 +22,15 @@ import {
   type ServiceMetrics,
 } from '@tollgate/service-runtime';
 
+/** What every app's `buildApp` takes: its parsed config, and for tests a logger and a clock. */
+export interface ServiceDeps<C> {
+  config: C;
+  /** Tests pass one that captures lines; otherwise pino to stdout at `LOG_LEVEL`. */
+  logger?: Logger;
+  /** Epoch-ms clock for everything time-dependent in the app; tests choose the time. */
+  now?: () => number;
+}
+
 /** The config fields (from `env.serviceEnv` and friends) the base reads itself. */
 export interface ServiceConfig extends env.KafkaSecurityConfig {
   LOG_LEVEL: string;

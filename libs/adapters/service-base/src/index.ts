@@ -3,4 +3,5 @@ export {
   type CreateServiceOptions,
   type Service,
   type ServiceConfig,
+  type ServiceDeps,
 } from './create-service';
