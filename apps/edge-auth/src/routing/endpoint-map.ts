@@ -85,9 +85,10 @@ export class EndpointMap {
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     if (path.length > MAX_PATH_LENGTH || path.charCodeAt(0) !== 47 /* / */) return undefined;
-    const parts = path.split('/').slice(1);
+    const parts = path.toLowerCase().split('/').slice(1);
     if (parts.length > 1 && parts.at(-1) === '') parts.pop(); // trailing slash
-    for (let i = 0; i < parts.length; i++) parts[i] = routedSegment(parts[i]!);
+    if (path.includes(';'))
+      for (let i = 0; i < parts.length; i++) parts[i] = routedSegment(parts[i]!);
     for (const rule of this.rules) {
       if (!methodMatches(rule.method, method)) continue;
       if (matches(rule, parts)) return rule.endpoint;

@@ -25,7 +25,7 @@ const FORBIDDEN_ENCODED = new Set(['2E', '2F', '5C', '00']);
  */
 export function normaliseRequestTarget(raw: string, host: string | undefined): RequestTarget {
   let target = raw;
-  const absolute = ABSOLUTE_FORM.exec(raw);
+  const absolute = raw.startsWith('/') ? null : ABSOLUTE_FORM.exec(raw);
   if (absolute) {
     const [, scheme, authority, rest] = absolute as unknown as [string, string, string, string];
     if (!/^https?$/i.test(scheme)) return refused(`the ${scheme} scheme is not served here`);
@@ -45,6 +45,8 @@ export function normaliseRequestTarget(raw: string, host: string | undefined): R
 
   const decoded = decodeUnreserved(rawPath);
   if (typeof decoded !== 'string') return decoded;
+  // The hot path: most targets have nothing to merge or resolve.
+  if (!decoded.includes('//') && !decoded.includes('/.')) return { ok: true, path: decoded, query };
   return { ok: true, path: removeDotSegments(decoded.replace(/\/{2,}/g, '/')), query };
 }
 
