@@ -106,7 +106,11 @@ try {
   await Promise.all(children.map(waitReady));
   const lines = children.map(
     ({ name, port }) =>
-      `  ${name.padEnd(width)}  http://${host}:${port}  (/healthz /readyz /metrics)`,
+      `  ${name.padEnd(width)}  http://${host}:${port}  ${
+        name === 'edge-auth'
+          ? '(/healthz /readyz; /metrics on 127.0.0.1:9080)'
+          : '(/healthz /readyz /metrics)'
+      }`,
   );
   console.log(`\nTollgate is running:\n${lines.join('\n')}\n`);
   console.log(`${await firstRunDemo({ root, host })}\n\nPress Ctrl-C to stop.\n`);
