@@ -164,5 +164,7 @@ case "${1:-}" in
   restart) stop; start ;;
   status) status ;;
   reset) stop; rm -rf "$data"; log "data removed" ;;
-  *) echo "usage: $0 start|stop|restart|status|reset" >&2; exit 2 ;;
+  # Resolves the broker jars (Maven, cached) without starting anything; prints the classpath file.
+  classpath) resolve_classpath; echo "$classpath_file" ;;
+  *) echo "usage: $0 start|stop|restart|status|reset|classpath" >&2; exit 2 ;;
 esac

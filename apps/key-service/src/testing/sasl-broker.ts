@@ -24,10 +24,13 @@ export interface SaslBroker {
  */
 export async function startSaslBroker(): Promise<SaslBroker> {
   const root = workspaceRoot();
-  const classpathFile = join(root, '.local/kafka/classpath.txt');
-  if (!existsSync(classpathFile))
-    throw new Error('no Kafka classpath: run infra/stack.sh up (it resolves the broker jars)');
-  const classpath = readFileSync(classpathFile, 'utf8').trim();
+  // The shared broker's resolved jars; resolved here (Maven, cached) when the shared broker was
+  // started by another checkout.
+  const { stdout } = await run('bash', [join(root, 'infra/kafka/kafka.sh'), 'classpath'], {
+    cwd: root,
+    timeout: 300_000,
+  });
+  const classpath = readFileSync(stdout.trim().split('\n').at(-1)!, 'utf8').trim();
   const home = await mkdtemp(join(tmpdir(), 'tollgate-kafka-sasl-'));
   const [port, controllerPort] = (await freePorts(2)) as [number, number];
   const username = 'tollgate';
