@@ -1,0 +1,8 @@
+/**
+ * The Stripe side of billing: Tollgate's ledger is the source of truth, Stripe collects the money.
+ * The invoice code hands a finalized invoice over with `enqueueStripeSync` in its own transaction;
+ * the sync worker pushes it to Stripe (customer, one invoice item per line, one finalized invoice),
+ * and Stripe's webhooks report payment back through `InvoicePayments`.
+ */
+export { enqueueStripeSync } from './stripe-sync-outbox';
+export type { InvoiceToCollect, InvoicePayments } from './types';
