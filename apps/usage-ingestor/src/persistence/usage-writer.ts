@@ -40,9 +40,11 @@ export async function writeUsageBatch(
     if (fresh.length === 0)
       return { counted: 0, skippedByOffset: batch.events.length, skippedAsDuplicate: 0 };
 
+    // Every insert below goes in one fixed order (sorted by its unique key), so two members that
+    // briefly hold overlapping work during a rebalance wait on each other instead of deadlocking.
     const inserted = await tx.query<{ event_id: string }>(
       'insert into seen_events (event_id) select unnest(?::text[]) on conflict do nothing returning event_id',
-      [fresh.map((e) => e.event.eventId)],
+      [fresh.map((e) => e.event.eventId).sort()],
     );
     const newIds = new Set(inserted.map((r) => r.event_id));
     // A batch may carry the same eventId twice: count it once.
@@ -51,6 +53,8 @@ export async function writeUsageBatch(
       if (newIds.delete(event.eventId)) counted.push(event);
     }
     const { rows, late } = aggregate(counted);
+    rows.sort(byUsageMinuteKey);
+    late.sort((a, b) => compare(a.accountId, b.accountId) || compare(a.period, b.period));
     if (rows.length > 0) {
       await tx.query(
         `insert into usage_minute (bucket, account_id, key_id, route, outcome, env, requests, cost_units)
@@ -109,4 +113,18 @@ export async function pruneDedupeWindow(db: Database, windowHours: number): Prom
     [windowHours],
   );
   return Number(row?.deleted ?? 0);
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The order of usage_minute's unique key (account_id, bucket, key_id, route, outcome, env). */
+function byUsageMinuteKey(a: UsageRow, b: UsageRow): number {
+  return (
+    compare(a.accountId, b.accountId) ||
+    a.bucket - b.bucket ||
+    compare(a.keyId, b.keyId) ||
+    compare(a.route, b.route) ||
+    compare(a.outcome, b.outcome) ||
+    compare(a.env, b.env)
+  );
 }

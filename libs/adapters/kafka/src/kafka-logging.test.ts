@@ -88,4 +88,44 @@ describe('kafkaLogCreator: a Kafka outage is logged once per state change', () =
     log(entry(logLevel.INFO, 'Consumer has joined the group'));
     expect(lines.map((l) => l.level)).toEqual(['error', 'warn', 'info']);
   });
+
+  it('a leader moving is one warning, and an outage only when it outlasts the grace', () => {
+    const { lines, sink } = capture();
+    const log = kafkaLogCreator(sink, { quietMs: 10_000, leadershipGraceMs: 5_000 })(logLevel.WARN);
+    const notLeader = () =>
+      entry(logLevel.ERROR, 'Response Produce(key: 0, version: 7)', {
+        error: 'This server is not the leader for that topic-partition',
+      });
+
+    // A new topic's leader settling: a few retries within a second, then quiet.
+    for (let i = 0; i < 3; i++) {
+      log(notLeader());
+      vi.advanceTimersByTime(100);
+    }
+    expect(lines.map((l) => l.level)).toEqual(['warn', 'debug', 'debug']);
+    expect(lines[0]?.msg).toMatch(/^Kafka partition leadership moving, retrying: /);
+
+    // After a quiet period a new run warns again; one that lasts past the grace is an outage.
+    vi.advanceTimersByTime(10_000);
+    lines.length = 0;
+    for (let i = 0; i < 60; i++) {
+      log(notLeader());
+      vi.advanceTimersByTime(100);
+    }
+    expect(lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    const errors = lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.msg).toMatch(/^Kafka unavailable: /);
+  });
+
+  it('logs a group rebalancing answer as routine, not as an error', () => {
+    const { lines, sink } = capture();
+    const log = kafkaLogCreator(sink)(logLevel.WARN);
+    log(
+      entry(logLevel.ERROR, 'Response Heartbeat(key: 12, version: 3)', {
+        error: 'The group is rebalancing, so a rejoin is needed',
+      }),
+    );
+    expect(lines.map((l) => l.level)).toEqual(['info']);
+  });
 });

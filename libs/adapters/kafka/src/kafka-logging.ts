@@ -11,16 +11,37 @@ export interface KafkaLogSink {
 export interface KafkaLogOptions {
   /** How long without a connection error before Kafka counts as reachable again; default 10 s. */
   quietMs?: number;
+  /**
+   * How long partition-leadership errors may go on before they count as an outage; default 5 s.
+   * A leader moving (a new topic, a broker restarting, a reassignment) is retried by kafkajs
+   * within a few hundred milliseconds and is no outage.
+   */
+  leadershipGraceMs?: number;
 }
 
 /**
  * kafkajs's own words for "the cluster cannot serve us right now", in message or error: brokers
- * unreachable, or partitions without a leader (a broker stopping or starting).
+ * unreachable or shutting down.
  */
 const CONNECTION_TROUBLE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|Connection error|Connection timeout|Closed connection|connection closed|Failed to connect|seed broker|Broker not connected|KafkaJSConnection|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeout|KafkaJSBrokerNotFound|No broker available|Request .* timed out|no leader for this topic-partition|not the leader for that topic-partition|coordinator is (not available|loading)|broker is shutting down/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|Connection error|Connection timeout|Closed connection|connection closed|Failed to connect|seed broker|Broker not connected|KafkaJSConnection|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeout|KafkaJSBrokerNotFound|No broker available|Request .* timed out|broker is shutting down/i;
+
+/**
+ * Partitions or group coordinators changing hands: a topic just created, a broker starting or
+ * stopping, a reassignment. kafkajs refreshes its metadata and retries; only when it goes on for
+ * longer than the grace is it an outage.
+ */
+const LEADERSHIP_MOVING =
+  /no leader for this topic-partition|not the leader for that topic-partition|leader not available|coordinator is (not available|loading)|not the correct coordinator/i;
+
+/**
+ * Protocol answers kafkajs logs as errors although they are the group protocol at work: a member
+ * joining or leaving makes every other member's heartbeat answer "rebalancing", and it rejoins.
+ */
+const ROUTINE = /group is rebalancing/i;
 
 const DEFAULT_QUIET_MS = 10_000;
+const DEFAULT_LEADERSHIP_GRACE_MS = 5_000;
 
 /**
  * What every Kafka client of this process (or worker thread) says about reaching the brokers, for
@@ -46,8 +67,12 @@ const connectivity = {
  */
 export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {}): logCreator {
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS;
+  const leadershipGraceMs = options.leadershipGraceMs ?? DEFAULT_LEADERSHIP_GRACE_MS;
   const client = {};
   let downSince: number | undefined;
+  /** When the current run of leadership errors began (none for `quietMs` ends the run). */
+  let movingSince: number | undefined;
+  let movingQuiet: NodeJS.Timeout | undefined;
   let suppressed = 0;
   let recovery: NodeJS.Timeout | undefined;
 
@@ -83,13 +108,33 @@ export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {
     );
   };
 
+  /** A leader moving: one warning per run, an outage only when the run outlasts the grace. */
+  const leadershipMoving = (fields: object, message: string) => {
+    const now = Date.now();
+    clearTimeout(movingQuiet);
+    movingQuiet = setTimeout(() => (movingSince = undefined), quietMs);
+    movingQuiet.unref();
+    if (downSince !== undefined) return connectionTrouble(fields, message);
+    if (movingSince === undefined) {
+      movingSince = now;
+      return sink.warn(
+        fields,
+        `Kafka partition leadership moving, retrying: ${message} (an outage if it lasts ${leadershipGraceMs} ms)`,
+      );
+    }
+    if (now - movingSince >= leadershipGraceMs) return connectionTrouble(fields, message);
+    sink.debug(fields, message);
+  };
+
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
       const fields = { component: 'kafkajs', ...extra };
       const trouble = level === logLevel.ERROR || level === logLevel.WARN;
-      if (trouble && CONNECTION_TROUBLE.test(`${message} ${String(extra['error'] ?? '')}`))
-        return connectionTrouble(fields, message);
+      const said = `${message} ${String(extra['error'] ?? '')}`;
+      if (trouble && CONNECTION_TROUBLE.test(said)) return connectionTrouble(fields, message);
+      if (trouble && LEADERSHIP_MOVING.test(said)) return leadershipMoving(fields, message);
+      if (trouble && ROUTINE.test(said)) return sink.info(fields, message);
       // During an outage everything kafkajs complains about (crashed consumers restarting, failed
       // sends) follows from it: counted with it, not logged one by one.
       if (trouble && downSince !== undefined) {
