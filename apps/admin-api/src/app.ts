@@ -7,6 +7,7 @@ import { env } from '@tollgate/service-runtime';
 import { AdminTokens } from './application/admin-tokens';
 import { AuthLimits } from './application/auth-limits';
 import { InternalClient } from './application/internal-client';
+import { OidcVerifier } from './application/oidc';
 import type { AdminApiConfig } from './config';
 import { installAdminAuth } from './http/admin-auth';
 import { mapInternalError } from './http/internal-errors';
@@ -78,7 +79,22 @@ export async function buildApp({
   const keyService = internal('key-service', config.KEY_SERVICE_URL);
   const usage = internal('usage-ingestor', config.USAGE_INGESTOR_URL);
 
-  installAdminAuth(app, { tokens, limits, keyService, db, now });
+  const oidc =
+    config.OIDC_ISSUER && config.OIDC_AUDIENCE
+      ? new OidcVerifier({
+          issuer: config.OIDC_ISSUER,
+          audience: config.OIDC_AUDIENCE,
+          jwksUrl: config.OIDC_JWKS_URL,
+          roleClaim: config.OIDC_ROLE_CLAIM,
+          roleMap: config.OIDC_ROLE_MAP,
+          accountClaim: config.OIDC_ACCOUNT_CLAIM,
+          algorithms: config.OIDC_ALGORITHMS,
+          clockToleranceS: config.OIDC_CLOCK_TOLERANCE_S,
+          now,
+          timeoutMs: config.INTERNAL_TIMEOUT_MS,
+        })
+      : undefined;
+  installAdminAuth(app, { tokens, limits, keyService, db, now, oidc });
   const context = { tokens, keyService, usage, db };
   for (const routes of [
     adminTokenRoutes,

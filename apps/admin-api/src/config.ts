@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env } from '@tollgate/service-runtime';
+import { parseRoleMap } from './application/oidc';
 
 export const AdminApiConfig = z
   .object({
@@ -24,6 +25,60 @@ export const AdminApiConfig = z
     AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
     /** Requests one admin token may make per minute. */
     REQUESTS_PER_MINUTE_PER_TOKEN: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    /**
+     * OIDC sign-in for people (optional): the issuer whose JWTs are accepted as
+     * `Authorization: Bearer <JWT>`, and the audience they must carry (admin-api's client id).
+     */
+    OIDC_ISSUER: z.string().url().optional(),
+    OIDC_AUDIENCE: z.string().min(1).max(500).optional(),
+    /** The JWKS URL; by default read from the issuer's discovery document. */
+    OIDC_JWKS_URL: z.string().url().optional(),
+    /** The claim carrying roles or groups (string or array of strings). */
+    OIDC_ROLE_CLAIM: z
+      .string()
+      .regex(/^[A-Za-z0-9_:./-]{1,100}$/)
+      .default('tollgate_roles'),
+    /** `claim value:role,…` (e.g. `platform-admins:admin,finance:finance`); empty = values are role names. */
+    OIDC_ROLE_MAP: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        try {
+          return parseRoleMap(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** A claim with an account id that scopes the person to that account (self-service). */
+    OIDC_ACCOUNT_CLAIM: z
+      .string()
+      .regex(/^[A-Za-z0-9_:./-]{1,100}$/)
+      .optional(),
+    /** Accepted JWT signature algorithms (asymmetric only). */
+    OIDC_ALGORITHMS: z
+      .string()
+      .default('RS256,ES256,PS256,EdDSA')
+      .transform((text) => text.split(',').map((a) => a.trim()))
+      .pipe(
+        z
+          .array(
+            z.enum([
+              'RS256',
+              'RS384',
+              'RS512',
+              'PS256',
+              'PS384',
+              'PS512',
+              'ES256',
+              'ES384',
+              'ES512',
+              'EdDSA',
+            ]),
+          )
+          .min(1),
+      ),
+    OIDC_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(30),
     /** Which proxies' X-Forwarded-For to believe for the client IP (Fastify trustProxy syntax). */
     TRUST_PROXY: z
       .string()
@@ -31,7 +86,18 @@ export const AdminApiConfig = z
       .transform((v) => (v === 'true' ? true : v === 'false' ? false : v.split(','))),
   })
   .superRefine((config, ctx) => {
+    if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_AUDIENCE'],
+        message: 'is required with OIDC_ISSUER (the client id tokens are issued for)',
+      });
     if (config.NODE_ENV !== 'production') return;
+    for (const name of ['OIDC_ISSUER', 'OIDC_JWKS_URL'] as const) {
+      const url = config[name];
+      if (url && !url.startsWith('https://'))
+        ctx.addIssue({ code: 'custom', path: [name], message: 'must be https in production' });
+    }
     for (const name of ['SERVICE_TOKEN', 'ADMIN_TOKEN_PEPPERS'] as const)
       if (!config[name])
         ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });

@@ -17,8 +17,13 @@ import type { Role } from './permissions';
 /** Admin tokens share the API keys' format and rules with their own prefix, so scanners tell them apart. */
 export const ADMIN_TOKEN_PREFIX = 'tgadm';
 
+/** Who is calling: an admin token, or a person signed in through OIDC. */
 export interface Principal {
-  tokenId: string;
+  /** What the audit log and the rate limits know the caller by: `token:<id>` or `oidc:<subject>`. */
+  actor: string;
+  via: 'admin_token' | 'oidc';
+  /** The admin token's id; null for OIDC. */
+  tokenId: string | null;
   name: string;
   role: Role;
   /** Set for account-scoped (self-service) tokens. */
@@ -97,6 +102,8 @@ export class AdminTokens {
       if (row.expires_at !== null && new Date(row.expires_at).getTime() <= now) return undefined;
       await touchAdminToken(this.db.sql, row.token_id, new Date(now));
       return {
+        actor: `token:${row.token_id}`,
+        via: 'admin_token',
         tokenId: row.token_id,
         name: row.name,
         role: row.role as Role,

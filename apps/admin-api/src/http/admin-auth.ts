@@ -6,6 +6,7 @@ import { ProblemError } from '@tollgate/service-runtime';
 import type { AdminTokens, Principal } from '../application/admin-tokens';
 import type { AuthLimits } from '../application/auth-limits';
 import type { InternalClient } from '../application/internal-client';
+import { looksLikeJwt, type OidcVerifier } from '../application/oidc';
 import { roleAllows, routePermission, type RoutePermission } from '../application/permissions';
 import { appendAuditEvent } from '../persistence/audit-log';
 
@@ -22,6 +23,8 @@ export interface AdminAuthDeps {
   keyService: InternalClient;
   db: Database;
   now: () => number;
+  /** Set when people may sign in with an OIDC token (JWT) instead of an admin token. */
+  oidc?: OidcVerifier;
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -61,7 +64,25 @@ export function installAdminAuth(app: FastifyInstance, deps: AdminAuthDeps): voi
         'Send an admin token: Authorization: Bearer tgadm_…',
       );
     }
-    const principal = presented ? await deps.tokens.verify(presented) : undefined;
+    let principal: Principal | undefined;
+    if (deps.oidc && looksLikeJwt(presented)) {
+      const outcome = await deps.oidc.verify(presented);
+      if (outcome.ok) principal = outcome.principal;
+      else if (outcome.reason === 'unavailable') {
+        request.log.warn({ detail: outcome.detail }, 'OIDC keys unavailable');
+        throw new ProblemError(
+          'dependency_unavailable',
+          'The identity provider cannot be reached to verify this token; retry shortly',
+        );
+      } else if (outcome.reason === 'no_role') {
+        throw new ProblemError(
+          'forbidden',
+          'This identity has no Tollgate role; ask an owner to map one of your groups to a role',
+        );
+      } else request.log.info({ detail: outcome.detail }, 'OIDC token refused');
+    } else if (presented) {
+      principal = await deps.tokens.verify(presented);
+    }
     if (!principal) {
       const { exceeded, retryAfterS } = await deps.limits.failuresExceeded(request.ip);
       if (exceeded) {
@@ -75,11 +96,13 @@ export function installAdminAuth(app: FastifyInstance, deps: AdminAuthDeps): voi
       reply.header('www-authenticate', `${REALM}, error="invalid_token"`);
       throw new ProblemError(
         'admin_token_invalid',
-        'The admin token is invalid, revoked or expired',
+        deps.oidc
+          ? 'The admin token or OIDC token is invalid, revoked or expired'
+          : 'The admin token is invalid, revoked or expired',
       );
     }
     request.principal = principal;
-    const budget = await deps.limits.consumeRequest(principal.tokenId);
+    const budget = await deps.limits.consumeRequest(principal.actor);
     if (!budget.allowed) {
       reply.header('retry-after', String(budget.retryAfterS));
       throw new ProblemError(
@@ -98,7 +121,7 @@ export function installAdminAuth(app: FastifyInstance, deps: AdminAuthDeps): voi
     await appendAuditEvent(deps.db.sql, {
       eventId: newId('auditEvent', deps.now()),
       at: new Date(deps.now()),
-      actor: principal ? `token:${principal.tokenId}` : 'anonymous',
+      actor: principal?.actor ?? 'anonymous',
       role: principal?.role ?? null,
       accountScope: principal?.accountId ?? null,
       action: rule?.action ?? 'unknown',

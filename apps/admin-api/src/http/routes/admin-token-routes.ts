@@ -32,7 +32,7 @@ export async function adminTokenRoutes(app: FastifyInstance, { tokens }: AdminCo
       },
     },
     async (request, reply) => {
-      const issued = await tokens.issue(request.body, `token:${request.principal!.tokenId}`);
+      const issued = await tokens.issue(request.body, request.principal!.actor);
       return reply.code(201).send(issued);
     },
   );
