@@ -8,6 +8,7 @@
 #   infra/stack.sh up --test-tools   the same, plus tools the integration tests drive (nginx and
 #                            Caddy, which edge-auth's forward-auth tests put in front of it), installed
 #                            with apt-get when missing and root
+#   infra/stack.sh up --bench-tools  the same, plus wrk for `npm run bench` (apt-get when missing and root)
 #   infra/stack.sh down    stop what this script starts on demand (the local Kafka broker)
 #   infra/stack.sh status  print what answers where
 set -euo pipefail
@@ -118,6 +119,18 @@ ensure_caddy() {
   die "caddy (2.6 or later, e.g. Debian's caddy package) is required by the tests; install it"
 }
 
+# `npm run bench` measures with wrk (a C load generator in its own process) when it is installed.
+ensure_wrk() {
+  if command -v wrk >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing wrk (apt-get) for the benchmarks"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >/dev/null \
+      || log "could not install wrk with apt-get; the benchmarks fall back to autocannon"
+    return 0
+  fi
+  log "wrk is not installed; the benchmarks fall back to autocannon (install Debian's wrk package for figures comparable to a user's)"
+}
+
 case "${1:-up}" in
   up)
     ensure_node_modules
@@ -127,6 +140,9 @@ case "${1:-up}" in
     if [ "${2:-}" = "--test-tools" ]; then
       ensure_nginx
       ensure_caddy
+    fi
+    if [ "${2:-}" = "--bench-tools" ]; then
+      ensure_wrk
     fi
     log "stack is up"
     ;;

@@ -3,16 +3,26 @@
 //   2. the peer: Fastify + @fastify/rate-limit (Redis store) + SHA-256 key lookup
 //   3. edge-auth forward-auth, strict Redis limits, metering on
 //   4. edge-auth forward-auth, in-memory limiter, metering on
-// Throughput: autocannon at saturation (req/s). Latency: our own open-loop generator at 70 % of
-// edge-auth's (3) saturation rate, the same rate for all four, timed with hrtime (autocannon rounds latencies to whole ms,
-// too coarse for a sub-millisecond budget). Then: heap per cached key (100k, 1M) and cold start
-// of an edge-auth process to ready with 1M keys on the keys topic.
+// The whole stack runs: Kafka, and a usage-ingestor process consuming what the edges meter.
+// Throughput: `wrk -t1 -c50 -d8s` (a C load generator in its own process, as a user would run
+// it; autocannon in this process when wrk is not installed), two rounds over the four targets.
+// Latency: p50/p99 at 70 % of edge-auth's (3) saturation rate, the same rate for all four. wrk has
+// no rate option (wrk2 is not packaged), so a Lua `delay()` gives every connection a random think
+// time (mean D ms) and the connection count is calibrated so that the achieved rate is the target;
+// wrk times each request from its send to its response, in microseconds. This is closed-loop: a
+// stall delays the next sends of that connection, so a tail caused by stalls is under-reported
+// (coordinated omission); at 70 % load and sub-millisecond service times that effect is small.
+// Without wrk: our own open-loop generator timed with hrtime (autocannon rounds to whole ms).
+// Then (BENCH_PARTS=all, the default): heap per cached key (100k, 1M) and cold start of an
+// edge-auth process to ready with 1M keys on the keys topic. BENCH_PARTS=throughput skips those.
 import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { Pool } from 'undici';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
@@ -37,13 +47,17 @@ import {
   type ServiceProcess,
   eventually,
 } from '@tollgate/test-infra';
+import pg from 'pg';
 import { Registry } from 'prom-client';
 import { KeyTable } from '../src/key-table/key-table';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TABLE_KEYS = Number(process.env.BENCH_TABLE_KEYS ?? 1_000_000);
+const PARTS = process.env.BENCH_PARTS ?? 'all';
 const quiet = pino({ level: 'silent' });
+const exec = promisify(execFile);
 
 interface Target {
   name: string;
@@ -52,7 +66,64 @@ interface Target {
   headers: Record<string, string>;
 }
 
+interface Latency {
+  p50: number;
+  p99: number;
+  achieved: number;
+  failed: number;
+}
+
+const wrkPath = await exec('sh', ['-c', 'command -v wrk'])
+  .then(({ stdout }) => stdout.trim() || undefined)
+  .catch(() => undefined);
+
+/** wrk's latency with its unit (`312.00us`, `1.23ms`, `2.00s`) in ms. */
+function wrkMs(value: string): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(value.trim());
+  if (!match) throw new Error(`unreadable wrk latency ${value}`);
+  const scale = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[match[2] as 'us' | 'ms' | 's' | 'm'];
+  return Number(match[1]) * scale;
+}
+
+interface WrkResult extends Latency {
+  rps: number;
+}
+
+async function wrk(
+  target: Target,
+  options: { seconds: number; connections: number; script?: string },
+): Promise<WrkResult> {
+  const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency'];
+  for (const [name, value] of Object.entries(target.headers)) args.push('-H', `${name}: ${value}`);
+  if (options.script) args.push('-s', options.script);
+  args.push(target.url + target.path);
+  const { stdout } = await exec(wrkPath!, args, { timeout: (options.seconds + 30) * 1000 });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const percentile = (p: string) => {
+    const value = new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(stdout)?.[1];
+    if (!value || Number.isNaN(rps)) throw new Error(`unreadable wrk output:\n${stdout}`);
+    return wrkMs(value);
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/
+    .exec(stdout)
+    ?.slice(1)
+    .reduce((n, v) => n + Number(v), 0);
+  return {
+    rps: Math.round(rps),
+    p50: percentile('50'),
+    p99: percentile('99'),
+    achieved: Math.round(rps),
+    failed: non2xx + (socketErrors ?? 0),
+  };
+}
+
 async function saturation(target: Target): Promise<{ rps: number; errors: number }> {
+  if (wrkPath) {
+    await wrk(target, { seconds: 2, connections: CONNECTIONS }); // warm-up
+    const result = await wrk(target, { seconds: SECONDS, connections: CONNECTIONS });
+    return { rps: result.rps, errors: result.failed };
+  }
   await autocannon({
     url: target.url + target.path,
     headers: target.headers,
@@ -68,8 +139,19 @@ async function saturation(target: Target): Promise<{ rps: number; errors: number
   return { rps: Math.round(result.requests.average), errors: result.non2xx + result.errors };
 }
 
+/** Think time per request (ms) of the paced wrk runs: random in [0, 2 × THINK_MS]. */
+const THINK_MS = 2;
+
+/** wrk paced to about `rate` req/s: connections calibrated in a short run, then measured. */
+async function wrkLatencyAt(target: Target, rate: number, script: string): Promise<Latency> {
+  let connections = Math.max(1, Math.round((rate * (THINK_MS + 0.3)) / 1000));
+  const probe = await wrk(target, { seconds: 3, connections, script });
+  connections = Math.max(1, Math.round((connections * rate) / Math.max(1, probe.rps)));
+  return wrk(target, { seconds: SECONDS, connections, script });
+}
+
 /** Open loop at `rate` req/s for SECONDS; per-request latency in ms from send to full response. */
-async function latencyAt(target: Target, rate: number) {
+async function latencyAt(target: Target, rate: number): Promise<Latency> {
   const pool = new Pool(target.url, { connections: CONNECTIONS, pipelining: 1 });
   const latencies: number[] = [];
   let failed = 0;
@@ -100,6 +182,69 @@ async function latencyAt(target: Target, rate: number) {
   const q = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
   return { p50: q(0.5), p99: q(0.99), achieved: Math.round(latencies.length / SECONDS), failed };
+}
+
+/** CPU used by some processes between start and stop, in % of one core. */
+type CpuShare = Record<'server' | 'ingestor' | 'kafka', string | undefined>;
+
+async function cpuTicks(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, clock ticks
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuMeter(pids: Partial<Record<keyof CpuShare, number>>) {
+  const TICKS_PER_SECOND = 100;
+  let before: Record<string, number | undefined> = {};
+  let startedAt = 0;
+  return {
+    async start() {
+      for (const [name, pid] of Object.entries(pids)) before[name] = await cpuTicks(pid);
+      startedAt = performance.now();
+    },
+    async stop(): Promise<CpuShare> {
+      const seconds = (performance.now() - startedAt) / 1000;
+      const share: CpuShare = { server: undefined, ingestor: undefined, kafka: undefined };
+      for (const [name, pid] of Object.entries(pids)) {
+        const after = await cpuTicks(pid);
+        const start = before[name];
+        if (after !== undefined && start !== undefined)
+          share[name as keyof CpuShare] =
+            `${Math.round(((after - start) / TICKS_PER_SECOND / seconds) * 100)}`;
+      }
+      before = {};
+      return share;
+    },
+  };
+}
+
+/** The local Kafka broker's JVM, for its CPU share (undefined when not found, e.g. in Docker). */
+async function findKafkaPid(): Promise<number | undefined> {
+  for (const entry of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes('kafka.Kafka') || cmdline.includes('kafka/kafka_2.13'))
+      return Number(entry);
+  }
+  return undefined;
+}
+
+/** Requests counted by the bench's usage-ingestor (its minute table, read directly). */
+async function usageCount(databaseSchema: string): Promise<number> {
+  const client = new pg.Client({ connectionString: testEndpoints().databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string | null }>(
+      `select sum(requests)::text as n from "${databaseSchema}".usage_minute`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
 }
 
 function heapUsed(): number {
@@ -141,6 +286,8 @@ function memoryPerKey(count: number): number {
 setFlagsFromString('--expose-gc');
 const results: Record<string, unknown> = {};
 const servers: ServiceProcess[] = [];
+/** Processes of the stack that are not targets (never paused). */
+const others: ServiceProcess[] = [];
 const cleanups: Array<() => Promise<unknown>> = [];
 const codec = new EventCodec();
 const kafka = createKafkaConnection({
@@ -258,6 +405,34 @@ try {
     );
   }
 
+  // The rest of the stack: a usage-ingestor consuming what the edges meter.
+  const ingestorArtifact = await buildServiceArtifact('apps/usage-ingestor');
+  cleanups.push(() => ingestorArtifact.remove());
+  const ingestorSchema = `bench_usage_${process.pid}`;
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: testEndpoints().databaseUrl });
+    await client.connect();
+    await client
+      .query(`drop schema if exists "${ingestorSchema}" cascade`)
+      .finally(() => client.end());
+  });
+  const ingestor = await startServiceProcess(
+    ingestorArtifact.entry,
+    {
+      ...infraEnv(),
+      KAFKA_TOPIC_PREFIX: prefix,
+      LOG_LEVEL: 'info',
+      DATABASE_SCHEMA: ingestorSchema,
+      CONSUMER_GROUP: `bench-usage-${process.pid}`,
+    },
+    60_000,
+  );
+  others.push(ingestor);
+  await ingestor.ready(60_000);
+  const loadBefore = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
   const targets: Target[] = [
     { name: '1 bare fastify', url: bareServer.url, path: '/', headers: {} },
     {
@@ -279,103 +454,143 @@ try {
       headers: verifyHeaders,
     },
   ];
-  // Only the server under test may use the CPU: pause the others.
+  // Only the server under test may use the CPU: pause the other targets. Kafka and the
+  // usage-ingestor keep running: metering is part of what an edge costs.
   const pauseAllBut = (keep: ServiceProcess) => {
     for (const s of servers) s.child.kill(s === keep ? 'SIGCONT' : 'SIGSTOP');
   };
-  const saturations: Array<{ rps: number; errors: number }> = [];
-  for (const [i, target] of targets.entries()) {
-    pauseAllBut(servers[i]!);
-    saturations.push(await saturation(target));
+  const kafkaPid = await findKafkaPid();
+  const rounds: Array<Array<{ rps: number; errors: number; cpu: CpuShare }>> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const results: Array<{ rps: number; errors: number; cpu: CpuShare }> = [];
+    for (const [i, target] of targets.entries()) {
+      pauseAllBut(servers[i]!);
+      const cpu = cpuMeter({
+        server: servers[i]!.child.pid!,
+        ingestor: ingestor.child.pid!,
+        ...(kafkaPid ? { kafka: kafkaPid } : {}),
+      });
+      await cpu.start();
+      const result = await saturation(target);
+      results.push({ ...result, cpu: await cpu.stop() });
+    }
+    rounds.push(results);
   }
+  const meanRps = (i: number) => Math.round(rounds.reduce((n, r) => n + r[i]!.rps, 0) / ROUNDS);
   // 70 % of edge-auth's own saturation (strict Redis): the load it is sized for; same rate for all.
-  const rate = Math.round(saturations[2]!.rps * 0.7);
-  const latencies: Array<Awaited<ReturnType<typeof latencyAt>>> = [];
+  const rate = Math.round(meanRps(2) * 0.7);
+  const paceScript = join(spool, 'pace.lua');
+  await writeFile(paceScript, `function delay()\n  return math.random(0, ${2 * THINK_MS})\nend\n`);
+  const latencies: Latency[] = [];
   for (const [i, target] of targets.entries()) {
     pauseAllBut(servers[i]!);
-    latencies.push(await latencyAt(target, rate));
+    latencies.push(
+      wrkPath ? await wrkLatencyAt(target, rate, paceScript) : await latencyAt(target, rate),
+    );
   }
   for (const s of servers) s.child.kill('SIGCONT');
+  const ingested = await usageCount(ingestorSchema);
 
   console.log(
-    `\nedge-auth vs baselines: ${SECONDS} s each, ${CONNECTIONS} connections, loopback, 2 cores`,
+    `\nedge-auth vs baselines: ${wrkPath ? `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s` : `autocannon (wrk not installed), ${CONNECTIONS} connections, ${SECONDS} s`}, loopback, ${cpus().length} cores, load average before ${loadBefore}`,
   );
   console.log(
-    `  latency measured open-loop at ${rate} req/s (70 % of edge-auth strict saturation)`,
+    `\n| target | ${rounds.map((_, r) => `round ${r + 1} req/s | × bare`).join(' | ')} | CPU % during round 1 (server / ingestor / Kafka) |`,
   );
+  console.log(`|---|${rounds.map(() => '---|---').join('|')}|---|`);
   for (const [i, target] of targets.entries()) {
-    const s = saturations[i]!;
+    const cells = rounds.map(
+      (r) => `${(r[i]!.rps / 1000).toFixed(1)}k | ${(r[i]!.rps / r[0]!.rps).toFixed(2)}`,
+    );
+    const cpu = rounds[0]![i]!.cpu;
+    const errors = rounds.reduce((n, r) => n + r[i]!.errors, 0);
+    console.log(
+      `| ${target.name} | ${cells.join(' | ')} | ${cpu.server} / ${cpu.ingestor} / ${cpu.kafka ?? '?'}${errors ? ` (non-2xx or errors: ${errors})` : ''} |`,
+    );
+  }
+  console.log(
+    `\nlatency at ${rate} req/s (70 % of edge-auth strict Redis saturation), ${wrkPath ? `wrk paced by a random think time of 0-${2 * THINK_MS} ms per request` : 'open-loop JS generator'}:`,
+  );
+  console.log(`\n| target | achieved req/s | p50 ms | p99 ms | added p99 vs bare ms |`);
+  console.log('|---|---|---|---|---|');
+  for (const [i, target] of targets.entries()) {
     const l = latencies[i]!;
     console.log(
-      `  ${target.name.padEnd(44)} ${String(s.rps).padStart(7)} req/s  ${(s.rps / saturations[0]!.rps).toFixed(2)}× bare` +
-        `  | p50 ${l.p50.toFixed(3)} ms  p99 ${l.p99.toFixed(3)} ms  (achieved ${l.achieved}/s, non-2xx ${s.errors + l.failed})`,
+      `| ${target.name} | ${l.achieved} | ${l.p50.toFixed(3)} | ${l.p99.toFixed(3)} | ${(l.p99 - latencies[0]!.p99).toFixed(3)}${l.failed ? ` (non-2xx or errors: ${l.failed})` : ''} |`,
     );
   }
-  const added = (i: number) => latencies[i]!.p99 - latencies[0]!.p99;
-  console.log(
-    `  added p99 vs bare: edge redis ${added(2).toFixed(3)} ms, edge memory ${added(3).toFixed(3)} ms, peer ${added(1).toFixed(3)} ms`,
-  );
+  console.log(`\nusage-ingestor counted ${ingested} requests metered by the edges so far`);
   results.throughput = targets.map((t, i) => ({
     name: t.name,
-    rps: saturations[i]!.rps,
-    ...latencies[i],
+    rps: rounds.map((r) => r[i]!.rps),
+    latency: latencies[i],
   }));
+  results.loadBefore = loadBefore;
 
-  // Heap per cached key.
-  for (const count of [100_000, TABLE_KEYS]) {
-    const perKey = memoryPerKey(count);
-    console.log(`  key table heap: ${count} keys → ${perKey.toFixed(0)} B/key`);
-    results[`bytesPerKey${count}`] = Math.round(perKey);
-  }
+  if (PARTS === 'throughput') {
+    await producer.disconnect();
+    console.log(JSON.stringify({ bench: 'edge-auth', ...results }));
+    process.exitCode = 0;
+  } else {
+    // Heap per cached key.
+    for (const count of [100_000, TABLE_KEYS]) {
+      const perKey = memoryPerKey(count);
+      console.log(`  key table heap: ${count} keys → ${perKey.toFixed(0)} B/key`);
+      results[`bytesPerKey${count}`] = Math.round(perKey);
+    }
 
-  // Cold start: an edge-auth process to ready with TABLE_KEYS keys on the keys topic.
-  const coldPrefix = await edgeTopics('bench_cold');
-  const coldTopic = (spec: { name: string }) => coldPrefix + spec.name;
-  const coldPublisher = new EventPublisher(producer, codec, { KeyIssued: coldTopic(TOPICS.keys) });
-  const producing = performance.now();
-  const sends: Array<Promise<void>> = [];
-  for (let i = 0; i < TABLE_KEYS; i++) {
-    const accountId = `acct_01JDQ3W8Y6T4K2M9N7${String(i % 100_000).padStart(8, '0')}`;
-    sends.push(
-      coldPublisher.publish('KeyIssued', {
-        ...sampleEvent('KeyIssued'),
-        eventId: `01JDQ3W8Y6T4K2M9N7${String(i).padStart(8, '0')}`,
-        key: keyState(i, accountId, randomHash(i)),
-      }),
+    // Cold start: an edge-auth process to ready with TABLE_KEYS keys on the keys topic.
+    const coldPrefix = await edgeTopics('bench_cold');
+    const coldTopic = (spec: { name: string }) => coldPrefix + spec.name;
+    const coldPublisher = new EventPublisher(producer, codec, {
+      KeyIssued: coldTopic(TOPICS.keys),
+    });
+    const producing = performance.now();
+    const sends: Array<Promise<void>> = [];
+    for (let i = 0; i < TABLE_KEYS; i++) {
+      const accountId = `acct_01JDQ3W8Y6T4K2M9N7${String(i % 100_000).padStart(8, '0')}`;
+      sends.push(
+        coldPublisher.publish('KeyIssued', {
+          ...sampleEvent('KeyIssued'),
+          eventId: `01JDQ3W8Y6T4K2M9N7${String(i).padStart(8, '0')}`,
+          key: keyState(i, accountId, randomHash(i)),
+        }),
+      );
+      if (sends.length >= 50_000) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+    console.log(
+      `  produced ${TABLE_KEYS} KeyIssued in ${((performance.now() - producing) / 1000).toFixed(1)} s`,
     );
-    if (sends.length >= 50_000) await Promise.all(sends.splice(0));
+    const coldStarted = performance.now();
+    const coldEdge = await startServiceProcess(
+      edgeArtifact.entry,
+      { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
+      120_000,
+    );
+    servers.push(coldEdge);
+    while ((await fetch(new URL('/readyz', coldEdge.url))).status !== 200)
+      await new Promise((r) => setTimeout(r, 50));
+    const coldMs = performance.now() - coldStarted;
+    // Metrics are served on the admin listener, whose address the edge logs at start.
+    const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
+      coldEdge.output(),
+    )?.[1];
+    if (!adminUrl)
+      throw new Error(`no admin listener address in the output:\n${coldEdge.output()}`);
+    const metrics = await (await fetch(new URL('/metrics', adminUrl))).text();
+    const heapBytes = Number(/nodejs_heap_size_used_bytes\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    const tableKeys = Number(/edge_key_table_keys\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    console.log(
+      `  cold start to ready with ${tableKeys} keys: ${(coldMs / 1000).toFixed(1)} s (process start included); heap used ${(heapBytes / 1e6).toFixed(0)} MB\n`,
+    );
+    results.coldStartMs = Math.round(coldMs);
+    results.coldStartKeys = tableKeys;
+    await producer.disconnect();
+    console.log(JSON.stringify({ bench: 'edge-auth', ...results }));
   }
-  await Promise.all(sends);
-  console.log(
-    `  produced ${TABLE_KEYS} KeyIssued in ${((performance.now() - producing) / 1000).toFixed(1)} s`,
-  );
-  const coldStarted = performance.now();
-  const coldEdge = await startServiceProcess(
-    edgeArtifact.entry,
-    { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
-    120_000,
-  );
-  servers.push(coldEdge);
-  while ((await fetch(new URL('/readyz', coldEdge.url))).status !== 200)
-    await new Promise((r) => setTimeout(r, 50));
-  const coldMs = performance.now() - coldStarted;
-  // Metrics are served on the admin listener, whose address the edge logs at start.
-  const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
-    coldEdge.output(),
-  )?.[1];
-  if (!adminUrl) throw new Error(`no admin listener address in the output:\n${coldEdge.output()}`);
-  const metrics = await (await fetch(new URL('/metrics', adminUrl))).text();
-  const heapBytes = Number(/nodejs_heap_size_used_bytes\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
-  const tableKeys = Number(/edge_key_table_keys\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
-  console.log(
-    `  cold start to ready with ${tableKeys} keys: ${(coldMs / 1000).toFixed(1)} s (process start included); heap used ${(heapBytes / 1e6).toFixed(0)} MB\n`,
-  );
-  results.coldStartMs = Math.round(coldMs);
-  results.coldStartKeys = tableKeys;
-  await producer.disconnect();
-  console.log(JSON.stringify({ bench: 'edge-auth', ...results }));
 } finally {
-  for (const s of servers) {
+  for (const s of [...servers, ...others]) {
     s.child.kill('SIGCONT');
     await s.stop('SIGTERM').catch(() => undefined);
   }
