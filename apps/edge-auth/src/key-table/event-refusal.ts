@@ -31,7 +31,8 @@ export function eventRefusal(event: TollgateEvent): Refusal | null {
       return isId('account', event.payload.accountId)
         ? null
         : { reason: 'invalid_account', detail: 'accountId is not an account id' };
-    case 'RequestMetered':
+    default:
+      // Usage and billing events: the key table never reads them.
       return null;
   }
 }
