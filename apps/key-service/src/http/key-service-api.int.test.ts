@@ -267,6 +267,26 @@ describe('key-service HTTP API (real Postgres + Kafka)', () => {
       }
     });
 
+    it('refuses with 409 a plan change to another currency (an invoice has one currency)', async () => {
+      const usd = {
+        ...DEFAULT_PLANS.plan_pro,
+        price: { ...DEFAULT_PLANS.plan_pro.price, currency: 'USD' },
+      };
+      expect(
+        (await post('/v1/plans', { planId: 'plan_pro_usd', definition: usd })).statusCode,
+      ).toBe(201);
+      const accountId = await createAccount();
+      const moved = await ks.app.inject({
+        method: 'PUT',
+        url: `/v1/accounts/${accountId}/plan`,
+        payload: { planId: 'plan_pro_usd' },
+      });
+      expect(moved.json()).toMatchObject({ status: 409, reason: 'plan_currency_mismatch' });
+      expect((await get(`/v1/accounts/${accountId}`)).json()).toMatchObject({
+        plan: { planId: 'plan_free', planVersion: 1 },
+      });
+    });
+
     it('bounds input: page size, body size, content type', async () => {
       expect((await get('/v1/accounts?limit=1000')).statusCode).toBe(400);
       const big = await post('/v1/accounts', { name: 'x'.repeat(100_000) });

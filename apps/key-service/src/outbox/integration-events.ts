@@ -87,6 +87,14 @@ export function planSnapshot(
     limitScope: definition.limitScope,
     priceRef: `${planId}@v${version}`,
     currency: definition.price.currency,
+    pricing: {
+      baseFeeMinor: definition.price.baseFeeMinor,
+      includedUnits: definition.price.includedUnits,
+      tiers: definition.price.overageTiers.map((tier) => ({
+        upToUnits: tier.upTo,
+        unitPriceMicros: tier.unitPriceMicros,
+      })),
+    },
   };
 }
 

@@ -7,6 +7,7 @@ export const ID_PREFIXES = {
   plan: 'plan',
   adminToken: 'atok',
   auditEvent: 'audit',
+  invoice: 'inv',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -21,6 +22,7 @@ const PATTERNS: Record<IdKind, RegExp> = {
   plan: /^plan_[a-z0-9][a-z0-9_-]{0,62}$/,
   adminToken: new RegExp(`^atok_${ULID}$`),
   auditEvent: new RegExp(`^audit_${ULID}$`),
+  invoice: new RegExp(`^inv_${ULID}$`),
 };
 
 /** A new id such as `key_01JDQ3W8Y6T4K2M9N7P5R3S1V1` (not for plans, which are named). */
@@ -38,4 +40,5 @@ export const ID_PATTERNS: Readonly<Record<IdKind, string>> = {
   plan: PATTERNS.plan.source,
   adminToken: PATTERNS.adminToken.source,
   auditEvent: PATTERNS.auditEvent.source,
+  invoice: PATTERNS.invoice.source,
 };

@@ -2,12 +2,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { CURRENT_SCHEMAS } from '../generated/event-schemas';
+import { CURRENT_SCHEMAS, RELEASED_SCHEMAS } from '../generated/event-schemas';
 import { sampleEvent } from '../testing/samples';
 import { contractsPaths } from '../codegen/paths';
 import { DecodeError } from './decode-error';
 import { EventCodec } from './event-codec';
-import { EVENT_TYPE_HEADER, EVENT_TYPES, SCHEMA_FINGERPRINT_HEADER } from './event-types';
+import {
+  EVENT_TYPE_HEADER,
+  EVENT_TYPES,
+  SCHEMA_FINGERPRINT_HEADER,
+  type EventType,
+} from './event-types';
 
 const codec = new EventCodec();
 const fixtures = contractsPaths(import.meta.dirname).fixtures;
@@ -32,16 +37,39 @@ describe('EventCodec', () => {
     expect(codec.decode(encoded.headers, encoded.value)).toEqual({ type: eventType, payload });
   });
 
-  it.each(EVENT_TYPES)('writes %s exactly as the golden bytes of schema v1', (eventType) => {
-    const file = join(fixtures, `${eventType}.v1.hex`);
-    const hex = codec.encode(eventType, sampleEvent(eventType)).value.toString('hex');
-    if (process.env.UPDATE_GOLDEN === '1' && !existsSync(file)) writeFileSync(file, `${hex}\n`);
-    const golden = readFileSync(file, 'utf8').trim();
-    expect(hex).toBe(golden);
-    const headers = codec.encode(eventType, sampleEvent(eventType)).headers;
-    expect(codec.decode(headers, Buffer.from(golden, 'hex')).payload).toEqual(
-      sampleEvent(eventType),
+  it.each(EVENT_TYPES)(
+    'writes %s exactly as the golden bytes of its current schema',
+    (eventType) => {
+      const file = join(fixtures, `${eventType}.v${codec.currentVersion(eventType)}.hex`);
+      const hex = codec.encode(eventType, sampleEvent(eventType)).value.toString('hex');
+      if (process.env.UPDATE_GOLDEN === '1' && !existsSync(file)) writeFileSync(file, `${hex}\n`);
+      const golden = readFileSync(file, 'utf8').trim();
+      expect(hex).toBe(golden);
+      const headers = codec.encode(eventType, sampleEvent(eventType)).headers;
+      expect(codec.decode(headers, Buffer.from(golden, 'hex')).payload).toEqual(
+        sampleEvent(eventType),
+      );
+    },
+  );
+
+  it.each(
+    RELEASED_SCHEMAS.filter(
+      (released) => released.version < codec.currentVersion(released.type),
+    ).map((released) => [`${released.type} v${released.version}`, released] as const),
+  )('still reads the golden bytes written with %s', (_name, released) => {
+    const golden = readFileSync(
+      join(fixtures, `${released.type}.v${released.version}.hex`),
+      'utf8',
     );
+    const writer = avro.Type.forSchema(released.schema as unknown as avro.Schema);
+    const headers = {
+      [EVENT_TYPE_HEADER]: released.type,
+      [SCHEMA_FINGERPRINT_HEADER]: writer.fingerprint('sha256').toString('hex'),
+    };
+    const decoded = codec.decode(headers, Buffer.from(golden.trim(), 'hex'));
+    expect(decoded.type).toBe(released.type);
+    expect(decoded.payload.eventId).toBe(sampleEvent(released.type).eventId);
+    if (decoded.type === 'PlanChanged') expect(decoded.payload.plan.pricing).toBeNull();
   });
 
   it('reads a message written with an older schema through schema resolution', () => {

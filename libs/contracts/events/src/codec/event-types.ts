@@ -4,11 +4,14 @@ export type EventType = keyof EventPayloads;
 
 export const EVENT_TYPES = [
   'AccountStatusChanged',
+  'InvoiceFinalized',
   'KeyIssued',
   'KeyRevoked',
   'KeyUpdated',
+  'PaymentFailed',
   'PlanChanged',
   'RequestMetered',
+  'RequestMeteredBatch',
 ] as const satisfies readonly EventType[];
 
 /** Any event with its type tag: `switch (event.type)` narrows `event.payload`. */

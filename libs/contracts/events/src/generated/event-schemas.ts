@@ -55,6 +55,120 @@ export const CURRENT_SCHEMAS = {
       }
     ]
   },
+  "InvoiceFinalized": {
+    "type": "record",
+    "name": "InvoiceFinalized",
+    "namespace": "dev.tollgate.events",
+    "doc": "billing-service finalized an invoice for one account and one billing period (UTC calendar month); its lines and total never change afterwards.",
+    "fields": [
+      {
+        "name": "eventId",
+        "type": "string",
+        "doc": "ULID, globally unique; consumers dedupe on it."
+      },
+      {
+        "name": "occurredAt",
+        "type": "long",
+        "doc": "When the fact happened, epoch milliseconds."
+      },
+      {
+        "name": "producer",
+        "type": "string",
+        "doc": "The app (and instance) that produced the event."
+      },
+      {
+        "name": "schemaVersion",
+        "type": "int",
+        "doc": "Version of this event's schema the producer wrote."
+      },
+      {
+        "name": "invoiceId",
+        "type": "string"
+      },
+      {
+        "name": "accountId",
+        "type": "string"
+      },
+      {
+        "name": "period",
+        "type": "string",
+        "doc": "Billing period, YYYY-MM (UTC)."
+      },
+      {
+        "name": "currency",
+        "type": "string",
+        "doc": "ISO 4217 code."
+      },
+      {
+        "name": "lines",
+        "type": {
+          "type": "array",
+          "items": {
+            "type": "record",
+            "name": "InvoiceLine",
+            "fields": [
+              {
+                "name": "lineId",
+                "type": "string"
+              },
+              {
+                "name": "kind",
+                "type": {
+                  "type": "enum",
+                  "name": "InvoiceLineKind",
+                  "symbols": [
+                    "base_fee",
+                    "usage",
+                    "adjustment"
+                  ]
+                }
+              },
+              {
+                "name": "description",
+                "type": "string"
+              },
+              {
+                "name": "planId",
+                "type": [
+                  "null",
+                  "string"
+                ],
+                "default": null
+              },
+              {
+                "name": "planVersion",
+                "type": [
+                  "null",
+                  "int"
+                ],
+                "default": null
+              },
+              {
+                "name": "quantity",
+                "type": "long",
+                "doc": "Seconds of the segment for a base fee, billable cost units otherwise."
+              },
+              {
+                "name": "amountMinor",
+                "type": "long",
+                "doc": "Minor units, rounded once per line (half-even)."
+              }
+            ]
+          }
+        }
+      },
+      {
+        "name": "totalMinor",
+        "type": "long",
+        "doc": "Sum of the lines' amounts, minor units."
+      },
+      {
+        "name": "finalizedAt",
+        "type": "long",
+        "doc": "Epoch milliseconds."
+      }
+    ]
+  },
   "KeyIssued": {
     "type": "record",
     "name": "KeyIssued",
@@ -378,6 +492,67 @@ export const CURRENT_SCHEMAS = {
       }
     ]
   },
+  "PaymentFailed": {
+    "type": "record",
+    "name": "PaymentFailed",
+    "namespace": "dev.tollgate.events",
+    "doc": "A payment attempt for a finalized invoice failed (reported by the payment provider).",
+    "fields": [
+      {
+        "name": "eventId",
+        "type": "string",
+        "doc": "ULID, globally unique; consumers dedupe on it."
+      },
+      {
+        "name": "occurredAt",
+        "type": "long",
+        "doc": "When the fact happened, epoch milliseconds."
+      },
+      {
+        "name": "producer",
+        "type": "string",
+        "doc": "The app (and instance) that produced the event."
+      },
+      {
+        "name": "schemaVersion",
+        "type": "int",
+        "doc": "Version of this event's schema the producer wrote."
+      },
+      {
+        "name": "invoiceId",
+        "type": "string"
+      },
+      {
+        "name": "accountId",
+        "type": "string"
+      },
+      {
+        "name": "period",
+        "type": "string",
+        "doc": "Billing period, YYYY-MM (UTC)."
+      },
+      {
+        "name": "currency",
+        "type": "string",
+        "doc": "ISO 4217 code."
+      },
+      {
+        "name": "amountMinor",
+        "type": "long",
+        "doc": "The invoice total, minor units."
+      },
+      {
+        "name": "attempt",
+        "type": "int",
+        "doc": "1 for the first failed attempt, counting up."
+      },
+      {
+        "name": "failedAt",
+        "type": "long",
+        "doc": "Epoch milliseconds."
+      }
+    ]
+  },
   "PlanChanged": {
     "type": "record",
     "name": "PlanChanged",
@@ -488,6 +663,57 @@ export const CURRENT_SCHEMAS = {
               "name": "currency",
               "type": "string",
               "doc": "ISO 4217 code."
+            },
+            {
+              "name": "pricing",
+              "type": [
+                "null",
+                {
+                  "type": "record",
+                  "name": "PlanPricing",
+                  "doc": "What the plan version costs, in the snapshot's currency.",
+                  "fields": [
+                    {
+                      "name": "baseFeeMinor",
+                      "type": "long",
+                      "doc": "Base fee per UTC calendar month, in minor units of the currency."
+                    },
+                    {
+                      "name": "includedUnits",
+                      "type": "long",
+                      "doc": "Billable cost units per month covered by the base fee."
+                    },
+                    {
+                      "name": "tiers",
+                      "type": {
+                        "type": "array",
+                        "items": {
+                          "type": "record",
+                          "name": "PricingTier",
+                          "fields": [
+                            {
+                              "name": "upToUnits",
+                              "type": [
+                                "null",
+                                "long"
+                              ],
+                              "doc": "Cumulative overage units (above the included units) where this tier ends; null = open-ended (last tier only)."
+                            },
+                            {
+                              "name": "unitPriceMicros",
+                              "type": "long",
+                              "doc": "Price per cost unit in millionths of a minor unit."
+                            }
+                          ]
+                        }
+                      },
+                      "doc": "Graduated overage tiers, ascending by upToUnits, the last one open-ended; no tiers: overage is not charged."
+                    }
+                  ]
+                }
+              ],
+              "default": null,
+              "doc": "The plan version's price (null: written before prices travelled with plans). Currency is the snapshot's currency."
             }
           ]
         }
@@ -516,6 +742,157 @@ export const CURRENT_SCHEMAS = {
       {
         "name": "effectiveAt",
         "type": "long"
+      }
+    ]
+  },
+  "RequestMeteredBatch": {
+    "type": "record",
+    "name": "RequestMeteredBatch",
+    "namespace": "dev.tollgate.events",
+    "doc": "Many RequestMetered events in one Kafka record on the usage topic, as edge-auth's metering worker produces them. Each event keeps its own eventId and every field; nothing is pre-aggregated.",
+    "fields": [
+      {
+        "name": "eventId",
+        "type": "string",
+        "doc": "The batch's id (ULID). A re-sent batch (spool replay) keeps it; consumers dedupe on the eventIds of the events inside."
+      },
+      {
+        "name": "occurredAt",
+        "type": "long",
+        "doc": "When the batch was sealed, epoch milliseconds."
+      },
+      {
+        "name": "producer",
+        "type": "string",
+        "doc": "The app (and instance) that produced the batch."
+      },
+      {
+        "name": "schemaVersion",
+        "type": "int",
+        "doc": "Version of this schema the producer wrote."
+      },
+      {
+        "name": "edgeInstanceId",
+        "type": "string",
+        "doc": "The edge-auth instance whose decisions the batch carries."
+      },
+      {
+        "name": "events",
+        "type": {
+          "type": "array",
+          "items": {
+            "type": "record",
+            "name": "RequestMetered",
+            "namespace": "dev.tollgate.events",
+            "doc": "One edge-auth decision (allowed or rejected) on one request.",
+            "fields": [
+              {
+                "name": "eventId",
+                "type": "string",
+                "doc": "ULID, globally unique; consumers dedupe on it."
+              },
+              {
+                "name": "occurredAt",
+                "type": "long",
+                "doc": "When the fact happened, epoch milliseconds."
+              },
+              {
+                "name": "producer",
+                "type": "string",
+                "doc": "The app (and instance) that produced the event."
+              },
+              {
+                "name": "schemaVersion",
+                "type": "int",
+                "doc": "Version of this event's schema the producer wrote."
+              },
+              {
+                "name": "keyId",
+                "type": [
+                  "null",
+                  "string"
+                ],
+                "default": null,
+                "doc": "Null when no known key was presented."
+              },
+              {
+                "name": "accountId",
+                "type": [
+                  "null",
+                  "string"
+                ],
+                "default": null
+              },
+              {
+                "name": "planId",
+                "type": [
+                  "null",
+                  "string"
+                ],
+                "default": null
+              },
+              {
+                "name": "env",
+                "type": [
+                  "null",
+                  {
+                    "type": "enum",
+                    "name": "Environment",
+                    "symbols": [
+                      "live",
+                      "test"
+                    ]
+                  }
+                ],
+                "default": null
+              },
+              {
+                "name": "method",
+                "type": "string"
+              },
+              {
+                "name": "route",
+                "type": "string",
+                "doc": "Route template or configured endpoint name, never the raw path."
+              },
+              {
+                "name": "status",
+                "type": "int"
+              },
+              {
+                "name": "outcome",
+                "type": {
+                  "type": "enum",
+                  "name": "Outcome",
+                  "symbols": [
+                    "allowed",
+                    "rate_limited",
+                    "quota_exceeded",
+                    "invalid",
+                    "revoked",
+                    "expired",
+                    "forbidden"
+                  ]
+                }
+              },
+              {
+                "name": "costUnits",
+                "type": "int",
+                "default": 1
+              },
+              {
+                "name": "latencyMicros",
+                "type": "long",
+                "doc": "Time edge-auth spent deciding, microseconds."
+              },
+              {
+                "name": "edgeInstanceId",
+                "type": "string"
+              }
+            ]
+          }
+        },
+        "doc": "The RequestMetered events, in the order they were recorded; at least one."
       }
     ]
   },
@@ -687,6 +1064,124 @@ export const RELEASED_SCHEMAS = [
           ],
           "default": null,
           "doc": "Why the account was suspended; null when active."
+        }
+      ]
+    }
+  },
+  {
+    "type": "InvoiceFinalized",
+    "version": 1,
+    "schema": {
+      "type": "record",
+      "name": "InvoiceFinalized",
+      "namespace": "dev.tollgate.events",
+      "doc": "billing-service finalized an invoice for one account and one billing period (UTC calendar month); its lines and total never change afterwards.",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "invoiceId",
+          "type": "string"
+        },
+        {
+          "name": "accountId",
+          "type": "string"
+        },
+        {
+          "name": "period",
+          "type": "string",
+          "doc": "Billing period, YYYY-MM (UTC)."
+        },
+        {
+          "name": "currency",
+          "type": "string",
+          "doc": "ISO 4217 code."
+        },
+        {
+          "name": "lines",
+          "type": {
+            "type": "array",
+            "items": {
+              "type": "record",
+              "name": "InvoiceLine",
+              "fields": [
+                {
+                  "name": "lineId",
+                  "type": "string"
+                },
+                {
+                  "name": "kind",
+                  "type": {
+                    "type": "enum",
+                    "name": "InvoiceLineKind",
+                    "symbols": [
+                      "base_fee",
+                      "usage",
+                      "adjustment"
+                    ]
+                  }
+                },
+                {
+                  "name": "description",
+                  "type": "string"
+                },
+                {
+                  "name": "planId",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null
+                },
+                {
+                  "name": "planVersion",
+                  "type": [
+                    "null",
+                    "int"
+                  ],
+                  "default": null
+                },
+                {
+                  "name": "quantity",
+                  "type": "long",
+                  "doc": "Seconds of the segment for a base fee, billable cost units otherwise."
+                },
+                {
+                  "name": "amountMinor",
+                  "type": "long",
+                  "doc": "Minor units, rounded once per line (half-even)."
+                }
+              ]
+            }
+          }
+        },
+        {
+          "name": "totalMinor",
+          "type": "long",
+          "doc": "Sum of the lines' amounts, minor units."
+        },
+        {
+          "name": "finalizedAt",
+          "type": "long",
+          "doc": "Epoch milliseconds."
         }
       ]
     }
@@ -1027,6 +1522,71 @@ export const RELEASED_SCHEMAS = [
     }
   },
   {
+    "type": "PaymentFailed",
+    "version": 1,
+    "schema": {
+      "type": "record",
+      "name": "PaymentFailed",
+      "namespace": "dev.tollgate.events",
+      "doc": "A payment attempt for a finalized invoice failed (reported by the payment provider).",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "invoiceId",
+          "type": "string"
+        },
+        {
+          "name": "accountId",
+          "type": "string"
+        },
+        {
+          "name": "period",
+          "type": "string",
+          "doc": "Billing period, YYYY-MM (UTC)."
+        },
+        {
+          "name": "currency",
+          "type": "string",
+          "doc": "ISO 4217 code."
+        },
+        {
+          "name": "amountMinor",
+          "type": "long",
+          "doc": "The invoice total, minor units."
+        },
+        {
+          "name": "attempt",
+          "type": "int",
+          "doc": "1 for the first failed attempt, counting up."
+        },
+        {
+          "name": "failedAt",
+          "type": "long",
+          "doc": "Epoch milliseconds."
+        }
+      ]
+    }
+  },
+  {
     "type": "PlanChanged",
     "version": 1,
     "schema": {
@@ -1172,6 +1732,202 @@ export const RELEASED_SCHEMAS = [
     }
   },
   {
+    "type": "PlanChanged",
+    "version": 2,
+    "schema": {
+      "type": "record",
+      "name": "PlanChanged",
+      "namespace": "dev.tollgate.events",
+      "doc": "An account moved to a plan version (effective now or at a given time).",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "accountId",
+          "type": "string"
+        },
+        {
+          "name": "planId",
+          "type": "string"
+        },
+        {
+          "name": "planVersion",
+          "type": "int"
+        },
+        {
+          "name": "plan",
+          "type": {
+            "type": "record",
+            "name": "PlanSnapshot",
+            "fields": [
+              {
+                "name": "planId",
+                "type": "string"
+              },
+              {
+                "name": "version",
+                "type": "int"
+              },
+              {
+                "name": "name",
+                "type": "string"
+              },
+              {
+                "name": "rateLimits",
+                "type": {
+                  "type": "array",
+                  "items": {
+                    "type": "record",
+                    "name": "RateLimitPolicy",
+                    "fields": [
+                      {
+                        "name": "name",
+                        "type": "string",
+                        "doc": "e.g. burst, per-minute"
+                      },
+                      {
+                        "name": "limit",
+                        "type": "long"
+                      },
+                      {
+                        "name": "windowMs",
+                        "type": "long"
+                      }
+                    ]
+                  }
+                }
+              },
+              {
+                "name": "monthlyQuota",
+                "type": [
+                  "null",
+                  "long"
+                ],
+                "default": null,
+                "doc": "Requests (cost units) per calendar month; null = unlimited."
+              },
+              {
+                "name": "limitScope",
+                "type": {
+                  "type": "enum",
+                  "name": "LimitScope",
+                  "symbols": [
+                    "key",
+                    "account"
+                  ]
+                }
+              },
+              {
+                "name": "priceRef",
+                "type": "string",
+                "doc": "Reference to the plan version's price in billing."
+              },
+              {
+                "name": "currency",
+                "type": "string",
+                "doc": "ISO 4217 code."
+              },
+              {
+                "name": "pricing",
+                "type": [
+                  "null",
+                  {
+                    "type": "record",
+                    "name": "PlanPricing",
+                    "doc": "What the plan version costs, in the snapshot's currency.",
+                    "fields": [
+                      {
+                        "name": "baseFeeMinor",
+                        "type": "long",
+                        "doc": "Base fee per UTC calendar month, in minor units of the currency."
+                      },
+                      {
+                        "name": "includedUnits",
+                        "type": "long",
+                        "doc": "Billable cost units per month covered by the base fee."
+                      },
+                      {
+                        "name": "tiers",
+                        "type": {
+                          "type": "array",
+                          "items": {
+                            "type": "record",
+                            "name": "PricingTier",
+                            "fields": [
+                              {
+                                "name": "upToUnits",
+                                "type": [
+                                  "null",
+                                  "long"
+                                ],
+                                "doc": "Cumulative overage units (above the included units) where this tier ends; null = open-ended (last tier only)."
+                              },
+                              {
+                                "name": "unitPriceMicros",
+                                "type": "long",
+                                "doc": "Price per cost unit in millionths of a minor unit."
+                              }
+                            ]
+                          }
+                        },
+                        "doc": "Graduated overage tiers, ascending by upToUnits, the last one open-ended; no tiers: overage is not charged."
+                      }
+                    ]
+                  }
+                ],
+                "default": null,
+                "doc": "The plan version's price (null: written before prices travelled with plans). Currency is the snapshot's currency."
+              }
+            ]
+          }
+        },
+        {
+          "name": "previousPlan",
+          "type": [
+            "null",
+            {
+              "type": "record",
+              "name": "PlanRef",
+              "fields": [
+                {
+                  "name": "planId",
+                  "type": "string"
+                },
+                {
+                  "name": "planVersion",
+                  "type": "int"
+                }
+              ]
+            }
+          ],
+          "default": null
+        },
+        {
+          "name": "effectiveAt",
+          "type": "long"
+        }
+      ]
+    }
+  },
+  {
     "type": "RequestMetered",
     "version": 1,
     "schema": {
@@ -1282,6 +2038,161 @@ export const RELEASED_SCHEMAS = [
         {
           "name": "edgeInstanceId",
           "type": "string"
+        }
+      ]
+    }
+  },
+  {
+    "type": "RequestMeteredBatch",
+    "version": 1,
+    "schema": {
+      "type": "record",
+      "name": "RequestMeteredBatch",
+      "namespace": "dev.tollgate.events",
+      "doc": "Many RequestMetered events in one Kafka record on the usage topic, as edge-auth's metering worker produces them. Each event keeps its own eventId and every field; nothing is pre-aggregated.",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "The batch's id (ULID). A re-sent batch (spool replay) keeps it; consumers dedupe on the eventIds of the events inside."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the batch was sealed, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the batch."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this schema the producer wrote."
+        },
+        {
+          "name": "edgeInstanceId",
+          "type": "string",
+          "doc": "The edge-auth instance whose decisions the batch carries."
+        },
+        {
+          "name": "events",
+          "type": {
+            "type": "array",
+            "items": {
+              "type": "record",
+              "name": "RequestMetered",
+              "namespace": "dev.tollgate.events",
+              "doc": "One edge-auth decision (allowed or rejected) on one request.",
+              "fields": [
+                {
+                  "name": "eventId",
+                  "type": "string",
+                  "doc": "ULID, globally unique; consumers dedupe on it."
+                },
+                {
+                  "name": "occurredAt",
+                  "type": "long",
+                  "doc": "When the fact happened, epoch milliseconds."
+                },
+                {
+                  "name": "producer",
+                  "type": "string",
+                  "doc": "The app (and instance) that produced the event."
+                },
+                {
+                  "name": "schemaVersion",
+                  "type": "int",
+                  "doc": "Version of this event's schema the producer wrote."
+                },
+                {
+                  "name": "keyId",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null,
+                  "doc": "Null when no known key was presented."
+                },
+                {
+                  "name": "accountId",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null
+                },
+                {
+                  "name": "planId",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null
+                },
+                {
+                  "name": "env",
+                  "type": [
+                    "null",
+                    {
+                      "type": "enum",
+                      "name": "Environment",
+                      "symbols": [
+                        "live",
+                        "test"
+                      ]
+                    }
+                  ],
+                  "default": null
+                },
+                {
+                  "name": "method",
+                  "type": "string"
+                },
+                {
+                  "name": "route",
+                  "type": "string",
+                  "doc": "Route template or configured endpoint name, never the raw path."
+                },
+                {
+                  "name": "status",
+                  "type": "int"
+                },
+                {
+                  "name": "outcome",
+                  "type": {
+                    "type": "enum",
+                    "name": "Outcome",
+                    "symbols": [
+                      "allowed",
+                      "rate_limited",
+                      "quota_exceeded",
+                      "invalid",
+                      "revoked",
+                      "expired",
+                      "forbidden"
+                    ]
+                  }
+                },
+                {
+                  "name": "costUnits",
+                  "type": "int",
+                  "default": 1
+                },
+                {
+                  "name": "latencyMicros",
+                  "type": "long",
+                  "doc": "Time edge-auth spent deciding, microseconds."
+                },
+                {
+                  "name": "edgeInstanceId",
+                  "type": "string"
+                }
+              ]
+            }
+          },
+          "doc": "The RequestMetered events, in the order they were recorded; at least one."
         }
       ]
     }

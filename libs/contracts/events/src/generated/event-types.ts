@@ -20,6 +20,44 @@ export interface AccountStatusChanged {
 export const AccountStatus = ['active', 'suspended'] as const;
 export type AccountStatus = (typeof AccountStatus)[number];
 
+/** billing-service finalized an invoice for one account and one billing period (UTC calendar month); its lines and total never change afterwards. */
+export interface InvoiceFinalized {
+  /** ULID, globally unique; consumers dedupe on it. */
+  eventId: string;
+  /** When the fact happened, epoch milliseconds. */
+  occurredAt: number;
+  /** The app (and instance) that produced the event. */
+  producer: string;
+  /** Version of this event's schema the producer wrote. */
+  schemaVersion: number;
+  invoiceId: string;
+  accountId: string;
+  /** Billing period, YYYY-MM (UTC). */
+  period: string;
+  /** ISO 4217 code. */
+  currency: string;
+  lines: InvoiceLine[];
+  /** Sum of the lines' amounts, minor units. */
+  totalMinor: number;
+  /** Epoch milliseconds. */
+  finalizedAt: number;
+}
+
+export interface InvoiceLine {
+  lineId: string;
+  kind: InvoiceLineKind;
+  description: string;
+  planId: null | string;
+  planVersion: null | number;
+  /** Seconds of the segment for a base fee, billable cost units otherwise. */
+  quantity: number;
+  /** Minor units, rounded once per line (half-even). */
+  amountMinor: number;
+}
+
+export const InvoiceLineKind = ['base_fee', 'usage', 'adjustment'] as const;
+export type InvoiceLineKind = (typeof InvoiceLineKind)[number];
+
 /** An API key was issued (or rotated in as a replacement). */
 export interface KeyIssued {
   /** ULID, globally unique; consumers dedupe on it. */
@@ -81,6 +119,30 @@ export interface KeyUpdated {
   key: KeyState;
 }
 
+/** A payment attempt for a finalized invoice failed (reported by the payment provider). */
+export interface PaymentFailed {
+  /** ULID, globally unique; consumers dedupe on it. */
+  eventId: string;
+  /** When the fact happened, epoch milliseconds. */
+  occurredAt: number;
+  /** The app (and instance) that produced the event. */
+  producer: string;
+  /** Version of this event's schema the producer wrote. */
+  schemaVersion: number;
+  invoiceId: string;
+  accountId: string;
+  /** Billing period, YYYY-MM (UTC). */
+  period: string;
+  /** ISO 4217 code. */
+  currency: string;
+  /** The invoice total, minor units. */
+  amountMinor: number;
+  /** 1 for the first failed attempt, counting up. */
+  attempt: number;
+  /** Epoch milliseconds. */
+  failedAt: number;
+}
+
 /** An account moved to a plan version (effective now or at a given time). */
 export interface PlanChanged {
   /** ULID, globally unique; consumers dedupe on it. */
@@ -111,6 +173,8 @@ export interface PlanSnapshot {
   priceRef: string;
   /** ISO 4217 code. */
   currency: string;
+  /** The plan version's price (null: written before prices travelled with plans). Currency is the snapshot's currency. */
+  pricing: null | PlanPricing;
 }
 
 export interface RateLimitPolicy {
@@ -123,9 +187,42 @@ export interface RateLimitPolicy {
 export const LimitScope = ['key', 'account'] as const;
 export type LimitScope = (typeof LimitScope)[number];
 
+/** What the plan version costs, in the snapshot's currency. */
+export interface PlanPricing {
+  /** Base fee per UTC calendar month, in minor units of the currency. */
+  baseFeeMinor: number;
+  /** Billable cost units per month covered by the base fee. */
+  includedUnits: number;
+  /** Graduated overage tiers, ascending by upToUnits, the last one open-ended; no tiers: overage is not charged. */
+  tiers: PricingTier[];
+}
+
+export interface PricingTier {
+  /** Cumulative overage units (above the included units) where this tier ends; null = open-ended (last tier only). */
+  upToUnits: null | number;
+  /** Price per cost unit in millionths of a minor unit. */
+  unitPriceMicros: number;
+}
+
 export interface PlanRef {
   planId: string;
   planVersion: number;
+}
+
+/** Many RequestMetered events in one Kafka record on the usage topic, as edge-auth's metering worker produces them. Each event keeps its own eventId and every field; nothing is pre-aggregated. */
+export interface RequestMeteredBatch {
+  /** The batch's id (ULID). A re-sent batch (spool replay) keeps it; consumers dedupe on the eventIds of the events inside. */
+  eventId: string;
+  /** When the batch was sealed, epoch milliseconds. */
+  occurredAt: number;
+  /** The app (and instance) that produced the batch. */
+  producer: string;
+  /** Version of this schema the producer wrote. */
+  schemaVersion: number;
+  /** The edge-auth instance whose decisions the batch carries. */
+  edgeInstanceId: string;
+  /** The RequestMetered events, in the order they were recorded; at least one. */
+  events: RequestMetered[];
 }
 
 /** One edge-auth decision (allowed or rejected) on one request. */
@@ -160,9 +257,12 @@ export type Outcome = (typeof Outcome)[number];
 /** The payload type of each event type. */
 export interface EventPayloads {
   AccountStatusChanged: AccountStatusChanged;
+  InvoiceFinalized: InvoiceFinalized;
   KeyIssued: KeyIssued;
   KeyRevoked: KeyRevoked;
   KeyUpdated: KeyUpdated;
+  PaymentFailed: PaymentFailed;
   PlanChanged: PlanChanged;
+  RequestMeteredBatch: RequestMeteredBatch;
   RequestMetered: RequestMetered;
 }

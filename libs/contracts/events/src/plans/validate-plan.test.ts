@@ -29,6 +29,10 @@ describe('plan validation (shared by key-service on write and edge-auth on read)
   it('accepts sane plans, at the bounds too', () => {
     expect(planDefinitionProblem(definition)).toBeNull();
     expect(planSnapshotProblem(snapshot)).toBeNull();
+    expect(planSnapshotProblem({ ...snapshot, pricing: null })).toBeNull();
+    expect(
+      planSnapshotProblem({ ...snapshot, pricing: { ...snapshot.pricing!, tiers: [] } }),
+    ).toBeNull();
     const top = withLimits([
       { name: 'a', limit: PLAN_BOUNDS.maxLimit, windowMs: PLAN_BOUNDS.maxWindowMs },
     ]);
@@ -121,6 +125,11 @@ describe('plan validation (shared by key-service on write and edge-auth on read)
       'price.overageTiers.0.unitPriceMicros',
     ],
     ['no price', { ...definition, price: null }, 'price'],
+    [
+      'a bounded last tier',
+      withPrice({ overageTiers: [{ upTo: 10, unitPriceMicros: 1 }] }),
+      'price.overageTiers.0.upTo',
+    ],
   ])('refuses %s', (_name, plan, field) => {
     expect(planDefinitionProblem(plan)).toMatchObject({ field });
   });
@@ -139,6 +148,35 @@ describe('plan validation (shared by key-service on write and edge-auth on read)
       'a policy named monthly-quota',
       { rateLimits: [{ name: 'monthly-quota', limit: 1, windowMs: 1_000 }] },
       'rateLimits.0.name',
+    ],
+    [
+      'a negative base fee',
+      { pricing: { ...snapshot.pricing!, baseFeeMinor: -1 } },
+      'pricing.baseFeeMinor',
+    ],
+    [
+      'descending tiers',
+      {
+        pricing: {
+          ...snapshot.pricing!,
+          tiers: [
+            { upToUnits: 10, unitPriceMicros: 1 },
+            { upToUnits: 5, unitPriceMicros: 1 },
+            { upToUnits: null, unitPriceMicros: 1 },
+          ],
+        },
+      },
+      'pricing.tiers.1.upToUnits',
+    ],
+    [
+      'a bounded last tier',
+      { pricing: { ...snapshot.pricing!, tiers: [{ upToUnits: 10, unitPriceMicros: 1 }] } },
+      'pricing.tiers.0.upToUnits',
+    ],
+    [
+      'a unit price of 1e10 micros',
+      { pricing: { ...snapshot.pricing!, tiers: [{ upToUnits: null, unitPriceMicros: 1e10 }] } },
+      'pricing.tiers.0.unitPriceMicros',
     ],
   ])('refuses a snapshot with %s', (_name, change, field) => {
     expect(planSnapshotProblem({ ...snapshot, ...change })).toMatchObject({

@@ -76,7 +76,27 @@ export function planSnapshotProblem(snapshot: PlanSnapshot): PlanProblem | null 
     return problem('priceRef', `must be 1-${PLAN_BOUNDS.maxPriceRefLength} printable characters`);
   if (typeof snapshot.currency !== 'string' || !PLAN_BOUNDS.currency.test(snapshot.currency))
     return problem('currency', 'must be an ISO 4217 code');
-  return null;
+  // Snapshots written before prices travelled with plans carry none; billing refuses to rate them.
+  if (snapshot.pricing === null || snapshot.pricing === undefined) return null;
+  if (typeof snapshot.pricing !== 'object')
+    return problem('pricing', 'must be null or { baseFeeMinor, includedUnits, tiers }');
+  const { baseFeeMinor, includedUnits, tiers } = snapshot.pricing;
+  return amountsProblem(
+    'pricing',
+    { baseFeeMinor, includedUnits },
+    Array.isArray(tiers)
+      ? tiers.map((tier: unknown) =>
+          typeof tier === 'object' && tier !== null
+            ? {
+                upTo: (tier as Record<string, unknown>).upToUnits,
+                unitPriceMicros: (tier as Record<string, unknown>).unitPriceMicros,
+              }
+            : tier,
+        )
+      : tiers,
+    'tiers',
+    'upToUnits',
+  );
 }
 
 function limitsProblem(plan: PlanLimitsInput): PlanProblem | null {
@@ -119,37 +139,60 @@ function priceProblem(price: unknown): PlanProblem | null {
   const { currency, baseFeeMinor, includedUnits, overageTiers } = price as PlanPriceInput;
   if (typeof currency !== 'string' || !PLAN_BOUNDS.currency.test(currency))
     return problem('price.currency', 'must be an ISO 4217 code');
+  return amountsProblem(
+    'price',
+    { baseFeeMinor, includedUnits },
+    overageTiers,
+    'overageTiers',
+    'upTo',
+  );
+}
+
+function amountsProblem(
+  prefix: string,
+  { baseFeeMinor, includedUnits }: { baseFeeMinor: unknown; includedUnits: unknown },
+  tiers: unknown,
+  tiersName: string,
+  upToName: string,
+): PlanProblem | null {
   if (!isIntegerIn(baseFeeMinor, 0, PLAN_BOUNDS.maxBaseFeeMinor))
     return problem(
-      'price.baseFeeMinor',
+      `${prefix}.baseFeeMinor`,
       `must be an integer from 0 to ${PLAN_BOUNDS.maxBaseFeeMinor} (minor units)`,
     );
   if (!isIntegerIn(includedUnits, 0, PLAN_BOUNDS.maxIncludedUnits))
     return problem(
-      'price.includedUnits',
+      `${prefix}.includedUnits`,
       `must be an integer from 0 to ${PLAN_BOUNDS.maxIncludedUnits}`,
     );
-  if (!Array.isArray(overageTiers) || overageTiers.length > PLAN_BOUNDS.maxOverageTiers)
-    return problem('price.overageTiers', `at most ${PLAN_BOUNDS.maxOverageTiers} tiers`);
+  if (!Array.isArray(tiers) || tiers.length > PLAN_BOUNDS.maxOverageTiers)
+    return problem(`${prefix}.${tiersName}`, `at most ${PLAN_BOUNDS.maxOverageTiers} tiers`);
   let previous = 0;
-  for (const [i, tier] of (overageTiers as unknown[]).entries()) {
-    const field = `price.overageTiers.${i}`;
+  for (const [i, tier] of (tiers as unknown[]).entries()) {
+    const field = `${prefix}.${tiersName}.${i}`;
     if (typeof tier !== 'object' || tier === null)
-      return problem(field, 'must be a tier { upTo, unitPriceMicros }');
+      return problem(field, `must be a tier { ${upToName}, unitPriceMicros }`);
     const { upTo, unitPriceMicros } = tier as Record<string, unknown>;
     if (!isIntegerIn(unitPriceMicros, 0, PLAN_BOUNDS.maxUnitPriceMicros))
       return problem(
         `${field}.unitPriceMicros`,
         `must be an integer from 0 to ${PLAN_BOUNDS.maxUnitPriceMicros}`,
       );
-    const last = i === overageTiers.length - 1;
+    const last = i === tiers.length - 1;
     if (upTo === null ? !last : !isIntegerIn(upTo, previous + 1, PLAN_BOUNDS.maxIncludedUnits))
       return problem(
-        `${field}.upTo`,
-        'tiers must ascend by upTo; only the last may be unbounded (null)',
+        `${field}.${upToName}`,
+        `tiers must ascend by ${upToName}; only the last may be unbounded (null)`,
       );
     previous = (upTo as number | null) ?? previous;
   }
+  // A bounded last tier would leave usage above it unpriced: billing would give it away.
+  const lastTier = tiers.at(-1) as Record<string, unknown> | undefined;
+  if (lastTier && lastTier.upTo !== null)
+    return problem(
+      `${prefix}.${tiersName}.${tiers.length - 1}.${upToName}`,
+      'the last tier must be open-ended (null)',
+    );
   return null;
 }
 

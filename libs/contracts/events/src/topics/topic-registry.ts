@@ -39,10 +39,19 @@ export const TOPICS = {
   },
   usage: {
     name: 'tollgate.usage.v1',
-    events: ['RequestMetered'],
-    messageKey: 'keyId',
+    /** edge-auth writes batches; single RequestMetered records stay readable. */
+    events: ['RequestMetered', 'RequestMeteredBatch'],
+    messageKey: 'keyId (RequestMetered), eventId (RequestMeteredBatch)',
     partitions: 12,
     configs: { 'cleanup.policy': 'delete', 'retention.ms': String(14 * DAY_MS) },
+  },
+  /** billing-service's facts about invoices and payments (finance and dunning consumers), keyed by account. */
+  billing: {
+    name: 'tollgate.billing.v1',
+    events: ['InvoiceFinalized', 'PaymentFailed'],
+    messageKey: 'accountId',
+    partitions: 6,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(90 * DAY_MS) },
   },
   /** Messages a consumer could not decode, with their origin in headers; kept for inspection and replay. */
   deadLetters: {
@@ -67,7 +76,11 @@ export function topicOf(eventType: EventType): TopicSpec {
     case 'AccountStatusChanged':
       return TOPICS.accounts;
     case 'RequestMetered':
+    case 'RequestMeteredBatch':
       return TOPICS.usage;
+    case 'InvoiceFinalized':
+    case 'PaymentFailed':
+      return TOPICS.billing;
   }
 }
 
@@ -87,5 +100,11 @@ export function messageKeyOf<T extends EventType>(
       return (payload as EventPayloads['AccountStatusChanged']).accountId;
     case 'RequestMetered':
       return (payload as EventPayloads['RequestMetered']).keyId;
+    case 'RequestMeteredBatch':
+      // A batch holds many keys' events: its own id spreads batches over the partitions.
+      return (payload as EventPayloads['RequestMeteredBatch']).eventId;
+    case 'InvoiceFinalized':
+    case 'PaymentFailed':
+      return (payload as EventPayloads['InvoiceFinalized' | 'PaymentFailed']).accountId;
   }
 }

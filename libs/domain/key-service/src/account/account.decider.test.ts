@@ -75,6 +75,24 @@ describe('account decider', () => {
       })
       .thenThrows('effective_at_in_past', 'validation');
   });
+  it('refuses a plan priced in another currency', () => {
+    const usd = {
+      planId: 'plan_pro_usd',
+      planVersion: 1,
+      definition: {
+        ...DEFAULT_PLANS.plan_pro,
+        price: { ...DEFAULT_PLANS.plan_pro.price, currency: 'USD' },
+      },
+    };
+    spec
+      .given(created)
+      .when({
+        type: 'AssignPlan',
+        data: { accountId: 'acct_1', plan: usd },
+        metadata: now(T0 + 1),
+      })
+      .thenThrows('plan_currency_mismatch', 'illegal_state');
+  });
   it('suspends and reactivates', () => {
     spec
       .given(created)

@@ -8,6 +8,8 @@ interface AccountFacts {
   accountId: string;
   name: string;
   plan: { planId: string; planVersion: number };
+  /** The currency of the current plan's price; every later plan must use it (null before the first plan). */
+  currency: string | null;
 }
 
 /** An account always has exactly one current plan; `status` says whether its keys may be used. */
@@ -60,6 +62,13 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
           `account ${accountId} is already on ${plan.planId} v${plan.planVersion}`,
         );
       }
+      // An invoice has one currency, and a period may hold segments of two plans.
+      if (state.currency !== null && plan.definition.price.currency !== state.currency) {
+        throw illegalState(
+          'plan_currency_mismatch',
+          `account ${accountId} is billed in ${state.currency}; ${plan.planId} v${plan.planVersion} is priced in ${plan.definition.price.currency}`,
+        );
+      }
       return [
         {
           type: 'PlanAssigned',
@@ -108,10 +117,15 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         accountId: event.data.accountId,
         name: event.data.name,
         plan: { planId: '', planVersion: 0 },
+        currency: null,
       };
     case 'PlanAssigned':
       if (state.status === 'none') return state;
-      return { ...state, plan: { planId: event.data.planId, planVersion: event.data.planVersion } };
+      return {
+        ...state,
+        plan: { planId: event.data.planId, planVersion: event.data.planVersion },
+        currency: event.data.definition.price.currency,
+      };
     case 'AccountSuspended':
       if (state.status === 'none') return state;
       return { ...state, status: 'suspended', reason: event.data.reason };
