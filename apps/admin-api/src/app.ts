@@ -14,9 +14,7 @@ import { mapInternalError } from './http/internal-errors';
 import { accountRoutes } from './http/routes/account-routes';
 import { adminTokenRoutes } from './http/routes/admin-token-routes';
 import { auditRoutes } from './http/routes/audit-routes';
-import { keyRoutes } from './http/routes/key-routes';
-import { planRoutes } from './http/routes/plan-routes';
-import { usageRoutes } from './http/routes/usage-routes';
+import { forwardedRoutes } from './http/routes/forwarded-routes';
 import { ADMIN_API_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'admin-api';
@@ -96,14 +94,7 @@ export async function buildApp({
       : undefined;
   installAdminAuth(app, { tokens, limits, keyService, db, now, oidc });
   const context = { tokens, keyService, usage, db };
-  for (const routes of [
-    adminTokenRoutes,
-    accountRoutes,
-    keyRoutes,
-    planRoutes,
-    usageRoutes,
-    auditRoutes,
-  ])
+  for (const routes of [adminTokenRoutes, accountRoutes, forwardedRoutes, auditRoutes])
     await app.register(routes, context);
   return app;
 }

@@ -3,23 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AdminContext } from '../context';
 import { forward, withQuery } from './forward';
-import { accountId, forwardedBody, page, reasonBody } from './schemas';
+import { accountId, page, reasonBody } from './schemas';
 
 interface KeyPage {
   items: Array<{ keyId: string; status: string }>;
   nextCursor: string | null;
 }
 
+/** The account routes that are more than a forward: scoped listing and bulk revocation. */
 export async function accountRoutes(app: FastifyInstance, { keyService }: AdminContext) {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const params = Type.Object({ accountId });
   const tags = ['accounts'];
-
-  api.post(
-    '/v1/accounts',
-    { schema: { tags, summary: 'Create an account', body: forwardedBody } },
-    (request, reply) => forward(keyService, request, reply, 'POST', '/v1/accounts', request.body),
-  );
 
   api.get(
     '/v1/accounts',
@@ -38,38 +33,6 @@ export async function accountRoutes(app: FastifyInstance, { keyService }: AdminC
       return { items: own.status === 200 ? [own.body] : [], nextCursor: null };
     },
   );
-
-  api.get(
-    '/v1/accounts/:accountId',
-    { schema: { tags, summary: 'Get an account', params } },
-    (request, reply) =>
-      forward(keyService, request, reply, 'GET', `/v1/accounts/${request.params.accountId}`),
-  );
-
-  for (const action of ['suspend', 'reactivate'] as const)
-    api.post(
-      `/v1/accounts/:accountId/${action}`,
-      {
-        schema: {
-          tags,
-          summary:
-            action === 'suspend'
-              ? 'Suspend an account (the edge refuses its keys)'
-              : 'Reactivate an account',
-          params,
-          ...(action === 'suspend' ? { body: reasonBody } : {}),
-        },
-      },
-      (request, reply) =>
-        forward(
-          keyService,
-          request,
-          reply,
-          'POST',
-          `/v1/accounts/${request.params.accountId}/${action}`,
-          request.body ?? {},
-        ),
-    );
 
   api.post(
     '/v1/accounts/:accountId/revoke-all-keys',
