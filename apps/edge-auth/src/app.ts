@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import { KeyHasher } from '@tollgate/api-keys';
 import { EventCodec, planSnapshotProblem, TOPICS } from '@tollgate/events';
-import { kafkaConnectivityMetrics, kafkaMetrics, provisionTopics } from '@tollgate/kafka';
+import { kafkaMetrics, provisionTopics } from '@tollgate/kafka';
 import { createRedis } from '@tollgate/redis';
 import { createService } from '@tollgate/service-base';
 import { forwardAuthSourceOf, peppersOf, type EdgeAuthConfig } from './config';
@@ -52,8 +52,6 @@ export async function buildApp({
   const log = service.logger;
   const codec = new EventCodec();
   const kafkaMetricSet = kafkaMetrics(metrics.registry);
-  // Kafka outages are logged once per state change; these say what the clients see meanwhile.
-  kafkaConnectivityMetrics(metrics.registry);
   const topic = (spec: { name: string }) => config.KAFKA_TOPIC_PREFIX + spec.name;
   const topics = {
     keys: topic(TOPICS.keys),
@@ -122,6 +120,10 @@ export async function buildApp({
     spoolDir: config.SPOOL_DIR,
     maxBuffered: config.METER_MAX_BUFFERED,
     lingerMs: config.METER_LINGER_MS,
+    edgeInstanceId: config.EDGE_INSTANCE_ID,
+    batchEvents: config.METER_BATCH_EVENTS,
+    // Well under Kafka's default 1 MB record limit.
+    batchBytes: 512 * 1024,
     codec,
     metrics: metrics.registry,
     logger: log.child({ component: 'metering' }),

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createKafkaConnection, type KafkaConnection } from '@tollgate/kafka';
+import {
+  createKafkaConnection,
+  kafkaConnectivityMetrics,
+  type KafkaConnection,
+} from '@tollgate/kafka';
 import {
   connectDatabase,
   databaseDependency,
@@ -140,7 +144,11 @@ export async function createService<const O extends CreateServiceOptions>(
           ...env.kafkaClientSecurity(config),
         })
       : undefined;
-  if (kafka) dependencies.push(kafka);
+  if (kafka) {
+    dependencies.push(kafka);
+    // Kafka outages are logged once per state change; these say what the clients see meanwhile.
+    kafkaConnectivityMetrics(metrics.registry);
+  }
   if (schema) dependencies.push(schema);
 
   const app = await createHttpServer({

@@ -109,6 +109,8 @@ export function describeServiceContract(spec: ServiceContractSpec): void {
         expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
         expect(res.body).toMatch(/^# HELP /m);
         expect(res.body).toContain(`service="${spec.service}"`);
+        // An app with Kafka says whether its clients reach the brokers (outages are logged once).
+        if (spec.dependencies.includes('kafka')) expect(res.body).toMatch(/^kafka_client_up\b/m);
       });
 
       it('answers unknown routes with problem+json', async () => {
