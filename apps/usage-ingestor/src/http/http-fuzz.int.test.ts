@@ -27,7 +27,7 @@ const T0 = Date.UTC(2030, 6, 14, 10, 0, 0);
 const NOW = T0 + 3_600_000;
 const DAY = 86_400_000;
 
-const RUNS = 3_400;
+const RUNS = 2_600;
 const MIN_TOTAL = 10_000;
 
 const ULID = fc.string({
@@ -117,6 +117,34 @@ describe('usage-ingestor HTTP fuzz (fast-check, real Postgres + Kafka)', () => {
             }),
           )
           .map(([account, q]) => `/v1/usage/accounts/${account}/totals${q}`),
+      ),
+    ],
+    [
+      'GET /v1/usage/accounts/:accountId/range-totals',
+      request(
+        fc
+          .tuple(
+            segment(accountId),
+            fc.oneof(
+              { weight: 4, arbitrary: fc.constant(null) },
+              { weight: 1, arbitrary: fc.string({ maxLength: 24 }) },
+            ),
+            time,
+            fc.oneof(
+              { weight: 5, arbitrary: fc.integer({ min: 1, max: 40 * DAY }) },
+              { weight: 1, arbitrary: fc.integer({ min: -DAY, max: 400 * DAY }) },
+            ),
+          )
+          .chain(([account, raw, from, span]) => {
+            const minute = (ms: number) =>
+              ms >= 0 && ms < 8_640_000_000_000
+                ? new Date(Math.floor(ms / 60_000) * 60_000).toISOString().slice(0, 16) + 'Z'
+                : String(ms);
+            return query({
+              from: fc.constant(raw ?? minute(from)),
+              to: fc.constant(minute(from + span)),
+            }).map((q) => `/v1/usage/accounts/${account}/range-totals${q}`);
+          }),
       ),
     ],
     [

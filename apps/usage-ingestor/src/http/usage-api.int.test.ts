@@ -108,6 +108,56 @@ describe('usage query API (real Kafka + Postgres)', () => {
     });
   });
 
+  it('totals any minute range by env for billing: live allowed units are billable, test never', async () => {
+    const res = await get(`${base}/range-totals?from=2026-11-27T10:00Z&to=2026-11-27T11:02Z`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({
+      accountId: ACCOUNT,
+      from: '2026-11-27T10:00:00.000Z',
+      to: '2026-11-27T11:02:00.000Z',
+      billableUnits: 7,
+      billableRequests: 3,
+      byEnv: {
+        live: { requests: 4, costUnits: 8, billableRequests: 3, billableUnits: 7 },
+        test: { requests: 1, costUnits: 1, billableRequests: 1, billableUnits: 1 },
+      },
+      newestEventAt: new Date(T0 + 62 * 60_000).toISOString(),
+    });
+    // `to` is exclusive: one more minute takes in minute 62.
+    expect(
+      (await get(`${base}/range-totals?from=2026-11-27T10:00Z&to=2026-11-27T11:03:00Z`)).json(),
+    ).toMatchObject({ billableUnits: 8, billableRequests: 4 });
+    // A range split in two adds up to the whole: segments of a period never lose or double usage.
+    const halves = await Promise.all(
+      [
+        'from=2026-11-01T00:00Z&to=2026-11-27T11:01Z',
+        'from=2026-11-27T11:01Z&to=2026-12-01T00:00Z',
+      ].map(async (q) =>
+        (await get(`${base}/range-totals?${q}`)).json<{ billableUnits: number }>(),
+      ),
+    );
+    expect(halves[0]!.billableUnits + halves[1]!.billableUnits).toBe(8);
+    // An account never seen is a zero here (it still owes its base fee), not a 404.
+    expect(
+      (
+        await get(
+          '/v1/usage/accounts/acct_01JDQ3W8Y6T4K2M9N7P5R3S1Z9/range-totals?from=2026-11-01T00:00Z&to=2026-12-01T00:00Z',
+        )
+      ).json(),
+    ).toMatchObject({ billableUnits: 0, byEnv: { test: { requests: 0 } } });
+    for (const bad of [
+      'from=2026-11-27T10:00Z&to=2026-11-27T10:00Z',
+      'from=2026-11-27T10:00:30Z&to=2026-11-27T11:00Z',
+      'from=2026-02-30T00:00Z&to=2026-03-02T00:00Z',
+      'from=2026-01-01T00:00Z&to=2027-02-01T00:00Z',
+      'from=1764237600000&to=1764241200000',
+    ]) {
+      const refused = await get(`${base}/range-totals?${bad}`);
+      expect(refused.statusCode, bad).toBe(400);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
+  });
+
   it('answers 404 problem+json for an account with no usage ever recorded, not zeros', async () => {
     const res = await get(
       '/v1/usage/accounts/acct_01JDQ3W8Y6T4K2M9N7P5R3S1Z9/totals?period=2026-11',

@@ -2,8 +2,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ID_PATTERNS, Outcome } from '@tollgate/events';
-import { epochMs, idSchemas, isoMonth, ProblemError, safeText } from '@tollgate/service-runtime';
-import { MAX_RANGE_MS, type UsageQueries } from '../persistence/usage-queries';
+import {
+  epochMs,
+  idSchemas,
+  isoMinute,
+  isoMonth,
+  ProblemError,
+  safeText,
+} from '@tollgate/service-runtime';
+import { MAX_RANGE_MS, MAX_TOTALS_RANGE_MS, type UsageQueries } from '../persistence/usage-queries';
 
 const { account: accountId, key: keyId } = idSchemas(ID_PATTERNS);
 const accountParams = Type.Object({ accountId });
@@ -72,9 +79,67 @@ export async function usageRoutes(
     },
   );
 
+  const envTotals = Type.Object({
+    requests: Type.Integer(),
+    costUnits: Type.Integer(),
+    billableRequests: Type.Integer({ description: 'allowed requests' }),
+    billableUnits: Type.Integer({ description: "allowed requests' cost units" }),
+  });
+  api.get(
+    '/v1/usage/accounts/:accountId/range-totals',
+    {
+      schema: {
+        summary:
+          "Usage in [from, to) at minute precision (≤ 366 days), by key env: billableUnits is live allowed requests' cost units, what billing rates a plan segment with; test keys are reported, never billable. Zeros for an account without usage",
+        params: accountParams,
+        querystring: Type.Object(
+          { from: isoMinute, to: isoMinute },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            accountId: Type.String(),
+            from: Type.String({ format: 'date-time' }),
+            to: Type.String({ format: 'date-time' }),
+            billableUnits: Type.Integer(),
+            billableRequests: Type.Integer(),
+            byEnv: Type.Object({ live: envTotals, test: envTotals }),
+            newestEventAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+              description:
+                'occurredAt of the newest aggregated event (any account): data up to it is complete',
+            }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const from = minuteInstant(request.query.from, 'from');
+      const to = minuteInstant(request.query.to, 'to');
+      if (to <= from)
+        throw new ProblemError('validation_failed', '`to` must be after `from`', { field: 'to' });
+      if (to - from > MAX_TOTALS_RANGE_MS)
+        throw new ProblemError(
+          'validation_failed',
+          `a ranged total covers at most ${MAX_TOTALS_RANGE_MS} ms`,
+          { field: 'to' },
+        );
+      return queries.rangeTotals(request.params.accountId, from, to);
+    },
+  );
+
   api.get(
     '/v1/usage/freshness',
     { schema: { summary: 'How far behind the newest aggregated event is' } },
     () => queries.freshness(now()),
   );
+}
+
+/** Epoch ms of an `isoMinute` value; refuses dates the calendar does not have (2026-02-30). */
+function minuteInstant(value: string, field: string): number {
+  const at = Date.parse(value);
+  if (Number.isNaN(at) || new Date(at).toISOString().slice(0, 16) !== value.slice(0, 16))
+    throw new ProblemError('validation_failed', `${field} is not a date of the calendar`, {
+      field,
+    });
+  return at;
 }

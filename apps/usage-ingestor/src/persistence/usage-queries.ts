@@ -19,6 +19,9 @@ export const MAX_RANGE_MS: Record<Granularity, number> = {
   day: 366 * 24 * 3_600_000,
 };
 
+/** Longest range of a ranged total: a billing segment lies within one month; a year leaves room. */
+export const MAX_TOTALS_RANGE_MS = 366 * 24 * 3_600_000;
+
 /**
  * Rollups are computed on read from the minute table (date_trunc + sum over the account's primary
  * key range): one source of truth, no second write path to keep exact, and an account's month is
@@ -119,6 +122,57 @@ export class UsageQueries {
       lateArrivals: late
         ? { requests: Number(late.requests), costUnits: Number(late.cost_units) }
         : null,
+    };
+  }
+
+  /**
+   * An account's usage in [from, to) (epoch ms on minute boundaries), by env: what billing rates a
+   * plan segment with. Billable = allowed requests' cost units; only `live` is ever invoiced, `test`
+   * is reported so callers can show it is not. Zeros for an account with no usage in the range
+   * (also one never seen: a quiet account still owes its base fee). `newestEventAt` is the
+   * ingestion freshness read in the same snapshot, so a caller knows whether `to` is complete.
+   */
+  async rangeTotals(accountId: string, from: number, to: number) {
+    const rows = await this.sql.query<{
+      env: string;
+      allowed: boolean;
+      requests: string;
+      cost_units: string;
+      newest_event_at: Date | null;
+    }>(
+      `select u.env, u.outcome = 'allowed' as allowed, sum(u.requests)::text as requests,
+              sum(u.cost_units)::text as cost_units, null::timestamptz as newest_event_at
+       from usage_minute u
+       where u.account_id = ? and u.bucket >= to_timestamp(? / 1000.0) and u.bucket < to_timestamp(? / 1000.0)
+       group by 1, 2
+       union all
+       select null, null, null, null, newest_event_at from ingest_progress where id = 1`,
+      [accountId, from, to],
+    );
+    const envTotals = () => ({ requests: 0, costUnits: 0, billableRequests: 0, billableUnits: 0 });
+    const byEnv = { live: envTotals(), test: envTotals() };
+    let newest: Date | null = null;
+    for (const r of rows) {
+      if (r.env === null) {
+        newest = r.newest_event_at;
+        continue;
+      }
+      const totals = r.env === 'test' ? byEnv.test : byEnv.live;
+      totals.requests += Number(r.requests);
+      totals.costUnits += Number(r.cost_units);
+      if (r.allowed) {
+        totals.billableRequests += Number(r.requests);
+        totals.billableUnits += Number(r.cost_units);
+      }
+    }
+    return {
+      accountId,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      billableUnits: byEnv.live.billableUnits,
+      billableRequests: byEnv.live.billableRequests,
+      byEnv,
+      newestEventAt: newest === null ? null : new Date(newest).toISOString(),
     };
   }
 

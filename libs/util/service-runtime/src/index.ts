@@ -16,7 +16,7 @@ export {
 export { createServiceMetrics, type ServiceMetrics } from './metrics/metrics';
 export { registerOpenApi } from './http/open-api';
 export { idSchemas } from './http/schemas/ids';
-export { epochMs, isoMonth } from './http/schemas/time';
+export { epochMs, isoMinute, isoMonth } from './http/schemas/time';
 export { pageQuery } from './http/schemas/pagination';
 export { INT32_MAX, positiveInt32, SAFE_TEXT_PATTERN, safeText } from './http/schemas/text';
 export { nullable } from './http/schemas/nullable';
