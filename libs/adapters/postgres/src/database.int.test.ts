@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSchema, testEndpoints, type TestSchema } from '@tollgate/test-infra';
 import { connectDatabase } from './database';
+import { connectionSettings } from './orm';
 import { openPinnedSession } from './pinned-session';
 import type { Database } from './sql';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -70,5 +71,44 @@ describe('Database and pinned sessions (real Postgres)', () => {
     await expect(
       connectDatabase({ databaseUrl, schema: 'Bad-Name', migrations: [] }),
     ).rejects.toThrow(/invalid schema name/);
+  });
+
+  it('follows the URL for TLS and the default port, in the pool as in pinned sessions', async () => {
+    // This Postgres has no TLS: a URL that requires it must fail to connect, not silently connect
+    // in plaintext (MikroORM alone drops sslmode).
+    const url = new URL(databaseUrl);
+    url.searchParams.set('sslmode', 'require');
+    const tls = await connectDatabase({
+      databaseUrl: url.toString(),
+      schema: schema.name,
+      migrations: [],
+    });
+    try {
+      await expect(tls.db.sql.query('select 1')).rejects.toThrow(/SSL/i);
+    } finally {
+      await tls.db.close();
+    }
+    // A URL without a port means 5432, as for psql and pg (MikroORM alone would use port 0);
+    // checked against the server too when the test database listens there.
+    expect(connectionSettings('postgres://u@db.internal/app')).toEqual({ port: 5432 });
+    expect(connectionSettings('postgres://u@db.internal/app?sslmode=disable')).toMatchObject({
+      ssl: false,
+    });
+    if (url.port === '5432') {
+      url.port = '';
+      url.searchParams.delete('sslmode');
+      const portless = await connectDatabase({
+        databaseUrl: url.toString(),
+        schema: schema.name,
+        migrations: [],
+      });
+      try {
+        expect(await portless.db.sql.query<{ one: number }>('select 1 as one')).toEqual([
+          { one: 1 },
+        ]);
+      } finally {
+        await portless.db.close();
+      }
+    }
   });
 });

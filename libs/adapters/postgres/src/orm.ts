@@ -1,5 +1,6 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { assertSchemaName } from './schema-name';
 
 export interface OrmOptions {
@@ -40,10 +41,27 @@ export async function initORM(
       ) =>
         connection.query(`set search_path to "${options.schema}"`, (err) => done(err, connection)),
     },
+    // MikroORM reads only host, port, user, password and database from the URL; the rest
+    // (sslmode, sslrootcert, application_name…) is read here exactly as `pg` reads it for the
+    // pinned sessions, so every connection of the app follows the same URL.
+    driverOptions: { connection: connectionSettings(options.databaseUrl) },
     debug: false,
     ...overrides,
   });
   return orm;
+}
+
+/**
+ * The connection settings of a Postgres URL that MikroORM would drop: TLS (`sslmode`, `sslcert`,
+ * `sslkey`, `sslrootcert`), `application_name`, and the default port when the URL names none
+ * (MikroORM would use port 0).
+ */
+export function connectionSettings(databaseUrl: string): Record<string, unknown> {
+  const parsed = parseConnectionString(databaseUrl);
+  const settings: Record<string, unknown> = { port: parsed.port ? Number(parsed.port) : 5432 };
+  if (parsed.ssl !== undefined) settings['ssl'] = parsed.ssl;
+  if (parsed.application_name) settings['application_name'] = parsed.application_name;
+  return settings;
 }
 
 /** Creates the schema if needed and applies pending migrations (never `schema:update`). */
