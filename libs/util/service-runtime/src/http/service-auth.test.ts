@@ -15,7 +15,11 @@ describe('service-to-service authentication', () => {
     installServiceAuth(app, {
       tokens: serviceTokens.parse(`admin-api:${ADMIN},edge-auth:${EDGE}`),
       allow: { 'admin-api': 'all', 'edge-auth': ['POST /v1/keys/lookup'] },
+      publicRoutes: ['POST /v1/webhooks/:source'],
     });
+    app.post('/v1/webhooks/:source', async (request) => ({
+      caller: request.serviceCaller ?? null,
+    }));
     app.post('/v1/keys/lookup', async (request) => ({ caller: request.serviceCaller }));
     app.post('/v1/accounts', async (request) => ({ caller: request.serviceCaller }));
   });
@@ -49,6 +53,11 @@ describe('service-to-service authentication', () => {
     expect((await call('/v1/accounts', EDGE)).statusCode).toBe(403);
     expect((await call('/v1/keys/lookup', EDGE)).json()).toEqual({ caller: 'edge-auth' });
     expect((await call('/v1/accounts', ADMIN)).json()).toEqual({ caller: 'admin-api' });
+  });
+
+  it('asks no credential on public routes (they check their own signature), only on them', async () => {
+    expect((await call('/v1/webhooks/stripe')).json()).toEqual({ caller: null });
+    expect((await app.inject({ method: 'GET', url: '/v1/webhooks/stripe' })).statusCode).toBe(401);
   });
 
   it('keeps health, readiness and metrics open', async () => {

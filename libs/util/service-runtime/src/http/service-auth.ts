@@ -11,6 +11,11 @@ export interface ServiceAuthOptions {
   tokens: ServiceTokens | undefined;
   /** Per caller: every `/v1` route, or only these. A caller not listed may call nothing. */
   allow: Record<string, 'all' | readonly ServiceRoute[]>;
+  /**
+   * `/v1` routes a third party calls (e.g. Stripe's webhooks), authenticated by their own means
+   * (a signature over the body) instead of a service credential.
+   */
+  publicRoutes?: readonly ServiceRoute[];
 }
 
 declare module 'fastify' {
@@ -45,8 +50,12 @@ export function installServiceAuth(app: FastifyInstance, options: ServiceAuthOpt
       if (timingSafeEqual(candidate.digest, presented)) found = candidate.caller;
     return found;
   };
+  const routeOf = (request: FastifyRequest) =>
+    `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+  const publicRoutes = new Set<string>(options.publicRoutes ?? []);
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/')) return;
+    if (publicRoutes.has(routeOf(request))) return;
     if (request.headers.authorization === undefined) {
       reply.header('www-authenticate', 'Bearer realm="tollgate-internal"');
       throw new ProblemError('unauthorized', 'This internal API needs a service credential', {
@@ -61,7 +70,7 @@ export function installServiceAuth(app: FastifyInstance, options: ServiceAuthOpt
       });
     }
     const allowed = options.allow[caller];
-    const route = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+    const route = routeOf(request);
     if (allowed !== 'all' && !(allowed ?? []).some((r) => r === route)) {
       throw new ProblemError('forbidden', `${caller} may not call ${route}`);
     }
