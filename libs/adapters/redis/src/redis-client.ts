@@ -18,6 +18,45 @@ export interface RedisClient extends Dependency {
   readonly client: RedisConnection;
 }
 
+/**
+ * Seed nodes of a Redis Cluster from `redis[s]://[user:password@]host:port,…`, with the
+ * credentials and TLS that every node connection needs (ioredis takes them once, for all nodes).
+ * Seeds must agree on them: a cluster has one ACL and one TLS setting.
+ */
+export function clusterSeeds(url: string): {
+  nodes: Array<{ host: string; port: number }>;
+  auth: Pick<RedisOptions, 'username' | 'password' | 'tls'>;
+} {
+  const seeds = url.split(',').map((seed) => new URL(seed.trim()));
+  const authOf = (u: URL) => ({
+    tls: u.protocol === 'rediss:',
+    username: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  });
+  const [head] = seeds;
+  if (!head) throw new Error('REDIS_URL names no Redis Cluster seed');
+  const first = authOf(head);
+  for (const seed of seeds) {
+    if (seed.protocol !== 'redis:' && seed.protocol !== 'rediss:')
+      throw new Error(`Redis Cluster seed ${seed.host} must be redis:// or rediss://`);
+    const auth = authOf(seed);
+    if (
+      auth.tls !== first.tls ||
+      auth.username !== first.username ||
+      auth.password !== first.password
+    )
+      throw new Error('Redis Cluster seeds must share one scheme and one set of credentials');
+  }
+  return {
+    nodes: seeds.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) })),
+    auth: {
+      ...(first.username ? { username: first.username } : {}),
+      ...(first.password ? { password: first.password } : {}),
+      ...(first.tls ? { tls: {} } : {}),
+    },
+  };
+}
+
 export function createRedis(options: RedisClientOptions): RedisClient {
   const common: RedisOptions = {
     connectTimeout: options.connectTimeoutMs ?? 1_000,
@@ -30,15 +69,17 @@ export function createRedis(options: RedisClientOptions): RedisClient {
     ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
   };
 
-  const client: RedisConnection = options.cluster
-    ? new Cluster(
-        options.url.split(',').map((seed) => {
-          const u = new URL(seed.trim());
-          return { host: u.hostname, port: Number(u.port || 6379) };
-        }),
-        { redisOptions: common, enableOfflineQueue: false, enableAutoPipelining: true },
-      )
-    : new Redis(options.url, common);
+  let client: RedisConnection;
+  if (options.cluster) {
+    const { nodes, auth } = clusterSeeds(options.url);
+    client = new Cluster(nodes, {
+      redisOptions: { ...common, ...auth },
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+    });
+  } else {
+    client = new Redis(options.url, common);
+  }
 
   client.on('error', (err: Error) => options.onError?.(err));
   let closed = false;
