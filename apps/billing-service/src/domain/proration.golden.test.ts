@@ -1,0 +1,399 @@
+import { describe, expect, it } from 'vitest';
+import { billingPeriod } from './billing-period';
+import { adjustmentLine, rateSegments } from './rating';
+import { planSegments, type PlanPrice, type TimelineEntry } from './subscription-timeline';
+
+/**
+ * The proration golden table: each case is a timeline, the billable units of each segment, and
+ * the invoice lines expected in minor units, worked out by hand (the arithmetic is in the
+ * comments). All dates are fixed; none depends on today.
+ */
+const price = (
+  planId: string,
+  planVersion: number,
+  baseFeeMinor: number,
+  includedUnits: number,
+  tiers: PlanPrice['tiers'],
+): PlanPrice => ({
+  planId,
+  planVersion,
+  name: planId.slice(5),
+  currency: 'EUR',
+  baseFeeMinor,
+  includedUnits,
+  tiers,
+});
+const FREE = price('plan_free', 1, 0, 10_000, []);
+// 0.05 cents per unit up to 1M overage units, 0.03 beyond.
+const PRO = price('plan_pro', 1, 4_900, 100_000, [
+  { upToUnits: 1_000_000, unitPriceMicros: 50_000 },
+  { upToUnits: null, unitPriceMicros: 30_000 },
+]);
+const TEAM = price('plan_team', 1, 9_900, 300_000, [{ upToUnits: null, unitPriceMicros: 20_000 }]);
+const ENTERPRISE = price('plan_enterprise', 1, 99_900, 5_000_000, [
+  { upToUnits: null, unitPriceMicros: 10_000 },
+]);
+const TIERED_TIERS = [
+  { upToUnits: 10_000, unitPriceMicros: 100_000 },
+  { upToUnits: 50_000, unitPriceMicros: 50_000 },
+  { upToUnits: null, unitPriceMicros: 10_000 },
+];
+const TIERED_V1 = price('plan_tiered', 1, 1_000, 1_000, TIERED_TIERS);
+const TIERED_V2 = price('plan_tiered', 2, 2_000, 1_000, TIERED_TIERS);
+// Half a minor unit per unit, odd base fees: halves land exactly on .5.
+const ODD_V1 = price('plan_odd', 1, 4_901, 0, [{ upToUnits: null, unitPriceMicros: 500_000 }]);
+const ODD_V2 = price('plan_odd', 2, 4_903, 0, [{ upToUnits: null, unitPriceMicros: 500_000 }]);
+
+let sequence = 0;
+const on = (plan: PlanPrice, effectiveAt: string): TimelineEntry => ({
+  kind: 'plan',
+  eventId: `evt-${++sequence}`,
+  effectiveAt: Date.parse(effectiveAt),
+  occurredAt: Date.parse(effectiveAt),
+  plan,
+});
+const status = (to: 'active' | 'suspended', at: string): TimelineEntry => ({
+  kind: 'status',
+  eventId: `evt-${++sequence}`,
+  at: Date.parse(at),
+  status: to,
+});
+const BEFORE = '2025-06-01T00:00:00Z';
+
+type Line = [kind: string, plan: string, quantity: number, amountMinor: number];
+interface GoldenCase {
+  name: string;
+  period: string;
+  timeline: TimelineEntry[];
+  usage: number[];
+  lines: Line[];
+  total: number;
+}
+
+const DAY = 86_400;
+const GOLDEN: GoldenCase[] = [
+  {
+    // Nov 2026 = 30 days; the upgrade halves it. Free: 10,000/2 = 5,000 included, 8,000 used, no
+    // overage price. Pro: 4,900/2 = 2,450; 100,000/2 = 50,000 included; 100,000 over × 0.05 = 5,000.
+    name: 'upgrade mid-month (free → pro on the 16th)',
+    period: '2026-11',
+    timeline: [on(FREE, BEFORE), on(PRO, '2026-11-16T00:00:00Z')],
+    usage: [8_000, 150_000],
+    lines: [
+      ['base_fee', 'plan_free@1', 15 * DAY, 0],
+      ['usage', 'plan_free@1', 8_000, 0],
+      ['base_fee', 'plan_pro@1', 15 * DAY, 2_450],
+      ['usage', 'plan_pro@1', 150_000, 5_000],
+    ],
+    total: 7_450,
+  },
+  {
+    // The downgrade is scheduled for Dec 1: November is all Pro. 20,000 over × 0.05 = 1,000.
+    name: 'downgrade at period end (pro → free on the 1st of next month)',
+    period: '2026-11',
+    timeline: [on(PRO, BEFORE), on(FREE, '2026-12-01T00:00:00Z')],
+    usage: [120_000],
+    lines: [
+      ['base_fee', 'plan_pro@1', 30 * DAY, 4_900],
+      ['usage', 'plan_pro@1', 120_000, 1_000],
+    ],
+    total: 5_900,
+  },
+  {
+    // ...and December is all Free.
+    name: 'downgrade at period end: the next period',
+    period: '2026-12',
+    timeline: [on(PRO, BEFORE), on(FREE, '2026-12-01T00:00:00Z')],
+    usage: [5_000],
+    lines: [
+      ['base_fee', 'plan_free@1', 31 * DAY, 0],
+      ['usage', 'plan_free@1', 5_000, 0],
+    ],
+    total: 0,
+  },
+  {
+    // Dec 2026 = 31 days: 10 free, 10 pro, 11 team.
+    // free: 10,000×10/31 = 3,225.8 → 3,226 included, 1,000 used.
+    // pro: 4,900×10/31 = 1,580.6 → 1,581; 100,000×10/31 = 32,258.1 → 32,258 included;
+    //      7,742 over × 0.05 = 387.1 → 387.
+    // team: 9,900×11/31 = 3,512.9 → 3,513; 300,000×11/31 = 106,451.6 → 106,452 included;
+    //      93,548 over × 0.02 = 1,870.96 → 1,871.
+    name: 'two changes in one month (free → pro → team)',
+    period: '2026-12',
+    timeline: [on(FREE, BEFORE), on(PRO, '2026-12-11T00:00:00Z'), on(TEAM, '2026-12-21T00:00:00Z')],
+    usage: [1_000, 40_000, 200_000],
+    lines: [
+      ['base_fee', 'plan_free@1', 10 * DAY, 0],
+      ['usage', 'plan_free@1', 1_000, 0],
+      ['base_fee', 'plan_pro@1', 10 * DAY, 1_581],
+      ['usage', 'plan_pro@1', 40_000, 387],
+      ['base_fee', 'plan_team@1', 11 * DAY, 3_513],
+      ['usage', 'plan_team@1', 200_000, 1_871],
+    ],
+    total: 7_352,
+  },
+  {
+    // Effective at Nov 1 00:00 exactly: November has no Pro segment (not even a zero-length one).
+    name: 'change exactly at a period boundary (pro → team on Nov 1 00:00)',
+    period: '2026-11',
+    timeline: [on(PRO, BEFORE), on(TEAM, '2026-11-01T00:00:00Z')],
+    usage: [300_000],
+    lines: [
+      ['base_fee', 'plan_team@1', 30 * DAY, 9_900],
+      ['usage', 'plan_team@1', 300_000, 0],
+    ],
+    total: 9_900,
+  },
+  {
+    // ...and October is all Pro.
+    name: 'change exactly at a period boundary: the period before',
+    period: '2026-10',
+    timeline: [on(PRO, BEFORE), on(TEAM, '2026-11-01T00:00:00Z')],
+    usage: [0],
+    lines: [
+      ['base_fee', 'plan_pro@1', 31 * DAY, 4_900],
+      ['usage', 'plan_pro@1', 0, 0],
+    ],
+    total: 4_900,
+  },
+  {
+    // Nov 10 12:00: free 9.5 days (19/60 of the month), enterprise 20.5 days (41/60).
+    // free: 10,000×19/60 = 3,166.7 → 3,167 included; overage has no price.
+    // enterprise: 99,900×41/60 = 68,265; 5,000,000×41/60 = 3,416,666.7 → 3,416,667 included;
+    //      2,583,333 over × 0.01 = 25,833.33 → 25,833.
+    name: 'free → paid (free → enterprise at Nov 10 12:00)',
+    period: '2026-11',
+    timeline: [on(FREE, BEFORE), on(ENTERPRISE, '2026-11-10T12:00:00Z')],
+    usage: [9_000, 6_000_000],
+    lines: [
+      ['base_fee', 'plan_free@1', 9.5 * DAY, 0],
+      ['usage', 'plan_free@1', 9_000, 0],
+      ['base_fee', 'plan_enterprise@1', 20.5 * DAY, 68_265],
+      ['usage', 'plan_enterprise@1', 6_000_000, 25_833],
+    ],
+    total: 94_098,
+  },
+  {
+    // Nov 21: pro 20 days (2/3), free 10 days (1/3).
+    // pro: 4,900×2/3 = 3,266.7 → 3,267; 66,666.7 → 66,667 included; 23,333 over × 0.05 = 1,166.65 → 1,167.
+    name: 'paid → free (pro → free at once on Nov 21)',
+    period: '2026-11',
+    timeline: [on(PRO, BEFORE), on(FREE, '2026-11-21T00:00:00Z')],
+    usage: [90_000, 12_000],
+    lines: [
+      ['base_fee', 'plan_pro@1', 20 * DAY, 3_267],
+      ['usage', 'plan_pro@1', 90_000, 1_167],
+      ['base_fee', 'plan_free@1', 10 * DAY, 0],
+      ['usage', 'plan_free@1', 12_000, 0],
+    ],
+    total: 4_434,
+  },
+  {
+    // Feb 2026 = 28 days, split 14/14: pro 2,450 + 10,000 over × 0.05 = 500;
+    // team 4,950 + 10,000 over × 0.02 = 200.
+    name: 'February (28 days): pro → team on the 15th',
+    period: '2026-02',
+    timeline: [on(PRO, BEFORE), on(TEAM, '2026-02-15T00:00:00Z')],
+    usage: [60_000, 160_000],
+    lines: [
+      ['base_fee', 'plan_pro@1', 14 * DAY, 2_450],
+      ['usage', 'plan_pro@1', 60_000, 500],
+      ['base_fee', 'plan_team@1', 14 * DAY, 4_950],
+      ['usage', 'plan_team@1', 160_000, 200],
+    ],
+    total: 8_100,
+  },
+  {
+    // Feb 2028 = 29 days, split 14/15.
+    // pro: 4,900×14/29 = 2,365.5 → 2,366; 48,275.9 → 48,276 included; 11,724 over × 0.05 = 586.2 → 586.
+    // team: 9,900×15/29 = 5,120.7 → 5,121; 155,172.4 → 155,172 included; 4,828 over × 0.02 = 96.56 → 97.
+    name: 'leap February (29 days): pro → team on the 15th',
+    period: '2028-02',
+    timeline: [on(PRO, BEFORE), on(TEAM, '2028-02-15T00:00:00Z')],
+    usage: [60_000, 160_000],
+    lines: [
+      ['base_fee', 'plan_pro@1', 14 * DAY, 2_366],
+      ['usage', 'plan_pro@1', 60_000, 586],
+      ['base_fee', 'plan_team@1', 15 * DAY, 5_121],
+      ['usage', 'plan_team@1', 160_000, 97],
+    ],
+    total: 8_170,
+  },
+  {
+    // 30-day month: the 16th splits it 15/15: 2,450 + 4,950.
+    name: '30-day month: pro → team on the 16th',
+    period: '2026-11',
+    timeline: [on(PRO, BEFORE), on(TEAM, '2026-11-16T00:00:00Z')],
+    usage: [0, 0],
+    lines: [
+      ['base_fee', 'plan_pro@1', 15 * DAY, 2_450],
+      ['usage', 'plan_pro@1', 0, 0],
+      ['base_fee', 'plan_team@1', 15 * DAY, 4_950],
+      ['usage', 'plan_team@1', 0, 0],
+    ],
+    total: 7_400,
+  },
+  {
+    // 31-day month: the 16th splits it 15/16: 4,900×15/31 = 2,370.97 → 2,371; 9,900×16/31 = 5,109.7 → 5,110.
+    name: '31-day month: pro → team on the 16th',
+    period: '2026-12',
+    timeline: [on(PRO, BEFORE), on(TEAM, '2026-12-16T00:00:00Z')],
+    usage: [0, 0],
+    lines: [
+      ['base_fee', 'plan_pro@1', 15 * DAY, 2_371],
+      ['usage', 'plan_pro@1', 0, 0],
+      ['base_fee', 'plan_team@1', 16 * DAY, 5_110],
+      ['usage', 'plan_team@1', 0, 0],
+    ],
+    total: 7_481,
+  },
+  {
+    // Half/half; 500 included in each segment; tiers restart in each segment.
+    // v1: 30,000 over = 10,000 × 0.1 + 20,000 × 0.05 = 2,000.
+    // v2: 100,000 over = 10,000 × 0.1 + 40,000 × 0.05 + 50,000 × 0.01 = 3,500.
+    name: 'usage crossing tier boundaries in two segments',
+    period: '2026-11',
+    timeline: [on(TIERED_V1, BEFORE), on(TIERED_V2, '2026-11-16T00:00:00Z')],
+    usage: [30_500, 100_500],
+    lines: [
+      ['base_fee', 'plan_tiered@1', 15 * DAY, 500],
+      ['usage', 'plan_tiered@1', 30_500, 2_000],
+      ['base_fee', 'plan_tiered@2', 15 * DAY, 1_000],
+      ['usage', 'plan_tiered@2', 100_500, 3_500],
+    ],
+    total: 7_000,
+  },
+  {
+    name: 'zero-usage period',
+    period: '2026-11',
+    timeline: [on(PRO, BEFORE)],
+    usage: [0],
+    lines: [
+      ['base_fee', 'plan_pro@1', 30 * DAY, 4_900],
+      ['usage', 'plan_pro@1', 0, 0],
+    ],
+    total: 4_900,
+  },
+  {
+    // Suspended Nov 11 - Nov 21: no base fee and no included units while suspended.
+    // Each active third: 4,900/3 = 1,633.3 → 1,633; 33,333.3 → 33,333 included.
+    // First third: 16,667 over × 0.05 = 833.35 → 833.
+    name: 'suspended part of a period (Nov 11 to Nov 21)',
+    period: '2026-11',
+    timeline: [
+      on(PRO, BEFORE),
+      status('suspended', '2026-11-11T00:00:00Z'),
+      status('active', '2026-11-21T00:00:00Z'),
+    ],
+    usage: [50_000, 0, 30_000],
+    lines: [
+      ['base_fee', 'plan_pro@1', 10 * DAY, 1_633],
+      ['usage', 'plan_pro@1', 50_000, 833],
+      ['usage', 'plan_pro@1', 0, 0],
+      ['base_fee', 'plan_pro@1', 10 * DAY, 1_633],
+      ['usage', 'plan_pro@1', 30_000, 0],
+    ],
+    total: 4_099,
+  },
+  {
+    // Halves land on .5 exactly: 2,450.5 → 2,450 and 2,451.5 → 2,452 (ties to even);
+    // 5 units × 0.5 = 2.5 → 2 and 7 × 0.5 = 3.5 → 4.
+    name: 'half-even rounding, once per line',
+    period: '2026-11',
+    timeline: [on(ODD_V1, BEFORE), on(ODD_V2, '2026-11-16T00:00:00Z')],
+    usage: [5, 7],
+    lines: [
+      ['base_fee', 'plan_odd@1', 15 * DAY, 2_450],
+      ['usage', 'plan_odd@1', 5, 2],
+      ['base_fee', 'plan_odd@2', 15 * DAY, 2_452],
+      ['usage', 'plan_odd@2', 7, 4],
+    ],
+    total: 4_908,
+  },
+];
+
+describe('proration golden table', () => {
+  it('has at least 12 cases', () => {
+    expect(GOLDEN.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it.each(GOLDEN.map((c) => [c.name, c] as const))('%s', (_name, golden) => {
+    const period = billingPeriod(golden.period);
+    const segments = planSegments(golden.timeline, period);
+    const invoice = rateSegments(segments, golden.usage, (period.end - period.start) / 1000);
+    expect(
+      invoice.lines.map((l): Line => [
+        l.kind,
+        `${l.planId}@${l.planVersion}`,
+        l.quantity,
+        l.amountMinor,
+      ]),
+    ).toEqual(golden.lines);
+    expect(invoice.totalMinor).toBe(golden.total);
+    expect(invoice.lines.reduce((sum, l) => sum + l.amountMinor, 0)).toBe(invoice.totalMinor);
+    // The segments tile the period: no second is billed twice or missed.
+    expect(segments.reduce((sum, s) => sum + s.seconds, 0)).toBe(
+      (period.end - period.start) / 1000,
+    );
+    expect(segments[0]!.usageFrom).toBe(period.start);
+    expect(segments.at(-1)!.usageTo).toBe(period.end);
+  });
+});
+
+describe('subscription timeline', () => {
+  const period = billingPeriod('2026-11');
+  const timeline = [
+    on(PRO, BEFORE),
+    on(TEAM, '2026-11-16T00:00:00Z'),
+    on(FREE, '2026-12-01T00:00:00Z'),
+  ];
+
+  it('does not depend on the order events arrive in, nor on duplicates', () => {
+    const reversed = [...timeline].reverse();
+    const duplicated = [...timeline, ...timeline];
+    expect(planSegments(reversed, period)).toEqual(planSegments(timeline, period));
+    expect(planSegments(duplicated, period)).toEqual(planSegments(timeline, period));
+  });
+
+  it('a scheduled change is not pulled forward by a re-sent copy published later', () => {
+    const scheduled = on(FREE, '2026-11-25T00:00:00Z');
+    const resent = {
+      ...scheduled,
+      eventId: 'evt-replayed',
+      occurredAt: Date.parse('2026-11-20T00:00:00Z'),
+    };
+    const segments = planSegments([on(PRO, BEFORE), scheduled, resent], period);
+    expect(segments.map((s) => [s.plan.planId, new Date(s.from).toISOString()])).toEqual([
+      ['plan_pro', '2026-11-01T00:00:00.000Z'],
+      ['plan_free', '2026-11-25T00:00:00.000Z'],
+    ]);
+  });
+
+  it('bills nothing before the first plan, and reads usage at minute boundaries', () => {
+    const segments = planSegments([on(PRO, '2026-11-10T08:30:45.500Z')], period);
+    expect(segments).toHaveLength(1);
+    expect(segments[0]).toMatchObject({
+      from: Date.parse('2026-11-10T08:30:45.500Z'),
+      usageFrom: Date.parse('2026-11-10T08:30:00Z'),
+      seconds: (period.end - Date.parse('2026-11-10T08:30:45Z')) / 1000,
+    });
+  });
+
+  it('prices late usage as the increment on the closed segment, tiers continued', () => {
+    // TIERED v1 segment closed with 30,500 units (500 included): 30,000 over, 20,000 of them in tier 2.
+    const closed = {
+      planId: 'plan_tiered',
+      planVersion: 1,
+      from: 0,
+      to: 1,
+      quantity: 30_500,
+      includedUnits: 500,
+    };
+    // 25,000 more: 20,000 finish tier 2 (× 0.05 = 1,000), 5,000 in tier 3 (× 0.01 = 50).
+    expect(adjustmentLine(closed, TIERED_V1, 25_000)).toMatchObject({
+      kind: 'adjustment',
+      quantity: 25_000,
+      amountMinor: 1_050,
+    });
+  });
+});

@@ -1,0 +1,136 @@
+import { divideHalfEven, toSafeNumber } from './rounding';
+import type { PlanPrice, PlanSegment } from './subscription-timeline';
+
+export type LineKind = 'base_fee' | 'usage' | 'adjustment';
+
+/** One invoice line; `amountMinor` is rounded once, half-even, from the line's exact amount. */
+export interface RatedLine {
+  kind: LineKind;
+  description: string;
+  planId: string;
+  planVersion: number;
+  /** Epoch ms: the segment (or, for an adjustment, the closed segment) the line prices. */
+  from: number;
+  to: number;
+  /** Seconds for a base fee; billable cost units for usage and adjustments. */
+  quantity: number;
+  /** Included units of the segment (prorated), for usage lines; 0 otherwise. */
+  includedUnits: number;
+  amountMinor: number;
+}
+
+export interface RatedInvoice {
+  currency: string;
+  lines: RatedLine[];
+  /** The sum of the lines' amounts. */
+  totalMinor: number;
+}
+
+const MICROS_PER_MINOR = 1_000_000n;
+
+/**
+ * Rates a period's segments with each segment's billable units (live, allowed cost units in
+ * [usageFrom, usageTo)). Per active segment: the base fee prorated by the segment's seconds over
+ * the period's seconds, and the included units prorated the same way; the units above them go
+ * through the segment plan's graduated tiers (tiers start at zero in every segment). A suspended
+ * segment owes no base fee and includes no units: its usage, if any reached the ledger, is rated
+ * from the first tier. Every amount is computed exactly and rounded once per line, half-even.
+ */
+export function rateSegments(
+  segments: readonly PlanSegment[],
+  billableUnits: readonly number[],
+  periodSeconds: number,
+): RatedInvoice {
+  if (segments.length !== billableUnits.length)
+    throw new RangeError('one usage figure per segment is required');
+  const currency = segments[0]?.plan.currency ?? '';
+  const lines: RatedLine[] = [];
+  for (const [i, segment] of segments.entries()) {
+    const { plan } = segment;
+    if (plan.currency !== currency)
+      throw new RangeError(`one invoice, one currency: ${plan.currency} after ${currency}`);
+    const share = (amount: number) =>
+      divideHalfEven(BigInt(amount) * BigInt(segment.seconds), BigInt(periodSeconds));
+    const span = `${day(segment.from)} to ${day(segment.to)}`;
+    const ref = {
+      planId: plan.planId,
+      planVersion: plan.planVersion,
+      from: segment.from,
+      to: segment.to,
+    };
+    const included = segment.suspended ? 0n : share(plan.includedUnits);
+    if (!segment.suspended) {
+      lines.push({
+        kind: 'base_fee',
+        description: `${plan.name} v${plan.planVersion} base fee, ${span}`,
+        ...ref,
+        quantity: segment.seconds,
+        includedUnits: 0,
+        amountMinor: toSafeNumber(share(plan.baseFeeMinor)),
+      });
+    }
+    const units = BigInt(billableUnits[i] ?? 0);
+    lines.push({
+      kind: 'usage',
+      description: `${plan.name} v${plan.planVersion} usage${segment.suspended ? ' while suspended' : ''}, ${span}`,
+      ...ref,
+      quantity: toSafeNumber(units),
+      includedUnits: toSafeNumber(included),
+      amountMinor: toSafeNumber(
+        divideHalfEven(overageMicros(plan, units - included), MICROS_PER_MINOR),
+      ),
+    });
+  }
+  return { currency, lines, totalMinor: sumOf(lines) };
+}
+
+/**
+ * Usage that reached the ledger after its period's invoice was finalized: priced as the increment
+ * it makes to the closed segment's usage line (same plan, same included units, the tiers continued
+ * from where the invoiced units stopped), as one adjustment line on a later invoice.
+ */
+export function adjustmentLine(
+  closed: Pick<RatedLine, 'planId' | 'planVersion' | 'from' | 'to' | 'quantity' | 'includedUnits'>,
+  plan: PlanPrice,
+  extraUnits: number,
+): RatedLine {
+  const included = BigInt(closed.includedUnits);
+  const before = BigInt(closed.quantity);
+  const after = before + BigInt(extraUnits);
+  const exact = overageMicros(plan, after - included) - overageMicros(plan, before - included);
+  return {
+    kind: 'adjustment',
+    description: `${plan.name} v${plan.planVersion} usage reported late, ${day(closed.from)} to ${day(closed.to)}`,
+    planId: closed.planId,
+    planVersion: closed.planVersion,
+    from: closed.from,
+    to: closed.to,
+    quantity: extraUnits,
+    includedUnits: 0,
+    amountMinor: toSafeNumber(divideHalfEven(exact, MICROS_PER_MINOR)),
+  };
+}
+
+/** The exact price in micros of `overage` units through the graduated tiers (none: free). */
+export function overageMicros(plan: Pick<PlanPrice, 'tiers'>, overage: bigint): bigint {
+  let remaining = overage > 0n ? overage : 0n;
+  let tierStart = 0n;
+  let total = 0n;
+  for (const tier of plan.tiers) {
+    if (remaining === 0n) break;
+    const width = tier.upToUnits === null ? remaining : BigInt(tier.upToUnits) - tierStart;
+    const inTier = remaining < width ? remaining : width;
+    total += inTier * BigInt(tier.unitPriceMicros);
+    remaining -= inTier;
+    if (tier.upToUnits !== null) tierStart = BigInt(tier.upToUnits);
+  }
+  return total;
+}
+
+export function sumOf(lines: readonly Pick<RatedLine, 'amountMinor'>[]): number {
+  return toSafeNumber(lines.reduce((sum, line) => sum + BigInt(line.amountMinor), 0n));
+}
+
+function day(at: number): string {
+  return new Date(at).toISOString().slice(0, 16).replace('T', ' ');
+}

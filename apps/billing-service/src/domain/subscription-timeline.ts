@@ -1,0 +1,128 @@
+import type { BillingPeriod } from './billing-period';
+
+/** A plan version's price as PlanChanged carries it (money in minor units, unit prices in micros). */
+export interface PlanPrice {
+  planId: string;
+  planVersion: number;
+  name: string;
+  /** ISO 4217 */
+  currency: string;
+  /** Per full billing period, minor units. */
+  baseFeeMinor: number;
+  /** Cost units per full billing period covered by the base fee. */
+  includedUnits: number;
+  /** Graduated overage tiers; `upToUnits` counts overage units, null on the last (open) tier. */
+  tiers: ReadonlyArray<{ upToUnits: number | null; unitPriceMicros: number }>;
+}
+
+/** From `effectiveAt` on, the account is on this plan version. */
+export interface PlanEntry {
+  kind: 'plan';
+  eventId: string;
+  effectiveAt: number;
+  occurredAt: number;
+  plan: PlanPrice;
+}
+
+/** From `at` on, the account is active or suspended (AccountStatusChanged carries no effective time: it is `occurredAt`). */
+export interface StatusEntry {
+  kind: 'status';
+  eventId: string;
+  at: number;
+  status: 'active' | 'suspended';
+}
+
+export type TimelineEntry = PlanEntry | StatusEntry;
+
+/**
+ * One stretch of a billing period with one plan version and one account status: the unit of
+ * rating. Boundaries are epoch ms; `seconds` is the whole seconds the proration uses, and
+ * `usageFrom`/`usageTo` are the minute boundaries usage is read at (usage is aggregated per minute:
+ * the minute a change happens in is billed under the new plan).
+ */
+export interface PlanSegment {
+  from: number;
+  to: number;
+  seconds: number;
+  usageFrom: number;
+  usageTo: number;
+  plan: PlanPrice;
+  suspended: boolean;
+}
+
+const MINUTE = 60_000;
+const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
+
+const planOrder = (a: PlanEntry, b: PlanEntry) =>
+  a.effectiveAt - b.effectiveAt ||
+  a.occurredAt - b.occurredAt ||
+  (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+const statusOrder = (a: StatusEntry, b: StatusEntry) =>
+  a.at - b.at || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+
+/**
+ * Splits a period into segments at every effective plan change and status change. The plan in
+ * force at an instant is the entry with the latest `effectiveAt` at or before it (ties: the later
+ * `occurredAt`), so the result depends only on the set of entries, never on the order they were
+ * received in: a redelivered or late event cannot pull a scheduled change forward. Returns no
+ * segments before the account's first plan. Adjacent stretches of the same plan version and status
+ * are one segment.
+ */
+export function planSegments(
+  entries: readonly TimelineEntry[],
+  period: BillingPeriod,
+): PlanSegment[] {
+  const plans = entries.filter((e): e is PlanEntry => e.kind === 'plan').sort(planOrder);
+  const statuses = entries.filter((e): e is StatusEntry => e.kind === 'status').sort(statusOrder);
+  const cuts = new Set<number>([period.start]);
+  for (const e of plans)
+    if (e.effectiveAt > period.start && e.effectiveAt < period.end) cuts.add(e.effectiveAt);
+  for (const e of statuses) if (e.at > period.start && e.at < period.end) cuts.add(e.at);
+  const bounds = [...cuts].sort((a, b) => a - b);
+
+  const segments: PlanSegment[] = [];
+  for (const [i, from] of bounds.entries()) {
+    const to = bounds[i + 1] ?? period.end;
+    const plan = lastAtOrBefore(plans, from, (e) => e.effectiveAt)?.plan;
+    if (!plan) continue;
+    const suspended = lastAtOrBefore(statuses, from, (e) => e.at)?.status === 'suspended';
+    const previous = segments.at(-1);
+    if (
+      previous &&
+      previous.to === from &&
+      previous.suspended === suspended &&
+      previous.plan.planId === plan.planId &&
+      previous.plan.planVersion === plan.planVersion
+    ) {
+      segments[segments.length - 1] = segment(previous.from, to, plan, suspended);
+    } else {
+      segments.push(segment(from, to, plan, suspended));
+    }
+  }
+  return segments;
+}
+
+function segment(from: number, to: number, plan: PlanPrice, suspended: boolean): PlanSegment {
+  return {
+    from,
+    to,
+    seconds: Math.floor(to / 1000) - Math.floor(from / 1000),
+    usageFrom: floorTo(from, MINUTE),
+    usageTo: floorTo(to, MINUTE),
+    plan,
+    suspended,
+  };
+}
+
+function lastAtOrBefore<T>(
+  sorted: readonly T[],
+  at: number,
+  time: (e: T) => number,
+): T | undefined {
+  let found: T | undefined;
+  for (const e of sorted) {
+    if (time(e) > at) break;
+    found = e;
+  }
+  return found;
+}
