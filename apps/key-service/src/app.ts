@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { KeyHasher } from '@tollgate/api-keys';
 import { EventCodec } from '@tollgate/events';
 import { kafkaMetrics } from '@tollgate/kafka';
+import { OutboxRelay } from '@tollgate/postgres';
 import { createService, type ServiceDeps } from '@tollgate/service-base';
 import { createKeyServiceCommands } from './application/key-service-commands';
 import { KeyServiceQueries } from './application/key-service-queries';
@@ -12,7 +13,6 @@ import { keyRoutes } from './http/routes/key-routes';
 import { planRoutes } from './http/routes/plan-routes';
 import { secretScanningRoutes } from './http/routes/secret-scanning-routes';
 import { createOutboxPublisher } from './outbox/outbox-publisher';
-import { OutboxRelay } from './outbox/outbox-relay';
 import { KEY_SERVICE_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'key-service';
@@ -69,6 +69,7 @@ export async function buildApp({
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
   });
   const relay = new OutboxRelay({
+    applicationName: 'key-service-outbox-relay',
     db,
     publish: (events) => publisher.publish(events),
     log: service.logger.child({ component: 'outbox-relay' }),

@@ -1,7 +1,7 @@
 import { newEventId, type EventCodec } from '@tollgate/events';
 import type { Sql } from '@tollgate/postgres';
 import { appendToStream, readStream } from '../persistence/event-store';
-import { enqueueOutbox } from '../persistence/outbox';
+import { enqueueOutbox } from '@tollgate/postgres';
 import { project, type KeyServiceEvent } from '../persistence/projections';
 import type { Aggregate, Appended } from './aggregates';
 

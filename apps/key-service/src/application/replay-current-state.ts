@@ -6,7 +6,7 @@ import {
   planChanged,
 } from '../outbox/integration-events';
 import { readStream, type StoredEvent } from '../persistence/event-store';
-import { enqueueOutbox } from '../persistence/outbox';
+import { enqueueOutbox } from '@tollgate/postgres';
 import { allAccountIds, allKeyIds } from '../persistence/read-model';
 import { accountAggregate, keyAggregate } from './aggregates';
 import type { CommandContext } from './command-context';

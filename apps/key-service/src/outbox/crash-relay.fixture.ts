@@ -3,9 +3,8 @@
 import { Registry } from 'prom-client';
 import { EventCodec } from '@tollgate/events';
 import { createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
-import { connectDatabase } from '@tollgate/postgres';
+import { connectDatabase, OutboxRelay } from '@tollgate/postgres';
 import { createOutboxPublisher } from './outbox-publisher';
-import { OutboxRelay } from './outbox-relay';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -34,6 +33,7 @@ const { db } = await connectDatabase({
   migrations: [],
 });
 new OutboxRelay({
+  applicationName: 'key-service-outbox-relay',
   db,
   batchSize: Number(env('BATCH_SIZE')),
   log: quiet,

@@ -10,7 +10,7 @@ import {
   type KeyServiceUnderTest,
 } from '../testing/key-service-test-kit';
 import { createOutboxPublisher } from './outbox-publisher';
-import { OutboxRelay } from './outbox-relay';
+import { OutboxRelay } from '@tollgate/postgres';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -37,6 +37,7 @@ describe('transactional outbox relay (real Postgres + Kafka)', () => {
       topicPrefix: ks.config.KAFKA_TOPIC_PREFIX,
     });
     const instance = new OutboxRelay({
+      applicationName: 'key-service-outbox-relay',
       db: ks.db,
       publish: (events) => publisher.publish(events),
       log: quiet,

@@ -4,3 +4,5 @@ export { createDatabase, databaseDependency, type Database, type Sql } from './s
 export { openPinnedSession, type PinnedSession, type PinnedSessionOptions } from './pinned-session';
 export { assertSchemaName } from './schema-name';
 export { startupTask, type StartupTask } from './startup-task';
+export { enqueueOutbox, OUTBOX_TABLES_SQL, readOutbox, type OutboxRow } from './outbox/outbox';
+export { OutboxRelay, type OutboxRelayOptions, type RelayLog } from './outbox/outbox-relay';

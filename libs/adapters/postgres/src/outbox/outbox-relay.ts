@@ -1,6 +1,7 @@
 import type { TollgateEvent } from '@tollgate/events';
-import type { Database, PinnedSession } from '@tollgate/postgres';
-import { readOutbox, readRelayPosition, saveRelayPosition } from '../persistence/outbox';
+import type { Database } from '../sql';
+import type { PinnedSession } from '../pinned-session';
+import { readOutbox, readRelayPosition, saveRelayPosition } from './outbox';
 
 export interface RelayLog {
   info(obj: object, msg: string): void;
@@ -9,6 +10,8 @@ export interface RelayLog {
 }
 
 export interface OutboxRelayOptions {
+  /** Names the relay's Postgres session (`pg_stat_activity.application_name`), e.g. `key-service-outbox-relay`. */
+  applicationName: string;
   /** Where the relay opens its pinned session (the lock lives and dies with that session). */
   db: Pick<Database, 'pinnedSession' | 'schema'>;
   /** Publishes the events in order and resolves once Kafka acknowledged all of them. */
@@ -83,7 +86,7 @@ export class OutboxRelay {
   private async ensureLeader(): Promise<boolean> {
     if (this.leader && this.session) return true;
     this.session ??= await this.options.db.pinnedSession({
-      applicationName: 'key-service-outbox-relay',
+      applicationName: this.options.applicationName,
       onLost: (err) => {
         this.options.log.warn({ err }, 'outbox relay connection lost');
         void this.disconnect();

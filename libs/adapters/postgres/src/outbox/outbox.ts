@@ -1,5 +1,30 @@
 import type { TollgateEvent } from '@tollgate/events';
-import type { Sql } from '@tollgate/postgres';
+import type { Sql } from '../sql';
+
+/**
+ * The transactional outbox of an app that publishes integration events (key-service,
+ * billing-service): tables `outbox` and `outbox_relay_position` in the app's schema, created by
+ * the app's migrations with `OUTBOX_TABLES_SQL`.
+ */
+export const OUTBOX_TABLES_SQL = [
+  `create table outbox (
+     position bigserial primary key,
+     tx_id xid8 not null default pg_current_xact_id(),
+     event_id text not null unique,
+     event_type text not null,
+     stream_id text not null,
+     payload jsonb not null,
+     created_at timestamptz not null default now()
+   );`,
+  `create index outbox_tx_position on outbox (tx_id, position);`,
+  `create table outbox_relay_position (
+     id int primary key default 1 check (id = 1),
+     tx_id xid8 not null,
+     position bigint not null,
+     updated_at timestamptz not null default now()
+   );`,
+  `insert into outbox_relay_position (tx_id, position) values ('0'::xid8, 0);`,
+] as const;
 
 /**
  * Records an integration event for publication in the caller's transaction: it reaches Kafka if
