@@ -164,6 +164,8 @@ export const EdgeAuthConfig = z
     METER_MAX_BUFFERED: z.coerce.number().int().min(1_000).max(10_000_000).default(100_000),
     /** How long RequestMetered events wait to be sent together (per-batch costs dominate kafkajs). */
     METER_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(20),
+    /** Most RequestMetered events in one RequestMeteredBatch record on the usage topic (1: one per record). */
+    METER_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(1_000),
     /** Longest a keys/plans/accounts fetch waits while tailing (update latency). */
     TABLE_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(50),
 

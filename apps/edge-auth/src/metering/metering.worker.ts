@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { EventCodec } from '@tollgate/events';
 import { BatchingProducer, createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
 import { createLogger } from '@tollgate/service-runtime';
+import { RequestMeteredBatchWriter, UsageBatcher } from './usage-batch';
 import { readFrames } from './usage-frames';
 import { createUsageMeter } from './usage-meter';
 import type { MeteringWorkerConfig, ToMain, ToWorker } from './threaded-usage-meter';
@@ -28,10 +29,10 @@ const producer = new BatchingProducer(kafka.kafka, {
   maxBufferedMessages: config.maxBuffered,
   lingerMs: config.lingerMs,
 });
-const headers = new EventCodec().headersOf('RequestMetered');
+const codec = new EventCodec();
 const meter = await createUsageMeter({
   producer,
-  codec: new EventCodec(),
+  codec,
   topic: config.topic,
   spoolDir: config.spoolDir,
   maxBuffered: config.maxBuffered,
@@ -48,18 +49,39 @@ const connecting = producer
 await Promise.race([connecting, new Promise((resolve) => setTimeout(resolve, CONNECT_WAIT_MS))]);
 
 const send = (message: ToMain) => port.postMessage(message);
+// Many events per Kafka record: kafkajs' cost is per record, so one record per request was most of
+// what metering cost. The batch keeps every event's own bytes (and eventId); the meter and its
+// spool handle the batch as one message, so a replay resends the batch byte for byte.
+const batcher = new UsageBatcher({
+  writer: new RequestMeteredBatchWriter(codec, {
+    producer: config.service,
+    edgeInstanceId: config.edgeInstanceId,
+  }),
+  topic: config.topic,
+  maxEvents: config.batchEvents,
+  maxBytes: config.batchBytes,
+  lingerMs: config.lingerMs,
+  now: Date.now,
+  onBatch: (message, events) => meter.recordMessage(message, events),
+});
+
+/** The meter's figures, counting the events waiting for their batch as buffered. */
+const stats = () => {
+  const { buffered, spooled } = meter.stats();
+  return { buffered: buffered + batcher.pending, spooled };
+};
 
 port.on('message', (message: ToWorker) => {
   switch (message.t) {
     case 'events':
-      for (const { key, value } of readFrames(message.buffer, message.length))
-        meter.recordMessage({ topic: config.topic, key, value, headers });
-      send({ t: 'recorded', count: message.count, ...meter.stats() });
+      for (const { value } of readFrames(message.buffer, message.length)) batcher.add(value);
+      send({ t: 'recorded', count: message.count, ...stats() });
       return;
     case 'flush':
+      batcher.seal();
       meter.flush().then(
-        () => send({ t: 'done', id: message.id, ...meter.stats() }),
-        (err: unknown) => send({ t: 'done', id: message.id, error: String(err), ...meter.stats() }),
+        () => send({ t: 'done', id: message.id, ...stats() }),
+        (err: unknown) => send({ t: 'done', id: message.id, error: String(err), ...stats() }),
       );
       return;
     case 'metrics':
@@ -68,6 +90,7 @@ port.on('message', (message: ToWorker) => {
     case 'close':
       void (async () => {
         let error: string | undefined;
+        batcher.seal();
         try {
           await meter.close();
         } catch (err) {
@@ -75,7 +98,7 @@ port.on('message', (message: ToWorker) => {
         }
         await producer.disconnect().catch(() => undefined);
         await kafka.close().catch(() => undefined);
-        send({ t: 'done', id: message.id, ...(error ? { error } : {}), ...meter.stats() });
+        send({ t: 'done', id: message.id, ...(error ? { error } : {}), ...stats() });
         port.close();
       })();
       return;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BatchingProducer } from '@tollgate/kafka';
 import type { Spool, SpoolSegment } from './spool';
+import { eventCountOf } from './usage-batch';
 import type { UsageMeterMetrics } from './usage-metrics';
 
 export interface SpoolReplayerOptions {
@@ -25,6 +26,8 @@ interface Progress {
   segment: SpoolSegment;
   acked: Uint8Array;
   ackedCount: number;
+  /** Events in the acknowledged messages (a batch record carries many). */
+  ackedEvents: number;
 }
 
 /**
@@ -44,9 +47,9 @@ export class SpoolReplayer {
 
   constructor(private readonly options: SpoolReplayerOptions) {}
 
-  /** Messages of the segment being replayed that Kafka already acknowledged. */
+  /** Events in the messages of the segment being replayed that Kafka already acknowledged. */
   get acknowledgedInProgress(): number {
-    return this.progress?.ackedCount ?? 0;
+    return this.progress?.ackedEvents ?? 0;
   }
 
   /** Starts replaying unless already running. */
@@ -115,7 +118,7 @@ export class SpoolReplayer {
     }
     if (this.progress?.segment !== segment) {
       const acked = new Uint8Array(parsed.messages.length);
-      this.progress = { segment, acked, ackedCount: 0 };
+      this.progress = { segment, acked, ackedCount: 0, ackedEvents: 0 };
     }
     const progress = this.progress;
     if (this.failures > 0) {
@@ -138,7 +141,9 @@ export class SpoolReplayer {
           if (progress.acked[i]) return;
           progress.acked[i] = 1;
           progress.ackedCount++;
-          metrics.replayed.inc();
+          const events = eventCountOf(message.headers);
+          progress.ackedEvents += events;
+          metrics.replayed.inc(events);
         }),
       );
       const results = await this.unlessStopped(Promise.allSettled(sends));

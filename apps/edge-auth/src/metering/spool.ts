@@ -1,12 +1,15 @@
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSegment, SEGMENT_MAGIC, type ParsedSegment } from './spool-format';
+import { eventCountOf } from './usage-batch';
 
 export interface SpoolSegment {
   readonly seq: number;
   readonly path: string;
   /** Messages in the segment as far as this process knows (exact once the replayer has read it). */
   records: number;
+  /** RequestMetered events in those messages (a batch record carries many). */
+  events: number;
 }
 
 export interface SpoolOptions {
@@ -46,6 +49,9 @@ export class Spool {
   private nextSeq: number;
   private active: ActiveSegment | undefined;
   private pending: Buffer[] = [];
+  /** Events in each pending frame. */
+  private pendingCounts: number[] = [];
+  private pendingEventCount = 0;
   private pendingBytes = 0;
   private ops: Promise<unknown> = Promise.resolve();
   private writeScheduled = false;
@@ -73,7 +79,12 @@ export class Spool {
       if (!match) continue;
       const path = join(options.dir, name);
       const { messages } = parseSegment(await readFile(path));
-      found.push({ seq: Number(match[1]), path, records: messages.length });
+      found.push({
+        seq: Number(match[1]),
+        path,
+        records: messages.length,
+        events: messages.reduce((n, m) => n + eventCountOf(m.headers), 0),
+      });
     }
     found.sort((a, b) => a.seq - b.seq);
     return new Spool(options, found);
@@ -89,9 +100,19 @@ export class Spool {
     return this.sealedSegments.reduce((n, s) => n + s.records, this.active?.records ?? 0);
   }
 
+  /** Events in the messages on disk. */
+  get events(): number {
+    return this.sealedSegments.reduce((n, s) => n + s.events, this.active?.events ?? 0);
+  }
+
   /** Messages appended but not on disk yet (queued or being written). */
   get pendingRecords(): number {
     return this.pending.length;
+  }
+
+  /** Events in the messages appended but not on disk yet. */
+  get pendingEvents(): number {
+    return this.pendingEventCount;
   }
 
   /** Nothing on disk and nothing waiting to be written. */
@@ -99,10 +120,12 @@ export class Spool {
     return this.sealedSegments.length === 0 && !this.active?.records && this.pending.length === 0;
   }
 
-  /** Queues a frame for the active segment; false (nothing queued) when the memory bound is hit. */
-  append(frame: Buffer): boolean {
+  /** Queues a frame (holding `events` events) for the active segment; false (nothing queued) when the memory bound is hit. */
+  append(frame: Buffer, events = 1): boolean {
     if (this.closed || this.pendingBytes + frame.length > this.maxPendingBytes) return false;
     this.pending.push(frame);
+    this.pendingCounts.push(events);
+    this.pendingEventCount += events;
     this.pendingBytes += frame.length;
     if (!this.writeScheduled && !this.retryTimer) {
       this.writeScheduled = true;
@@ -152,6 +175,7 @@ export class Spool {
     return readFile(segment.path).then((bytes) => {
       const parsed = parseSegment(bytes);
       segment.records = parsed.messages.length;
+      segment.events = parsed.messages.reduce((n, m) => n + eventCountOf(m.headers), 0);
       return parsed;
     });
   }
@@ -189,6 +213,7 @@ export class Spool {
       let segment: ActiveSegment | undefined;
       let count = 0;
       let bytes = 0;
+      let events = 0;
       try {
         segment = this.active ?? (await this.openSegment());
         const room = this.segmentBytes - segment.bytes;
@@ -196,6 +221,7 @@ export class Spool {
           // At least one frame per write, however large it is.
           if (count > 0 && bytes + frame.length > room) break;
           bytes += frame.length;
+          events += this.pendingCounts[count]!;
           count++;
         }
         await writeFully(
@@ -212,9 +238,12 @@ export class Spool {
         throw err;
       }
       this.pending.splice(0, count);
+      this.pendingCounts.splice(0, count);
+      this.pendingEventCount -= events;
       this.pendingBytes -= bytes;
       segment.bytes += bytes;
       segment.records += count;
+      segment.events += events;
       this.options.onWritten?.(count);
       if (segment.bytes >= this.segmentBytes) await this.sealActive();
     }
@@ -242,6 +271,7 @@ export class Spool {
           seq: segment.seq,
           path: segment.path,
           records: segment.records,
+          events: segment.events,
         });
     }
   }
@@ -258,7 +288,7 @@ export class Spool {
       throw err;
     }
     this.dirDirty = true;
-    this.active = { seq, path, records: 0, handle, bytes: SEGMENT_MAGIC.length };
+    this.active = { seq, path, records: 0, events: 0, handle, bytes: SEGMENT_MAGIC.length };
     return this.active;
   }
 
@@ -280,7 +310,12 @@ export class Spool {
     this.active = undefined;
     await segment.handle.close();
     await this.syncDirectory();
-    this.sealedSegments.push({ seq: segment.seq, path: segment.path, records: segment.records });
+    this.sealedSegments.push({
+      seq: segment.seq,
+      path: segment.path,
+      records: segment.records,
+      events: segment.events,
+    });
   }
 
   /** A new segment's directory entry must be durable too, or a power loss could drop the file. */

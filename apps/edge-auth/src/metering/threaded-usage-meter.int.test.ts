@@ -33,6 +33,8 @@ describe('threaded usage meter (real Kafka)', () => {
     if (spoolDir) await rm(spoolDir, { recursive: true, force: true });
   });
 
+  let batches = 0;
+
   async function eventIdsOn(count: number): Promise<string[]> {
     const consumer = new Kafka({
       clientId: 'threaded-meter-reader',
@@ -45,7 +47,11 @@ describe('threaded usage meter (real Kafka)', () => {
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ message }) => {
-          seen.push(codec.decode(message.headers, message.value).payload.eventId);
+          const event = codec.decode(message.headers, message.value);
+          if (event.type === 'RequestMeteredBatch') {
+            batches++;
+            seen.push(...event.payload.events.map((e) => e.eventId));
+          } else seen.push(event.payload.eventId);
         },
       });
       await eventually(() => seen.length >= count, 30_000, `${count} events on ${topic}`);
@@ -55,7 +61,7 @@ describe('threaded usage meter (real Kafka)', () => {
     return seen;
   }
 
-  it('hands every event to the metering thread and Kafka, with its eventId and key', async () => {
+  it('hands every event to the metering thread and Kafka, with its eventId, in batch records', async () => {
     const registry = new Registry();
     const meter = await createThreadedUsageMeter({
       service: 'edge-auth',
@@ -65,6 +71,9 @@ describe('threaded usage meter (real Kafka)', () => {
       spoolDir,
       maxBuffered: 10_000,
       lingerMs: 5,
+      edgeInstanceId: 'edge-auth-test',
+      batchEvents: 200,
+      batchBytes: 64 * 1024,
       codec,
       metrics: registry,
       logger: pino({ level: 'silent' }),
@@ -89,5 +98,7 @@ describe('threaded usage meter (real Kafka)', () => {
     const seen = await eventIdsOn(recorded.length);
     expect(new Set(seen)).toEqual(new Set(recorded));
     expect(seen).toHaveLength(recorded.length);
+    expect(batches).toBeGreaterThanOrEqual(recorded.length / 200);
+    expect(batches).toBeLessThan(recorded.length);
   });
 });

@@ -16,7 +16,12 @@ export interface MeteringWorkerConfig {
   topic: string;
   spoolDir: string;
   maxBuffered: number;
+  /** How long events wait for more to join their RequestMeteredBatch record (and the producer's linger). */
   lingerMs: number;
+  /** The instance and bounds of the RequestMeteredBatch records the thread writes. */
+  edgeInstanceId: string;
+  batchEvents: number;
+  batchBytes: number;
 }
 
 export type ToWorker =

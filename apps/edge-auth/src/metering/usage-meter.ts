@@ -21,8 +21,11 @@ export interface UsageMeter {
 
 /** The meter as the metering thread drives it: events arrive already encoded. */
 export interface UsageMeterEngine extends UsageMeter {
-  /** `record` without the encoding step, for bytes encoded elsewhere (the request thread). */
-  recordMessage(message: OutgoingMessage): void;
+  /**
+   * `record` without the encoding step, for bytes encoded elsewhere: a single RequestMetered or a
+   * RequestMeteredBatch record carrying `events` events (metrics and stats count events).
+   */
+  recordMessage(message: OutgoingMessage, events?: number): void;
 }
 
 export interface UsageMeterOptions {
@@ -51,6 +54,7 @@ export interface UsageMeterOptions {
 
 interface InFlight {
   message: OutgoingMessage;
+  events: number;
   sentAt: number;
 }
 
@@ -93,6 +97,8 @@ class KafkaUsageMeter implements UsageMeterEngine {
   private readonly maxBuffered: number;
   private readonly sendTimeoutMs: number;
   private readonly inFlight = new Map<number, InFlight>();
+  /** Events in the in-flight messages. */
+  private inFlightEvents = 0;
   private flushWaiters: FlushWaiter[] = [];
   private readonly deadlineTimer: NodeJS.Timeout;
   private lastId = 0;
@@ -131,7 +137,7 @@ class KafkaUsageMeter implements UsageMeterEngine {
     this.updateGauge();
     if (!spool.isEmpty) {
       options.logger.warn(
-        { spooled: spool.records, spoolDir: options.spoolDir },
+        { spooled: spool.events, spoolDir: options.spoolDir },
         'usage events spooled by a previous run; replaying them',
       );
       this.spooling = true;
@@ -161,13 +167,17 @@ class KafkaUsageMeter implements UsageMeterEngine {
     this.recordMessage(message);
   }
 
-  recordMessage(message: OutgoingMessage): void {
+  recordMessage(message: OutgoingMessage, events = 1): void {
     const { producer } = this.options;
     const closing = this.closing !== undefined;
-    if (this.spooling || closing || producer.isFull || this.inFlight.size >= this.maxBuffered) {
-      this.toSpool(message, this.spooling ? 'spooling' : 'too many events waiting for Kafka');
+    if (this.spooling || closing || producer.isFull || this.inFlightEvents >= this.maxBuffered) {
+      this.toSpool(
+        message,
+        events,
+        this.spooling ? 'spooling' : 'too many events waiting for Kafka',
+      );
     } else {
-      this.sendDirect(message);
+      this.sendDirect(message, events);
     }
   }
 
@@ -197,8 +207,8 @@ class KafkaUsageMeter implements UsageMeterEngine {
 
   stats(): { buffered: number; spooled: number } {
     return {
-      buffered: this.inFlight.size + this.spool.pendingRecords,
-      spooled: this.spool.records - this.replayer.acknowledgedInProgress,
+      buffered: this.inFlightEvents + this.spool.pendingEvents,
+      spooled: this.spool.events - this.replayer.acknowledgedInProgress,
     };
   }
 
@@ -206,42 +216,52 @@ class KafkaUsageMeter implements UsageMeterEngine {
     this.metrics.spooled.set(this.stats().spooled);
   }
 
-  private sendDirect(message: OutgoingMessage): void {
+  private sendDirect(message: OutgoingMessage, events: number): void {
     const id = ++this.lastId;
-    this.inFlight.set(id, { message, sentAt: performance.now() });
+    this.inFlight.set(id, { message, events, sentAt: performance.now() });
+    this.inFlightEvents += events;
     this.options.producer.send(message).then(
       () => {
-        if (!this.inFlight.delete(id)) return;
-        this.metrics.events.inc({ path: 'kafka' });
+        if (!this.settle(id)) return;
+        this.metrics.events.inc({ path: 'kafka' }, events);
         this.releaseFlushWaiters();
       },
       (err: unknown) => {
-        if (!this.inFlight.delete(id)) return;
-        this.toSpool(message, 'send failed', err);
+        if (!this.settle(id)) return;
+        this.toSpool(message, events, 'send failed', err);
         this.releaseFlushWaiters();
       },
     );
+  }
+
+  /** Takes a send out of the in-flight set; false when it had left already (spooled as overdue). */
+  private settle(id: number): boolean {
+    const entry = this.inFlight.get(id);
+    if (!entry) return false;
+    this.inFlight.delete(id);
+    this.inFlightEvents -= entry.events;
+    return true;
   }
 
   /** Sends the producer has held too long go to the spool as well; a late ack makes a same-eventId duplicate. */
   private spoolOverdueSends(): void {
     const deadline = performance.now() - this.sendTimeoutMs;
     let spooled = 0;
-    for (const [id, { message, sentAt }] of this.inFlight) {
+    for (const [id, { message, events, sentAt }] of this.inFlight) {
       if (sentAt > deadline) break;
-      this.inFlight.delete(id);
-      this.toSpool(message, 'send timed out');
+      this.settle(id);
+      this.toSpool(message, events, 'send timed out');
       spooled++;
     }
     if (spooled > 0) this.releaseFlushWaiters();
   }
 
-  private toSpool(message: OutgoingMessage, cause: string, err?: unknown): void {
-    if (this.closed || !this.spool.append(encodeFrame(message))) {
-      this.refused(cause);
+  private toSpool(message: OutgoingMessage, events: number, cause: string, err?: unknown): void {
+    if (this.closed || !this.spool.append(encodeFrame(message), events)) {
+      this.refused(cause, events);
       return;
     }
-    this.metrics.events.inc({ path: 'spool' });
+    this.metrics.events.inc({ path: 'spool' }, events);
     if (this.closing !== undefined) return;
     if (!this.backlog) {
       this.backlog = true;
@@ -255,9 +275,11 @@ class KafkaUsageMeter implements UsageMeterEngine {
   }
 
   /** The spool cannot take the event (closed, or its memory bound hit because the disk fails): it is lost. */
-  private refused(cause: string): void {
-    this.metrics.spoolErrors.inc({ kind: 'refused' });
-    if (this.refusedSinceLastLog++ === 0) {
+  private refused(cause: string, events: number): void {
+    this.metrics.spoolErrors.inc({ kind: 'refused' }, events);
+    const first = this.refusedSinceLastLog === 0;
+    this.refusedSinceLastLog += events;
+    if (first) {
       this.options.logger.error(
         { cause, spoolDir: this.options.spoolDir, closed: this.closed },
         'usage spool cannot take events; usage is being lost',

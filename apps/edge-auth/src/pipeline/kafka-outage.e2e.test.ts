@@ -105,9 +105,15 @@ describe('edge-auth through a Kafka outage (private broker, real key-service and
       await consumer.subscribe({ topic: prefix + TOPICS.usage.name, fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ message }) => {
-          const { payload } = codec.decode(message.headers, message.value);
-          if (seen.has(payload.eventId)) duplicates++;
-          seen.add(payload.eventId);
+          const event = codec.decode(message.headers, message.value);
+          const eventIds =
+            event.type === 'RequestMeteredBatch'
+              ? event.payload.events.map((e) => e.eventId)
+              : [event.payload.eventId];
+          for (const eventId of eventIds) {
+            if (seen.has(eventId)) duplicates++;
+            seen.add(eventId);
+          }
         },
       });
       await eventually(() => seen.size >= requests, 60_000, `${requests} RequestMetered events`);

@@ -9,6 +9,7 @@ import {
   eventually,
 } from '@tollgate/test-infra';
 import {
+  batchesOf,
   expectedTotals,
   makeEvents,
   usageTestKit,
@@ -40,6 +41,25 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
       expect(totals.requests).toBe(5_000);
     });
 
+    it('counts a batch record replayed from the spool twice once, beside single records', async () => {
+      const before = await kit.totals();
+      const events = makeEvents(3_000);
+      const batches = batchesOf(events.slice(0, 2_000), 250);
+      await kit.produceBatches(batches);
+      await kit.produce(events.slice(2_000));
+      // A spool replay resends whole batches byte for byte (same batch id, same eventIds), twice.
+      await kit.produceBatches(batches.slice(2, 4));
+      await kit.produceBatches(batches.slice(2, 4));
+      // And an event sent alone first, then again inside a batch.
+      await kit.produceBatches(batchesOf(events.slice(2_500, 2_600), 100));
+      const expected = expectedTotals(events);
+      await kit.waitForRequests(before.requests + expected.requests);
+      await new Promise((r) => setTimeout(r, 500));
+      const after = await kit.totals();
+      expect(after.requests - before.requests).toBe(3_000);
+      expect(after.costUnits - before.costUnits).toBe(expected.costUnits);
+    });
+
     it('counts a late event in its real minute and flags it for billing; dead-letters poison', async () => {
       const before = await kit.totals();
       const lastMonth = new Date();
@@ -68,7 +88,7 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
     });
   });
 
-  it('stays exact when the ingestor process is SIGKILLed 5 times during 100k events', async () => {
+  it('stays exact when the ingestor process is SIGKILLed 5 times during 100k events in single and batch records', async () => {
     const kit = await usageTestKit('usage_kill');
     const artifact = await buildServiceArtifact('apps/usage-ingestor');
     let running: ServiceProcess | undefined;
@@ -78,6 +98,14 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
       // every kill happens while part of the stream is still to come.
       const part = Math.ceil(events.length / 6);
       const parts = Array.from({ length: 6 }, (_, i) => events.slice(i * part, (i + 1) * part));
+      const resentBatches: ReturnType<typeof batchesOf> = [];
+      /** Half of a part as single records, half as batch records of 500 events, as edges of two versions would write. */
+      const produceMixed = async (events: (typeof parts)[number]) => {
+        const half = Math.floor(events.length / 2);
+        const batches = batchesOf(events.slice(half), 500);
+        resentBatches.push(batches[0]!);
+        await Promise.all([kit.produce(events.slice(0, half)), kit.produceBatches(batches)]);
+      };
       /** Requests counted when each kill landed: every kill must hit a member that is ingesting. */
       const countedAtKill: number[] = [];
       const counted = () =>
@@ -97,7 +125,7 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
         );
         // After the start: the first member provisions the topic.
         await running.ready(60_000);
-        await kit.produce(parts[countedAtKill.length]!);
+        await produceMixed(parts[countedAtKill.length]!);
         // Kill only once this member owns partitions and has counted something itself.
         const before = countedAtKill.at(-1) ?? 0;
         let now = before;
@@ -110,8 +138,10 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
         await new Promise((r) => running!.child.once('exit', r));
         countedAtKill.push(now);
       }
-      await kit.produce(parts[5]!);
-      await kit.produce(events.slice(0, 2_000)); // re-sent copies, as a spool replay would
+      await produceMixed(parts[5]!);
+      // Re-sent copies, as spool replays would: single records, and batch records whole.
+      await kit.produce(events.slice(0, 2_000));
+      await kit.produceBatches(resentBatches);
       // Every kill landed mid-stream: counts strictly between 0 and the total, and growing.
       const total = expectedTotals(events).requests;
       for (const [i, n] of countedAtKill.entries()) {

@@ -1,4 +1,4 @@
-import { TOPICS, type EventCodec } from '@tollgate/events';
+import { TOPICS, type EventCodec, type RequestMetered } from '@tollgate/events';
 import {
   DeadLetterSink,
   EventConsumer,
@@ -45,7 +45,7 @@ export class UsageIngestor {
       (options.registry.getSingleMetric('usage_events_total') as Counter<'result'> | undefined) ??
       new Counter({
         name: 'usage_events_total',
-        help: 'RequestMetered events by result: counted, or skipped as already applied / duplicate',
+        help: 'RequestMetered events (single or in batch records) by result: counted, or skipped as already applied / duplicate',
         labelNames: ['result'] as const,
         registers: [options.registry],
       });
@@ -79,9 +79,15 @@ export class UsageIngestor {
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       partitionsConsumedConcurrently: this.options.concurrency,
       handleBatch: async (events, { topic, partition }) => {
-        const metered = events.flatMap(({ event, offset }) =>
-          event.type === 'RequestMetered' ? [{ offset, event: event.payload }] : [],
-        );
+        // edge-auth writes RequestMeteredBatch records; single RequestMetered records stay
+        // readable. Every event of a batch shares the record's offset and keeps its own eventId,
+        // which is what the dedupe window checks: a batch re-sent whole (a spool replay) counts once.
+        const metered: Array<{ offset: string; event: RequestMetered }> = [];
+        for (const { event, offset } of events) {
+          if (event.type === 'RequestMetered') metered.push({ offset, event: event.payload });
+          else if (event.type === 'RequestMeteredBatch')
+            for (const item of event.payload.events) metered.push({ offset, event: item });
+        }
         const ingestedAt = this.options.now();
         const result = await writeUsageBatch(
           this.options.db,

@@ -6,6 +6,7 @@ import {
   TOPICS,
   type Outcome,
   type RequestMetered,
+  type RequestMeteredBatch,
 } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import {
@@ -58,6 +59,21 @@ export function makeEvents(
   });
 }
 
+/** The events in RequestMeteredBatch records of `size` events, as edge-auth's metering thread writes them. */
+export function batchesOf(events: readonly RequestMetered[], size: number): RequestMeteredBatch[] {
+  const batches: RequestMeteredBatch[] = [];
+  for (let i = 0; i < events.length; i += size)
+    batches.push({
+      eventId: newEventId(),
+      occurredAt: events[i]!.occurredAt,
+      producer: 'edge-auth',
+      schemaVersion: 1,
+      edgeInstanceId: 'edge-auth-0',
+      events: events.slice(i, i + size),
+    });
+  return batches;
+}
+
 export interface Totals {
   requests: number;
   costUnits: number;
@@ -84,6 +100,8 @@ export interface IngestorUnderTest {
   /** Starts an in-process app (ingestor + API) on the shared schema and topics. */
   startApp(options?: { now?: () => number }): Promise<FastifyInstance>;
   produce(events: readonly RequestMetered[]): Promise<void>;
+  /** One Kafka record per batch; a batch produced again is the same bytes (a spool replay). */
+  produceBatches(batches: readonly RequestMeteredBatch[]): Promise<void>;
   produceRaw(value: Buffer, headers?: Record<string, string>): Promise<void>;
   totals(): Promise<Totals>;
   waitForRequests(count: number, timeoutMs?: number): Promise<Totals>;
@@ -109,7 +127,10 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
     name,
     metrics: kafkaMetrics(new Registry()),
   });
-  const publisher = new EventPublisher(producer, new EventCodec(), { RequestMetered: usageTopic });
+  const publisher = new EventPublisher(producer, new EventCodec(), {
+    RequestMetered: usageTopic,
+    RequestMeteredBatch: usageTopic,
+  });
   const { db } = await connectDatabase({
     databaseUrl: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,
@@ -152,6 +173,10 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
     async produce(events) {
       await (producerReady ??= producer.connect());
       await Promise.all(events.map((e) => publisher.publish('RequestMetered', e)));
+    },
+    async produceBatches(batches) {
+      await (producerReady ??= producer.connect());
+      await Promise.all(batches.map((b) => publisher.publish('RequestMeteredBatch', b)));
     },
     async produceRaw(value, headers) {
       await (producerReady ??= producer.connect());
