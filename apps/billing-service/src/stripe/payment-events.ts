@@ -1,0 +1,139 @@
+import type Stripe from 'stripe';
+import type { Database, Sql } from '@tollgate/postgres';
+import { enqueueDunningAction, hasDunningSuspension } from './dunning-actions';
+import { reactivationFor, suspensionFor, type DunningPolicy } from './dunning';
+import { stripeInvoiceByStripeId, type StripeInvoiceRecord } from './stripe-records';
+import type { InvoicePayments } from './types';
+import { recordEvent, seenDelivery } from './webhook-event-log';
+
+export type EventOutcome =
+  | 'applied'
+  /** Not an invoice event we act on, or an invoice Tollgate did not create: acknowledged. */
+  | 'ignored'
+  /** Applied before; Stripe delivering it again changes nothing. */
+  | 'duplicate'
+  /** The exact delivery we already took, sent again: refused. */
+  | 'replayed';
+
+export interface PaymentEventsOptions {
+  db: Pick<Database, 'sql' | 'transaction'>;
+  payments: InvoicePayments;
+  policy: DunningPolicy;
+  /** Called after an event queued a dunning action, to run it without waiting for a poll. */
+  onDunningAction?: () => void;
+}
+
+const epochMs = (seconds: number | null | undefined, fallbackSeconds: number) =>
+  (seconds ?? fallbackSeconds) * 1000;
+
+/**
+ * Applies a verified Stripe event to Tollgate's invoices once. `invoice.paid`,
+ * `invoice.payment_failed` and `invoice.voided` of invoices the sync created go to
+ * `InvoicePayments` (whose calls are safe to repeat), then the event id, Stripe's status and any
+ * dunning action commit together — so a failure in between makes Stripe deliver again, and the
+ * repeat does nothing twice.
+ */
+export class PaymentEvents {
+  constructor(private readonly options: PaymentEventsOptions) {}
+
+  async apply(event: Stripe.Event, signedAt: number, nowMs: number): Promise<EventOutcome> {
+    const { db } = this.options;
+    const seen = await seenDelivery(db.sql, event.id, signedAt);
+    if (seen === 'replay') return 'replayed';
+    if (seen === 'redelivery') return 'duplicate';
+    const payment = isPaymentEvent(event) ? event : undefined;
+    const invoice = payment?.data.object;
+    const record = invoice ? await stripeInvoiceByStripeId(db.sql, invoice.id) : undefined;
+    const effect =
+      payment && invoice && record ? await this.effectOf(payment, invoice, record) : undefined;
+    const recorded = await db.transaction(async (tx) => {
+      const first = await recordEvent(
+        tx,
+        { id: event.id, type: event.type, objectId: invoice?.id, signedAt },
+        nowMs,
+      );
+      if (first && effect) await effect(tx);
+      return first;
+    });
+    if (!recorded) return 'duplicate';
+    if (!effect) return 'ignored';
+    return 'applied';
+  }
+
+  /** Tells `InvoicePayments`, and returns what to commit with the event record. */
+  private async effectOf(
+    event: PaymentEvent,
+    invoice: Stripe.Invoice,
+    record: StripeInvoiceRecord,
+  ): Promise<((tx: Sql) => Promise<void>) | undefined> {
+    const { payments, policy } = this.options;
+    const ids = { invoiceId: record.invoiceId, accountId: record.accountId };
+    const settled = record.status === 'paid' || record.status === 'void';
+    switch (event.type) {
+      case 'invoice.paid': {
+        const at = epochMs(invoice.status_transitions.paid_at, event.created);
+        await payments.markPaid(record.invoiceId, at);
+        const lift = await hasDunningSuspension(this.options.db.sql, record.accountId);
+        return async (tx) => {
+          await setStatus(tx, record.invoiceId, 'paid', invoice.attempt_count, at);
+          if (lift) await this.dunning(tx, reactivationFor(ids));
+        };
+      }
+      case 'invoice.voided': {
+        const at = epochMs(invoice.status_transitions.voided_at, event.created);
+        await payments.markVoid(record.invoiceId, at);
+        const lift = await hasDunningSuspension(this.options.db.sql, record.accountId);
+        return async (tx) => {
+          await setStatus(tx, record.invoiceId, 'void', invoice.attempt_count, null);
+          if (lift) await this.dunning(tx, reactivationFor(ids));
+        };
+      }
+      case 'invoice.payment_failed': {
+        // Late news of a failure on an invoice that has since been paid or voided changes nothing.
+        if (settled) return async () => undefined;
+        const attempt = Math.max(invoice.attempt_count, 1);
+        await payments.markPaymentFailed(record.invoiceId, event.created * 1000, attempt);
+        const suspension = suspensionFor(policy, ids, attempt);
+        return async (tx) => {
+          await setStatus(tx, record.invoiceId, 'open', attempt, null);
+          if (suspension) await this.dunning(tx, suspension);
+        };
+      }
+    }
+  }
+
+  private async dunning(tx: Sql, action: Parameters<typeof enqueueDunningAction>[1]) {
+    await enqueueDunningAction(tx, action);
+    this.options.onDunningAction?.();
+  }
+}
+
+type PaymentEvent =
+  Stripe.InvoicePaidEvent | Stripe.InvoicePaymentFailedEvent | Stripe.InvoiceVoidedEvent;
+
+function isPaymentEvent(event: Stripe.Event): event is PaymentEvent {
+  return (
+    event.type === 'invoice.paid' ||
+    event.type === 'invoice.payment_failed' ||
+    event.type === 'invoice.voided'
+  );
+}
+
+/** Stripe's view of the invoice; a settled status is never moved back by a late event. */
+async function setStatus(
+  tx: Sql,
+  invoiceId: string,
+  status: 'open' | 'paid' | 'void',
+  attempts: number,
+  paidAtMs: number | null,
+): Promise<void> {
+  await tx.query(
+    `update stripe_invoices
+        set status = case when status in ('paid', 'void') then status else ? end,
+            payment_failures = greatest(payment_failures, ?),
+            paid_at_ms = coalesce(paid_at_ms, ?),
+            updated_at = now()
+      where invoice_id = ?`,
+    [status, status === 'open' ? attempts : 0, paidAtMs, invoiceId],
+  );
+}
