@@ -140,6 +140,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
     scope: 'unscoped',
     action: 'account.assign_plan',
   },
+  'DELETE /v1/accounts/:accountId/scheduled-plan-change': {
+    permission: 'plans:assign',
+    scope: 'unscoped',
+    action: 'account.cancel_scheduled_plan_change',
+  },
 
   'GET /v1/accounts/:accountId/usage/series': { permission: 'usage:read', scope: 'account' },
   'GET /v1/accounts/:accountId/usage/totals': { permission: 'usage:read', scope: 'account' },

@@ -1,5 +1,5 @@
 import { newId } from '@tollgate/events';
-import type { AccountCommand } from '@tollgate/key-service-domain';
+import { accountAt, DomainError, type AccountCommand } from '@tollgate/key-service-domain';
 import { accountAggregate } from './aggregates';
 import { requirePlanVersion, type CommandContext } from './command-context';
 import { execute, load } from './execute';
@@ -56,6 +56,29 @@ export function accountCommands(ctx: CommandContext) {
         const command: AccountCommand = {
           type: 'AssignPlan',
           data: { accountId, plan, effectiveAt: input.effectiveAt },
+          metadata: { now },
+        };
+        await execute(tx, ctx.codec, accountAggregate, accountId, command, loaded, now);
+      });
+    },
+
+    /** Drops the scheduled plan change: the account stays on the plan it is on now. */
+    async cancelScheduledPlanChange(accountId: string): Promise<void> {
+      const now = ctx.now();
+      await ctx.db.transaction(async (tx) => {
+        const loaded = await load(tx, accountAggregate, accountId);
+        const current = accountAt(loaded.state, now);
+        if (current.status === 'none')
+          throw new DomainError(
+            'not_found',
+            'account_not_found',
+            `account ${accountId} does not exist`,
+          );
+        // The event re-affirms the current plan version, with its definition from the catalog.
+        const plan = await requirePlanVersion(tx, current.plan.planId, current.plan.planVersion);
+        const command: AccountCommand = {
+          type: 'CancelScheduledPlanChange',
+          data: { accountId, plan },
           metadata: { now },
         };
         await execute(tx, ctx.codec, accountAggregate, accountId, command, loaded, now);

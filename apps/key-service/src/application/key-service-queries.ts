@@ -24,13 +24,29 @@ const iso = (value: Date | string | null) =>
   value === null ? null : new Date(value).toISOString();
 const ms = (value: Date | string | null) => (value === null ? null : new Date(value).getTime());
 
-function accountView(r: AccountRow) {
+/** An account at `now`: its plan in force, and a plan change still to come (null if none). */
+function accountView(r: AccountRow, now: number) {
+  const scheduledAt = ms(r.scheduled_effective_at);
+  const due = scheduledAt !== null && scheduledAt <= now;
+  const scheduled =
+    r.scheduled_plan_id !== null && r.scheduled_plan_version !== null ? r.scheduled_plan_id : null;
   return {
     accountId: r.account_id,
     name: r.name,
     status: r.status,
     suspensionReason: r.suspension_reason,
-    plan: { planId: r.plan_id, planVersion: r.plan_version },
+    plan:
+      due && scheduled !== null
+        ? { planId: scheduled, planVersion: r.scheduled_plan_version ?? 0 }
+        : { planId: r.plan_id, planVersion: r.plan_version },
+    scheduledPlanChange:
+      !due && scheduled !== null
+        ? {
+            planId: scheduled,
+            planVersion: r.scheduled_plan_version ?? 0,
+            effectiveAt: iso(r.scheduled_effective_at),
+          }
+        : null,
     createdAt: iso(r.created_at),
   };
 }
@@ -113,12 +129,18 @@ export class KeyServiceQueries {
 
   async getAccount(accountId: string): Promise<AccountView | undefined> {
     const row = await findAccount(this.sql, accountId);
-    return row && accountView(row);
+    return row && accountView(row, this.now());
   }
 
   async listAccounts(cursor: string | undefined, limit: number): Promise<Page<AccountView>> {
     const rows = await accountsAfter(this.sql, cursor ?? '', limit + 1);
-    return page(rows, limit, accountView, (r) => r.account_id);
+    const now = this.now();
+    return page(
+      rows,
+      limit,
+      (r) => accountView(r, now),
+      (r) => r.account_id,
+    );
   }
 
   async getKey(keyId: string): Promise<KeyView | undefined> {
@@ -168,7 +190,7 @@ export class KeyServiceQueries {
    * was asked for), plus revocation and the account's status.
    */
   async lookupByHash(keyHash: string, pepperVersion: number) {
-    const row = await findKeyByHash(this.sql, keyHash, pepperVersion);
+    const row = await findKeyByHash(this.sql, keyHash, pepperVersion, new Date(this.now()));
     if (!row) return undefined;
     return {
       key: {

@@ -213,6 +213,13 @@ describe('key-service HTTP fuzz (fast-check, real Postgres + Kafka)', () => {
       ),
     ],
     [
+      'DELETE /v1/accounts/:accountId/scheduled-plan-change',
+      request(
+        'DELETE',
+        segment(accountId()).map((a) => `/v1/accounts/${a}/scheduled-plan-change`),
+      ),
+    ],
+    [
       'POST /v1/accounts/:accountId/keys',
       request(
         'POST',

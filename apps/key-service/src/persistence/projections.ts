@@ -76,10 +76,28 @@ export async function project(
     }
     case 'PlanAssigned': {
       const d = event.data;
+      // A scheduled change that came due before this assignment is the plan it replaces.
       await tx.query(
-        'update accounts set plan_id = ?, plan_version = ?, version = ? where account_id = ?',
-        [d.planId, d.planVersion, streamVersion, d.accountId],
+        `update accounts set plan_id = scheduled_plan_id, plan_version = scheduled_plan_version,
+           scheduled_plan_id = null, scheduled_plan_version = null, scheduled_effective_at = null
+         where account_id = ? and scheduled_effective_at <= ?`,
+        [d.accountId, ts(d.assignedAt)],
       );
+      if (d.effectiveAt > d.assignedAt) {
+        // Later: the current plan stays; a newer scheduled change replaces an older one.
+        await tx.query(
+          `update accounts set scheduled_plan_id = ?, scheduled_plan_version = ?, scheduled_effective_at = ?, version = ?
+           where account_id = ?`,
+          [d.planId, d.planVersion, ts(d.effectiveAt), streamVersion, d.accountId],
+        );
+      } else {
+        await tx.query(
+          `update accounts set plan_id = ?, plan_version = ?, scheduled_plan_id = null,
+             scheduled_plan_version = null, scheduled_effective_at = null, version = ?
+           where account_id = ?`,
+          [d.planId, d.planVersion, streamVersion, d.accountId],
+        );
+      }
       return;
     }
     case 'AccountSuspended':

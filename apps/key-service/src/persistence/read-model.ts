@@ -10,6 +10,10 @@ export interface AccountRow {
   suspension_reason: string | null;
   plan_id: string;
   plan_version: number;
+  /** A plan change that takes effect at `scheduled_effective_at` (current until then: plan_id). */
+  scheduled_plan_id: string | null;
+  scheduled_plan_version: number | null;
+  scheduled_effective_at: Date | null;
   created_at: Date;
 }
 
@@ -84,19 +88,27 @@ export async function findKeyIdByHash(
   return row;
 }
 
-/** A key by its HMAC, with its account's status and current plan version. */
+/**
+ * A key by its HMAC, with its account's status and the plan version in force at `now` (a
+ * scheduled change only once it is due: edge-auth trusts this answer after a restart).
+ */
 export async function findKeyByHash(
   sql: Sql,
   keyHash: string,
   pepperVersion: number,
+  now: Date,
 ): Promise<KeyWithAccountRow | undefined> {
   const [row] = await sql.query<KeyWithAccountRow>(
-    `select k.*, a.status as account_status, a.plan_id, a.plan_version, p.definition as plan_definition
+    `select k.*, a.status as account_status, e.plan_id, e.plan_version, p.definition as plan_definition
      from api_keys k
      join accounts a using (account_id)
-     join plan_versions p on p.plan_id = a.plan_id and p.version = a.plan_version
+     cross join lateral (
+       select case when a.scheduled_effective_at <= ? then a.scheduled_plan_id else a.plan_id end as plan_id,
+              case when a.scheduled_effective_at <= ? then a.scheduled_plan_version else a.plan_version end as plan_version
+     ) e
+     join plan_versions p on p.plan_id = e.plan_id and p.version = e.plan_version
      where k.key_hash = ? and k.pepper_version = ?`,
-    [keyHash, pepperVersion],
+    [now, now, keyHash, pepperVersion],
   );
   return row;
 }

@@ -7,6 +7,7 @@ export type { KeyState } from './key/key.state';
 export * from './account/account.events';
 export * from './account/account.commands';
 export {
+  accountAt,
   decideAccount,
   evolveAccount,
   initialAccountState,

@@ -11,7 +11,7 @@ import { accountId, forwardedBody, keyId, page, planId, reasonBody } from './sch
  * the body in full and its answer (4xx problems included) passes through.
  */
 interface ForwardedRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   /** Which internal app answers. */
   to: 'keyService' | 'usage';
@@ -163,6 +163,14 @@ export const FORWARDED_ROUTES: readonly ForwardedRoute[] = [
     params: account,
     body: forwardedBody,
   },
+  {
+    method: 'DELETE',
+    url: '/v1/accounts/:accountId/scheduled-plan-change',
+    to: 'keyService',
+    tags: ['plans'],
+    summary: "Cancel the account's scheduled plan change (409 when there is none)",
+    params: account,
+  },
   // usage
   {
     method: 'GET',
@@ -209,7 +217,7 @@ export async function forwardedRoutes(app: FastifyInstance, context: AdminContex
           reply,
           route.method,
           querystring ? withQuery(request, path) : path,
-          route.method === 'GET' ? undefined : (request.body ?? {}),
+          route.method === 'GET' || route.method === 'DELETE' ? undefined : (request.body ?? {}),
         );
       },
     });

@@ -105,4 +105,20 @@ export async function accountRoutes(
       return found(request.params.accountId);
     },
   );
+
+  api.delete(
+    '/v1/accounts/:accountId/scheduled-plan-change',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary:
+          'Cancel the scheduled plan change (409 when there is none): the account stays on its current plan',
+        params,
+      },
+    },
+    async (request) => {
+      await commands.cancelScheduledPlanChange(request.params.accountId);
+      return found(request.params.accountId);
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import { Migration20261127000000Initial } from './Migration20261127000000_initial';
 import { Migration20261202000000LeakedKeyReports } from './Migration20261202000000_leaked_key_reports';
+import { Migration20261202120000ScheduledPlanChanges } from './Migration20261202120000_scheduled_plan_changes';
 
 /** key-service's committed migrations, oldest first. */
 export const KEY_SERVICE_MIGRATIONS = [
@@ -7,5 +8,9 @@ export const KEY_SERVICE_MIGRATIONS = [
   {
     name: 'Migration20261202000000LeakedKeyReports',
     class: Migration20261202000000LeakedKeyReports,
+  },
+  {
+    name: 'Migration20261202120000ScheduledPlanChanges',
+    class: Migration20261202120000ScheduledPlanChanges,
   },
 ];

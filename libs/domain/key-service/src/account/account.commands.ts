@@ -20,6 +20,16 @@ export interface AssignPlan {
   metadata: CommandMetadata;
 }
 
+/**
+ * Cancels the account's scheduled plan change: the account stays on `plan`, its plan at the
+ * command's time (the caller reads it from the catalog, as for AssignPlan).
+ */
+export interface CancelScheduledPlanChange {
+  type: 'CancelScheduledPlanChange';
+  data: { accountId: string; plan: PlanVersionRef };
+  metadata: CommandMetadata;
+}
+
 export interface SuspendAccount {
   type: 'SuspendAccount';
   data: { accountId: string; reason: string };
@@ -32,4 +42,5 @@ export interface ReactivateAccount {
   metadata: CommandMetadata;
 }
 
-export type AccountCommand = CreateAccount | AssignPlan | SuspendAccount | ReactivateAccount;
+export type AccountCommand =
+  CreateAccount | AssignPlan | CancelScheduledPlanChange | SuspendAccount | ReactivateAccount;

@@ -1,7 +1,7 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_PLANS } from '../plan/default-plans';
 import { deciderSpec } from '../common/decider-spec';
-import { decideAccount, evolveAccount, initialAccountState } from './account.decider';
+import { accountAt, decideAccount, evolveAccount, initialAccountState } from './account.decider';
 import type { AccountEvent } from './account.events';
 
 const T0 = 1_764_201_600_000;
@@ -144,5 +144,134 @@ describe('account decider', () => {
         metadata: now(T0),
       })
       .thenThrows('invalid_name', 'validation');
+  });
+
+  describe('scheduled plan changes', () => {
+    const downgradeAt = T0 + 1_000;
+    const scheduled: AccountEvent[] = [
+      ...created,
+      {
+        type: 'PlanAssigned',
+        data: {
+          accountId: 'acct_1',
+          ...pro,
+          previous: { planId: 'plan_free', planVersion: 1 },
+          effectiveAt: T0 + 10,
+          assignedAt: T0 + 1,
+        },
+      },
+    ];
+    const state = (events: AccountEvent[]) => events.reduce(evolveAccount, initialAccountState());
+
+    it('keeps the current plan until the change is due, then the scheduled one is current', () => {
+      const before = state(scheduled);
+      expect(before).toMatchObject({
+        plan: { planId: 'plan_free' },
+        scheduled: { planId: 'plan_pro', effectiveAt: T0 + 10 },
+      });
+      expect(accountAt(before, T0 + 9)).toMatchObject({ plan: { planId: 'plan_free' } });
+      expect(accountAt(before, T0 + 10)).toMatchObject({
+        plan: { planId: 'plan_pro' },
+        scheduled: null,
+      });
+    });
+
+    it('cancels a scheduled change by re-affirming the current plan from now', () => {
+      spec
+        .given(scheduled)
+        .when({
+          type: 'CancelScheduledPlanChange',
+          data: { accountId: 'acct_1', plan: free },
+          metadata: now(T0 + 5),
+        })
+        .then([
+          {
+            type: 'PlanAssigned',
+            data: {
+              accountId: 'acct_1',
+              ...free,
+              previous: { planId: 'plan_free', planVersion: 1 },
+              effectiveAt: T0 + 5,
+              assignedAt: T0 + 5,
+            },
+          },
+        ]);
+      const cancelled = state([
+        ...scheduled,
+        {
+          type: 'PlanAssigned',
+          data: {
+            accountId: 'acct_1',
+            ...free,
+            previous: null,
+            effectiveAt: T0 + 5,
+            assignedAt: T0 + 5,
+          },
+        },
+      ]);
+      expect(accountAt(cancelled, T0 + 100)).toMatchObject({
+        plan: { planId: 'plan_free' },
+        scheduled: null,
+      });
+    });
+
+    it('refuses to cancel when nothing is scheduled, once the change is due, or against another plan', () => {
+      spec
+        .given(created)
+        .when({
+          type: 'CancelScheduledPlanChange',
+          data: { accountId: 'acct_1', plan: free },
+          metadata: now(T0 + 5),
+        })
+        .thenThrows('no_scheduled_plan_change', 'illegal_state');
+      spec
+        .given(scheduled)
+        .when({
+          type: 'CancelScheduledPlanChange',
+          data: { accountId: 'acct_1', plan: pro },
+          metadata: now(T0 + 10),
+        })
+        .thenThrows('no_scheduled_plan_change', 'illegal_state');
+      spec
+        .given(scheduled)
+        .when({
+          type: 'CancelScheduledPlanChange',
+          data: { accountId: 'acct_1', plan: pro },
+          metadata: now(T0 + 5),
+        })
+        .thenThrows('plan_changed_meanwhile', 'illegal_state');
+    });
+
+    it('lets a newer assignment replace the scheduled one, and compares with the plan due at the time', () => {
+      // Asking for the current plan now cancels the scheduled change instead of being refused.
+      spec
+        .given(scheduled)
+        .when({
+          type: 'AssignPlan',
+          data: { accountId: 'acct_1', plan: free },
+          metadata: now(T0 + 5),
+        })
+        .then([
+          {
+            type: 'PlanAssigned',
+            data: {
+              accountId: 'acct_1',
+              ...free,
+              previous: { planId: 'plan_free', planVersion: 1 },
+              effectiveAt: T0 + 5,
+              assignedAt: T0 + 5,
+            },
+          },
+        ]);
+      // After the change came due, pro is the current plan: assigning it again is refused.
+      spec
+        .given(scheduled)
+        .when({
+          type: 'AssignPlan',
+          data: { accountId: 'acct_1', plan: pro },
+          metadata: now(downgradeAt),
+        })
+        .thenThrows('plan_already_assigned', 'illegal_state');
+    });
   });
 });

@@ -4,12 +4,32 @@ import { validateReason } from '../key/key.validation';
 import type { AccountCommand } from './account.commands';
 import type { AccountEvent } from './account.events';
 
+interface PlanFacts {
+  planId: string;
+  planVersion: number;
+  /** The currency of the plan's price; every later plan must use it. */
+  currency: string;
+}
+
 interface AccountFacts {
   accountId: string;
   name: string;
   plan: { planId: string; planVersion: number };
   /** The currency of the current plan's price; every later plan must use it (null before the first plan). */
   currency: string | null;
+  /**
+   * A plan change that takes effect later (e.g. a downgrade at the period's end). It is not the
+   * account's plan before `effectiveAt`; a newer assignment replaces it; it can be cancelled.
+   */
+  scheduled: (PlanFacts & { effectiveAt: number }) | null;
+}
+
+/** The account as of `now`: a scheduled change that has come due is its plan. */
+export function accountAt<S extends AccountState>(state: S, now: number): S {
+  if (state.status === 'none' || !state.scheduled || state.scheduled.effectiveAt > now)
+    return state;
+  const { planId, planVersion, currency } = state.scheduled;
+  return { ...state, plan: { planId, planVersion }, currency, scheduled: null };
 }
 
 /** An account always has exactly one current plan; `status` says whether its keys may be used. */
@@ -20,8 +40,9 @@ export type AccountState =
 
 export const initialAccountState = (): AccountState => ({ status: 'none' });
 
-export function decideAccount(command: AccountCommand, state: AccountState): AccountEvent[] {
+export function decideAccount(command: AccountCommand, given: AccountState): AccountEvent[] {
   const { metadata } = command;
+  const state = accountAt(given, metadata.now);
   switch (command.type) {
     case 'CreateAccount': {
       const { accountId, name, plan } = command.data;
@@ -56,10 +77,19 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
           'effectiveAt',
         );
       }
-      if (state.plan.planId === plan.planId && state.plan.planVersion === plan.planVersion) {
+      const same = (p: { planId: string; planVersion: number } | null) =>
+        p !== null && p.planId === plan.planId && p.planVersion === plan.planVersion;
+      // Asking for the current plan while a change is scheduled is allowed: it cancels the change.
+      if (same(state.plan) && state.scheduled === null) {
         throw illegalState(
           'plan_already_assigned',
           `account ${accountId} is already on ${plan.planId} v${plan.planVersion}`,
+        );
+      }
+      if (same(state.scheduled) && state.scheduled?.effectiveAt === effectiveAt) {
+        throw illegalState(
+          'plan_already_assigned',
+          `account ${accountId} is already moving to ${plan.planId} v${plan.planVersion} at that time`,
         );
       }
       // An invoice has one currency, and a period may hold segments of two plans.
@@ -73,6 +103,35 @@ export function decideAccount(command: AccountCommand, state: AccountState): Acc
         {
           type: 'PlanAssigned',
           data: { accountId, ...plan, previous: state.plan, effectiveAt, assignedAt: metadata.now },
+        },
+      ];
+    }
+    case 'CancelScheduledPlanChange': {
+      const { accountId, plan } = command.data;
+      if (state.status === 'none')
+        throw notFound('account_not_found', `account ${accountId} does not exist`);
+      if (state.scheduled === null)
+        throw illegalState(
+          'no_scheduled_plan_change',
+          `account ${accountId} has no scheduled plan change`,
+        );
+      if (state.plan.planId !== plan.planId || state.plan.planVersion !== plan.planVersion)
+        throw illegalState(
+          'plan_changed_meanwhile',
+          `account ${accountId} is on ${state.plan.planId} v${state.plan.planVersion}, not ${plan.planId} v${plan.planVersion}`,
+        );
+      // Re-affirming the current plan from now on replaces the scheduled change everywhere
+      // (edge-auth and billing-service apply the newest assignment).
+      return [
+        {
+          type: 'PlanAssigned',
+          data: {
+            accountId,
+            ...plan,
+            previous: state.plan,
+            effectiveAt: metadata.now,
+            assignedAt: metadata.now,
+          },
         },
       ];
     }
@@ -118,14 +177,18 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
         name: event.data.name,
         plan: { planId: '', planVersion: 0 },
         currency: null,
+        scheduled: null,
       };
-    case 'PlanAssigned':
+    case 'PlanAssigned': {
       if (state.status === 'none') return state;
-      return {
-        ...state,
-        plan: { planId: event.data.planId, planVersion: event.data.planVersion },
-        currency: event.data.definition.price.currency,
-      };
+      const { planId, planVersion, effectiveAt, assignedAt } = event.data;
+      const currency = event.data.definition.price.currency;
+      // Any earlier scheduled change that had come due by now is the plan this one replaces.
+      const current = accountAt(state, assignedAt);
+      if (effectiveAt > assignedAt)
+        return { ...current, scheduled: { planId, planVersion, currency, effectiveAt } };
+      return { ...current, plan: { planId, planVersion }, currency, scheduled: null };
+    }
     case 'AccountSuspended':
       if (state.status === 'none') return state;
       return { ...state, status: 'suspended', reason: event.data.reason };
