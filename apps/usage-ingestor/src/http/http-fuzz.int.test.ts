@@ -27,7 +27,7 @@ const T0 = Date.UTC(2030, 6, 14, 10, 0, 0);
 const NOW = T0 + 3_600_000;
 const DAY = 86_400_000;
 
-const RUNS = 2_600;
+const RUNS = 1_800;
 const MIN_TOTAL = 10_000;
 
 const ULID = fc.string({
@@ -145,6 +145,54 @@ describe('usage-ingestor HTTP fuzz (fast-check, real Postgres + Kafka)', () => {
               to: fc.constant(minute(from + span)),
             }).map((q) => `/v1/usage/accounts/${account}/range-totals${q}`);
           }),
+      ),
+    ],
+    [
+      'GET /v1/usage/accounts/:accountId/top',
+      request(
+        fc
+          .tuple(
+            segment(accountId),
+            time,
+            fc.oneof(
+              { weight: 5, arbitrary: fc.integer({ min: 1, max: 40 * DAY }) },
+              { weight: 1, arbitrary: fc.integer({ min: -DAY, max: 400 * DAY }) },
+            ),
+          )
+          .chain(([account, from, span]) =>
+            query(
+              {
+                by: fc.constantFrom('key', 'route', 'account'),
+                from: fc.constant(String(from)),
+                to: fc.constant(String(from + span)),
+              },
+              { limit: fc.integer({ min: -1, max: 120 }).map(String) },
+            ).map((q) => `/v1/usage/accounts/${account}/top${q}`),
+          ),
+      ),
+    ],
+    [
+      'GET /v1/usage/accounts/:accountId/keys/last-used',
+      request(
+        fc
+          .tuple(
+            segment(accountId),
+            fc.array(
+              fc.oneof(
+                { weight: 4, arbitrary: fc.constantFrom(KEY, 'key_01JDQ3W8Y6T4K2M9N7P5R3S1F3') },
+                { weight: 1, arbitrary: ULID.map((u) => `key_${u}`) },
+                { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+              ),
+              { minLength: 0, maxLength: 110 },
+            ),
+          )
+          .map(
+            ([account, keys]) =>
+              `/v1/usage/accounts/${account}/keys/last-used` +
+              (keys.length
+                ? `?${keys.map((k) => `keyId=${encodeURIComponent(k)}`).join('&')}`
+                : ''),
+          ),
       ),
     ],
     [

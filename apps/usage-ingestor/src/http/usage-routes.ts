@@ -128,6 +128,60 @@ export async function usageRoutes(
   );
 
   api.get(
+    '/v1/usage/accounts/:accountId/top',
+    {
+      schema: {
+        summary:
+          "The account's busiest keys or routes in [from, to) (≤ 366 days): requests of every outcome, allowed and rejected apart, and the last minute seen",
+        params: accountParams,
+        querystring: Type.Object(
+          {
+            by: Type.Enum(['key', 'route'], { type: 'string' }),
+            from: epochMs,
+            to: epochMs,
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const { by, from, to, limit = 10 } = request.query;
+      if (to <= from)
+        throw new ProblemError('validation_failed', '`to` must be after `from`', { field: 'to' });
+      if (to - from > MAX_TOTALS_RANGE_MS)
+        throw new ProblemError(
+          'validation_failed',
+          `a top list covers at most ${MAX_TOTALS_RANGE_MS} ms`,
+          { field: 'to' },
+        );
+      return { items: await queries.top(request.params.accountId, by, from, to, limit) };
+    },
+  );
+
+  api.get(
+    '/v1/usage/accounts/:accountId/keys/last-used',
+    {
+      schema: {
+        summary:
+          'When each listed key of the account last presented a request (any outcome, minute precision); null for never or another account’s key',
+        params: accountParams,
+        querystring: Type.Object(
+          {
+            // Repeat it (`?keyId=a&keyId=b`); one value is a list of one.
+            keyId: Type.Array(keyId, { minItems: 1, maxItems: 100 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const ids = [...new Set(request.query.keyId)];
+      return { items: await queries.lastUsed(request.params.accountId, ids) };
+    },
+  );
+
+  api.get(
     '/v1/usage/freshness',
     { schema: { summary: 'How far behind the newest aggregated event is' } },
     () => queries.freshness(now()),

@@ -2,6 +2,8 @@ import type { Sql } from '@tollgate/postgres';
 
 export type Granularity = 'minute' | 'hour' | 'day';
 
+export type TopDimension = 'key' | 'route';
+
 export interface SeriesFilter {
   accountId: string;
   keyId?: string;
@@ -174,6 +176,58 @@ export class UsageQueries {
       byEnv,
       newestEventAt: newest === null ? null : new Date(newest).toISOString(),
     };
+  }
+
+  /**
+   * The account's busiest keys or routes in [from, to): every outcome counted in `requests`,
+   * allowed ones (what the plan's quota and billing see) apart, with the last minute seen. Ties
+   * are broken by value, so pages are stable.
+   */
+  async top(accountId: string, dimension: TopDimension, from: number, to: number, limit: number) {
+    const column = dimension === 'key' ? 'key_id' : 'route';
+    const rows = await this.sql.query<{
+      value: string;
+      requests: string;
+      allowed: string;
+      allowed_units: string;
+      last_seen: Date;
+    }>(
+      `select ${column} as value, sum(requests)::text as requests,
+              coalesce(sum(requests) filter (where outcome = 'allowed'), 0)::text as allowed,
+              coalesce(sum(cost_units) filter (where outcome = 'allowed'), 0)::text as allowed_units,
+              max(bucket) as last_seen
+       from usage_minute
+       where account_id = ? and bucket >= to_timestamp(? / 1000.0) and bucket < to_timestamp(? / 1000.0)
+         ${dimension === 'key' ? "and key_id <> ''" : ''}
+       group by 1 order by sum(requests) desc, 1 limit ?`,
+      [accountId, from, to, limit],
+    );
+    return rows.map((r) => ({
+      [dimension === 'key' ? 'keyId' : 'route']: r.value,
+      requests: Number(r.requests),
+      allowedRequests: Number(r.allowed),
+      rejectedRequests: Number(r.requests) - Number(r.allowed),
+      allowedUnits: Number(r.allowed_units),
+      lastSeenAt: new Date(r.last_seen).toISOString(),
+    }));
+  }
+
+  /**
+   * The minute each key of the account last presented a request (any outcome), or null: one
+   * index probe per key on (key_id, bucket), so a page of keys costs a page of probes.
+   */
+  async lastUsed(accountId: string, keyIds: readonly string[]) {
+    const rows = await this.sql.query<{ key_id: string; last_used: Date | null }>(
+      `select k.key_id,
+              (select max(bucket) from usage_minute u
+                where u.key_id = k.key_id and u.key_id <> '' and u.account_id = ?) as last_used
+       from unnest(?::text[]) with ordinality as k(key_id, n) order by k.n`,
+      [accountId, keyIds],
+    );
+    return rows.map((r) => ({
+      keyId: r.key_id,
+      lastUsedAt: r.last_used === null ? null : new Date(r.last_used).toISOString(),
+    }));
   }
 
   async freshness(now: number) {
