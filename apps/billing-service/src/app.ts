@@ -1,6 +1,19 @@
 import type { FastifyInstance } from 'fastify';
+import { Counter } from 'prom-client';
+import { EventCodec } from '@tollgate/events';
+import { kafkaMetrics } from '@tollgate/kafka';
+import { OutboxRelay } from '@tollgate/postgres';
 import { createService, type ServiceDeps } from '@tollgate/service-base';
+import { InvoicePaymentLedger } from './application/invoice-payments';
+import { Invoicing } from './application/invoicing';
+import { PeriodCloser } from './application/period-closer';
+import { TimelineConsumer } from './application/timeline-consumer';
+import { UsageIngestorClient } from './application/usage-source';
 import type { BillingServiceConfig } from './config';
+import { billingRoutes } from './http/billing-routes';
+import { mapBillingError } from './http/billing-errors';
+import { exportRoutes } from './http/export-routes';
+import { createBillingPublisher } from './outbox/billing-publisher';
 import { BILLING_SERVICE_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'billing-service';
@@ -8,13 +21,98 @@ export const SERVICE = 'billing-service';
 export type AppDeps = ServiceDeps<BillingServiceConfig>;
 
 /** Billing periods, proration, invoices to Stripe and finance exports. */
-export async function buildApp({ config, logger }: AppDeps): Promise<FastifyInstance> {
-  const { app } = await createService({
+export async function buildApp({
+  config,
+  logger,
+  now = Date.now,
+}: AppDeps): Promise<FastifyInstance> {
+  const service = await createService({
     name: SERVICE,
     config,
     logger,
     postgres: { migrations: BILLING_SERVICE_MIGRATIONS },
     kafka: true,
+    openApi: {
+      title: 'Tollgate billing-service',
+      description:
+        'Invoices rated from plan segments and metered usage, plan-change previews and finance exports',
+    },
+    mapError: mapBillingError,
+    serviceAuth: { allow: { 'admin-api': 'all' } },
   });
+  const { app, db, kafka, metrics } = service;
+  const codec = new EventCodec();
+  const kafkaMetricSet = kafkaMetrics(metrics.registry);
+  const usage = new UsageIngestorClient({
+    baseUrl: config.USAGE_INGESTOR_URL,
+    serviceToken: config.SERVICE_TOKEN,
+    timeoutMs: config.USAGE_TIMEOUT_MS,
+  });
+  const invoicing = new Invoicing({ db, usage, codec, now });
+  const payments = new InvoicePaymentLedger({ db, codec });
+
+  const timeline = new TimelineConsumer({
+    db,
+    kafka,
+    codec,
+    metrics: kafkaMetricSet,
+    log: service.logger.child({ component: 'timeline' }),
+    groupId: config.CONSUMER_GROUP,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+  });
+  const invoicesClosed = new Counter({
+    name: 'billing_invoices_finalized_total',
+    help: 'Invoices finalized by the period-closing worker',
+    registers: [metrics.registry],
+  });
+  const closer = new PeriodCloser({
+    db,
+    invoicing,
+    usage,
+    now,
+    graceMs: config.CLOSE_GRACE_MS,
+    log: service.logger.child({ component: 'period-closer' }),
+    onClosed: (count) => invoicesClosed.inc(count),
+  });
+  const publisher = createBillingPublisher(kafka, codec, kafkaMetricSet, {
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+  });
+  const relay = new OutboxRelay({
+    applicationName: 'billing-service-outbox-relay',
+    db,
+    publish: (events) => publisher.publish(events),
+    log: service.logger.child({ component: 'outbox-relay' }),
+    pollIntervalMs: config.OUTBOX_POLL_MS,
+  });
+
+  service.afterMigrate(async () => {
+    await publisher.prepare();
+    await timeline.start();
+    relay.start();
+    if (config.PERIOD_CLOSING_ENABLED) closer.start(config.CLOSE_INTERVAL_MS);
+  });
+  service.use({
+    name: 'billing-workers',
+    checkReady: async () => undefined,
+    close: async () => {
+      await closer.stop();
+      await timeline.stop();
+      await relay.stop();
+      await publisher.close();
+    },
+  });
+
+  await app.register(billingRoutes, { invoicing, db, now });
+  await app.register(exportRoutes, { db });
+  app.decorate('billing', { invoicing, payments, closer });
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's workers and ledgers, for tests that drive them with their own clock. */
+    billing: { invoicing: Invoicing; payments: InvoicePaymentLedger; closer: PeriodCloser };
+  }
 }

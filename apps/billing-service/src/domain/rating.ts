@@ -28,6 +28,25 @@ export interface RatedInvoice {
 
 const MICROS_PER_MINOR = 1_000_000n;
 
+/** One invoice, one currency: key-service refuses a plan change across currencies (409). */
+export class CurrencyMixError extends Error {
+  constructor(
+    readonly currency: string,
+    readonly other: string,
+  ) {
+    super(`one invoice, one currency: a ${other} plan in a period billed in ${currency}`);
+    this.name = 'CurrencyMixError';
+  }
+}
+
+/** A segment's plan version came without a price: billing refuses to guess one. */
+export class UnpricedPlanError extends Error {
+  constructor(readonly plan: Pick<PlanPrice, 'planId' | 'planVersion'>) {
+    super(`${plan.planId} v${plan.planVersion} has no price (its PlanChanged carried none)`);
+    this.name = 'UnpricedPlanError';
+  }
+}
+
 /**
  * Rates a period's segments with each segment's billable units (live, allowed cost units in
  * [usageFrom, usageTo)). Per active segment: the base fee prorated by the segment's seconds over
@@ -47,8 +66,8 @@ export function rateSegments(
   const lines: RatedLine[] = [];
   for (const [i, segment] of segments.entries()) {
     const { plan } = segment;
-    if (plan.currency !== currency)
-      throw new RangeError(`one invoice, one currency: ${plan.currency} after ${currency}`);
+    if (plan.missingPrice) throw new UnpricedPlanError(plan);
+    if (plan.currency !== currency) throw new CurrencyMixError(currency, plan.currency);
     const share = (amount: number) =>
       divideHalfEven(BigInt(amount) * BigInt(segment.seconds), BigInt(periodSeconds));
     const span = `${day(segment.from)} to ${day(segment.to)}`;

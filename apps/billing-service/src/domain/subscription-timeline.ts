@@ -13,6 +13,8 @@ export interface PlanPrice {
   includedUnits: number;
   /** Graduated overage tiers; `upToUnits` counts overage units, null on the last (open) tier. */
   tiers: ReadonlyArray<{ upToUnits: number | null; unitPriceMicros: number }>;
+  /** Set when the PlanChanged carried no price (schema v1): such a segment cannot be rated. */
+  missingPrice?: true;
 }
 
 /** From `effectiveAt` on, the account is on this plan version. */

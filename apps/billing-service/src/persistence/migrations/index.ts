@@ -1,5 +1,8 @@
-/**
- * billing-service's committed migrations, oldest first. None yet: the schema `billing_service` is created and owned
- * from the start, so the first table arrives as an ordinary migration.
- */
-export const BILLING_SERVICE_MIGRATIONS = [];
+import { Migration20261202090000Billing } from './Migration20261202090000_billing';
+import { Migration20261202100000Stripe } from './Migration20261202100000_stripe';
+
+/** billing-service's committed migrations, oldest first. */
+export const BILLING_SERVICE_MIGRATIONS = [
+  { name: 'Migration20261202090000Billing', class: Migration20261202090000Billing },
+  { name: 'Migration20261202100000Stripe', class: Migration20261202100000Stripe },
+];

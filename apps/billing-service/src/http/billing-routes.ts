@@ -1,0 +1,160 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { epochMs, ProblemError } from '@tollgate/service-runtime';
+import type { Invoicing } from '../application/invoicing';
+import type { Database } from '@tollgate/postgres';
+import { invoiceById, invoicesOf } from '../persistence/invoice-repository';
+import { knownPlanVersion } from '../persistence/timeline-repository';
+import {
+  accountId,
+  invoice,
+  invoiceId,
+  isoMonth,
+  MAX_PAGE_SIZE,
+  planId,
+  ratedPeriod,
+} from './schemas';
+import { invoiceView, ratedPeriodView } from './views';
+
+export async function billingRoutes(
+  app: FastifyInstance,
+  { invoicing, db, now }: { invoicing: Invoicing; db: Database; now: () => number },
+): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['invoices'];
+  const params = Type.Object({ accountId });
+  const noSubscription = (id: string) =>
+    new ProblemError('not_found', `billing has no plan for account ${id}`, {
+      reason: 'no_subscription',
+    });
+
+  api.get(
+    '/v1/accounts/:accountId/upcoming-invoice',
+    {
+      schema: {
+        tags,
+        summary:
+          "What the current period costs so far: the full period's base fees (prorated per plan segment) and usage up to now",
+        params,
+        response: { 200: ratedPeriod },
+      },
+    },
+    async (request) => {
+      const rated = await invoicing.upcoming(request.params.accountId);
+      if (!rated) throw noSubscription(request.params.accountId);
+      return ratedPeriodView(rated);
+    },
+  );
+
+  api.post(
+    '/v1/accounts/:accountId/plan-change-preview',
+    {
+      schema: {
+        tags,
+        summary:
+          'The current period rated as it stands and with a move to a plan version (one billing has seen) from effectiveAt (default now)',
+        params,
+        body: Type.Object(
+          {
+            planId,
+            planVersion: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
+            effectiveAt: Type.Optional(epochMs),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            current: ratedPeriod,
+            withChange: ratedPeriod,
+            differenceMinor: Type.Integer(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const at = now();
+      const effectiveAt = request.body.effectiveAt ?? at;
+      if (effectiveAt < at)
+        throw new ProblemError('validation_failed', 'effectiveAt must be now or later', {
+          field: 'effectiveAt',
+        });
+      const plan = await knownPlanVersion(db.sql, request.body.planId, request.body.planVersion);
+      if (!plan)
+        throw new ProblemError(
+          'not_found',
+          `billing has not seen ${request.body.planId} v${request.body.planVersion}`,
+          { reason: 'unknown_plan_version' },
+        );
+      const preview = await invoicing.previewPlanChange(
+        request.params.accountId,
+        plan,
+        effectiveAt,
+      );
+      if (!preview) throw noSubscription(request.params.accountId);
+      if (preview.current.currency !== plan.currency)
+        throw new ProblemError(
+          'conflict',
+          `the account is billed in ${preview.current.currency}; the plan is priced in ${plan.currency}`,
+          { reason: 'plan_currency_mismatch' },
+        );
+      return {
+        current: ratedPeriodView(preview.current),
+        withChange: ratedPeriodView(preview.withChange),
+        differenceMinor: preview.differenceMinor,
+      };
+    },
+  );
+
+  api.get(
+    '/v1/accounts/:accountId/invoices',
+    {
+      schema: {
+        tags,
+        summary: "An account's invoices, newest period first (page with `before`, a period)",
+        params,
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 12 })),
+            before: Type.Optional(isoMonth),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(invoice),
+            nextBefore: Type.Union([Type.String(), Type.Null()]),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 12;
+      const items = await invoicesOf(db.sql, request.params.accountId, {
+        limit,
+        beforePeriod: request.query.before,
+      });
+      return {
+        items: items.map(invoiceView),
+        nextBefore: items.length === limit ? items.at(-1)!.period : null,
+      };
+    },
+  );
+
+  api.get(
+    '/v1/invoices/:invoiceId',
+    {
+      schema: {
+        tags,
+        summary: 'One invoice with its lines',
+        params: Type.Object({ invoiceId }),
+        response: { 200: invoice },
+      },
+    },
+    async (request) => {
+      const found = await invoiceById(db.sql, request.params.invoiceId);
+      if (!found) throw new ProblemError('not_found', `no invoice ${request.params.invoiceId}`);
+      return invoiceView(found);
+    },
+  );
+}

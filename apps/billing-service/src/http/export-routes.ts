@@ -1,0 +1,215 @@
+import { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { stringify } from 'csv-stringify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Database } from '@tollgate/postgres';
+import { invoicesOfPeriod, revenueByPlan } from '../persistence/export-queries';
+import { exportQuery } from './schemas';
+
+const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
+
+/** Column names are a contract with finance (documented in the README): only ever add at the end. */
+export const INVOICE_EXPORT_COLUMNS = [
+  'period',
+  'invoice_id',
+  'account_id',
+  'invoice_status',
+  'currency',
+  'line_no',
+  'line_kind',
+  'plan_id',
+  'plan_version',
+  'segment_from',
+  'segment_to',
+  'quantity',
+  'amount_minor',
+  'invoice_total_minor',
+  'finalized_at',
+] as const;
+
+export const USAGE_EXPORT_COLUMNS = [
+  'period',
+  'account_id',
+  'invoice_id',
+  'line_kind',
+  'plan_id',
+  'plan_version',
+  'segment_from',
+  'segment_to',
+  'suspended',
+  'billable_units',
+  'included_units',
+  'amount_minor',
+] as const;
+
+export const REVENUE_EXPORT_COLUMNS = [
+  'period',
+  'currency',
+  'plan_id',
+  'plan_version',
+  'invoices',
+  'base_fee_minor',
+  'usage_minor',
+  'adjustment_minor',
+  'total_minor',
+] as const;
+
+type Row = Record<string, string | number | boolean>;
+
+/** Streams rows as RFC 4180 CSV (header first) or as a JSON array, without holding them all. */
+function send(
+  reply: FastifyReply,
+  format: 'csv' | 'json',
+  name: string,
+  columns: readonly string[],
+  rows: AsyncIterable<Row>,
+) {
+  if (format === 'json') {
+    async function* json() {
+      let first = true;
+      yield '[';
+      for await (const row of rows) {
+        yield (first ? '' : ',') + JSON.stringify(row);
+        first = false;
+      }
+      yield ']';
+    }
+    return reply.type('application/json').send(Readable.from(json()));
+  }
+  const csv = stringify({ header: true, columns: [...columns], record_delimiter: 'windows' });
+  Readable.from(rows)
+    .on('error', (err) => csv.destroy(err))
+    .pipe(csv);
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${name}.csv"`)
+    .send(csv);
+}
+
+export async function exportRoutes(app: FastifyInstance, { db }: { db: Database }): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['exports'];
+
+  api.get(
+    '/v1/exports/invoices',
+    {
+      schema: {
+        tags,
+        summary: `A period's invoices, one row per line (CSV per RFC 4180, or JSON). Columns: ${INVOICE_EXPORT_COLUMNS.join(', ')}`,
+        querystring: exportQuery,
+        produces: ['text/csv', 'application/json'],
+      },
+    },
+    (request, reply) => {
+      const { period } = request.query;
+      async function* rows(): AsyncGenerator<Row> {
+        for await (const invoice of invoicesOfPeriod(db.sql, period))
+          for (const line of invoice.lines)
+            yield {
+              period,
+              invoice_id: invoice.invoiceId,
+              account_id: invoice.accountId,
+              invoice_status: invoice.status,
+              currency: invoice.currency,
+              line_no: line.lineNo,
+              line_kind: line.kind,
+              plan_id: line.planId,
+              plan_version: line.planVersion,
+              segment_from: iso(line.from),
+              segment_to: iso(line.to),
+              quantity: line.quantity,
+              amount_minor: line.amountMinor,
+              invoice_total_minor: invoice.totalMinor,
+              finalized_at: iso(invoice.finalizedAt),
+            };
+      }
+      return send(
+        reply,
+        formatOf(request.query.format),
+        `invoices-${period}`,
+        INVOICE_EXPORT_COLUMNS,
+        rows(),
+      );
+    },
+  );
+
+  api.get(
+    '/v1/exports/usage',
+    {
+      schema: {
+        tags,
+        summary: `A period's invoiced usage per account and plan segment, late adjustments included. Columns: ${USAGE_EXPORT_COLUMNS.join(', ')}`,
+        querystring: exportQuery,
+        produces: ['text/csv', 'application/json'],
+      },
+    },
+    (request, reply) => {
+      const { period } = request.query;
+      async function* rows(): AsyncGenerator<Row> {
+        for await (const invoice of invoicesOfPeriod(db.sql, period))
+          for (const line of invoice.lines)
+            if (line.kind !== 'base_fee')
+              yield {
+                period,
+                account_id: invoice.accountId,
+                invoice_id: invoice.invoiceId,
+                line_kind: line.kind,
+                plan_id: line.planId,
+                plan_version: line.planVersion,
+                segment_from: iso(line.from),
+                segment_to: iso(line.to),
+                suspended: line.suspended,
+                billable_units: line.quantity,
+                included_units: line.includedUnits,
+                amount_minor: line.amountMinor,
+              };
+      }
+      return send(
+        reply,
+        formatOf(request.query.format),
+        `usage-${period}`,
+        USAGE_EXPORT_COLUMNS,
+        rows(),
+      );
+    },
+  );
+
+  api.get(
+    '/v1/exports/revenue',
+    {
+      schema: {
+        tags,
+        summary: `A period's revenue per plan version (void invoices left out). Columns: ${REVENUE_EXPORT_COLUMNS.join(', ')}`,
+        querystring: exportQuery,
+        produces: ['text/csv', 'application/json'],
+      },
+    },
+    (request, reply) => {
+      const { period } = request.query;
+      async function* rows(): AsyncGenerator<Row> {
+        for (const r of await revenueByPlan(db.sql, period))
+          yield {
+            period,
+            currency: r.currency,
+            plan_id: r.planId,
+            plan_version: r.planVersion,
+            invoices: r.invoices,
+            base_fee_minor: r.baseFeeMinor,
+            usage_minor: r.usageMinor,
+            adjustment_minor: r.adjustmentMinor,
+            total_minor: r.totalMinor,
+          };
+      }
+      return send(
+        reply,
+        formatOf(request.query.format),
+        `revenue-${period}`,
+        REVENUE_EXPORT_COLUMNS,
+        rows(),
+      );
+    },
+  );
+}
+
+const formatOf = (format: string | undefined): 'csv' | 'json' =>
+  format === 'json' ? 'json' : 'csv';
