@@ -1,3 +1,6 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
 import { KeyHasher } from '@tollgate/api-keys';
@@ -9,7 +12,10 @@ import { AuthLimits } from './application/auth-limits';
 import { InternalClient } from './application/internal-client';
 import { OidcVerifier } from './application/oidc';
 import type { AdminApiConfig } from './config';
-import { installAdminAuth } from './http/admin-auth';
+import { consoleAssets, installConsoleHeaders } from './console/http/console-assets';
+import { sessionRoutes } from './console/http/session-routes';
+import { ConsoleSessions } from './console/sessions';
+import { credentialVerifier, installAdminAuth } from './http/admin-auth';
 import { mapInternalError } from './http/internal-errors';
 import { accountRoutes } from './http/routes/account-routes';
 import { adminTokenRoutes } from './http/routes/admin-token-routes';
@@ -92,9 +98,21 @@ export async function buildApp({
           timeoutMs: config.INTERNAL_TIMEOUT_MS,
         })
       : undefined;
-  installAdminAuth(app, { tokens, limits, keyService, db, now, oidc });
+  const sessions = new ConsoleSessions(db, {
+    idleMs: config.CONSOLE_SESSION_IDLE_MINUTES * 60_000,
+    absoluteMs: config.CONSOLE_SESSION_MAX_HOURS * 3_600_000,
+    now,
+  });
+  await app.register(fastifyCookie);
+  const auth = { tokens, limits, keyService, db, now, oidc, sessions };
+  installAdminAuth(app, auth);
+  installConsoleHeaders(app);
   const context = { tokens, keyService, usage, db };
   for (const routes of [adminTokenRoutes, accountRoutes, forwardedRoutes, auditRoutes])
     await app.register(routes, context);
+  await app.register(sessionRoutes, { sessions, verify: credentialVerifier(auth), now });
+  await app.register(consoleAssets, {
+    root: config.CONSOLE_ASSETS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), 'console'),
+  });
   return app;
 }

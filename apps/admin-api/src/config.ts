@@ -79,6 +79,12 @@ export const AdminApiConfig = z
           .min(1),
       ),
     OIDC_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(30),
+    /** A console session unused this long ends (minutes). */
+    CONSOLE_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
+    /** A console session ends this long after sign-in, used or not (hours). */
+    CONSOLE_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(168).default(12),
+    /** Where the built console files are; by default `console/` beside the built `main.mjs`. */
+    CONSOLE_ASSETS_DIR: z.string().min(1).optional(),
     /** Which proxies' X-Forwarded-For to believe for the client IP (Fastify trustProxy syntax). */
     TRUST_PROXY: z
       .string()

@@ -34,7 +34,11 @@ export interface OidcSettings {
 }
 
 export type OidcOutcome =
-  | { ok: true; principal: Principal }
+  | {
+      ok: true;
+      principal: Principal;
+      /** The token's `exp` (epoch ms): a console session ends by then. */ expiresAt: number;
+    }
   /** Not a valid token from the configured issuer for this audience (401). */
   | { ok: false; reason: 'invalid'; detail: string }
   /** A real person without a Tollgate role: authenticated, but allowed nothing (403). */
@@ -124,6 +128,7 @@ export class OidcVerifier {
     );
     return {
       ok: true,
+      expiresAt: (payload.exp ?? 0) * 1000,
       principal: {
         actor: `oidc:${subject}`,
         via: 'oidc',

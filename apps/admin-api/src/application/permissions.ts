@@ -157,6 +157,53 @@ export function routePermission(method: string, url: string): RoutePermission | 
   return ROUTE_PERMISSIONS[`${method} ${url}`];
 }
 
+/** A console route anyone may call, with the reason it needs no permission written down. */
+export interface ExemptRoute {
+  exempt: string;
+  /** The audit action of a mutating exempt route (sign-in is audited, allowed or denied). */
+  action?: string;
+}
+
+/**
+ * The console's own routes (`/console/...`), under the same deny-by-default rule: each is guarded
+ * by a permission like a `/v1` route or carries a written exemption; a route missing here is
+ * refused (403). The console's data calls all go to `/v1` through `ROUTE_PERMISSIONS`.
+ */
+export const CONSOLE_ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission | ExemptRoute>> = {
+  'GET /console': { exempt: 'redirects to /console/; no data' },
+  'GET /console/*': {
+    exempt: 'the console page, script and styles: static files built into the app, no data',
+  },
+  'POST /console/session': {
+    exempt:
+      'signs in: the body carries the admin token or OIDC token, checked like a Bearer one (failures count toward the per-client limit)',
+    action: 'console.sign_in',
+  },
+  'GET /console/session': { permission: 'self:read', scope: 'any' },
+  'DELETE /console/session': { permission: 'self:read', scope: 'any', action: 'console.sign_out' },
+};
+
+/** The rule of a `/v1` or `/console` route (a console HEAD is a GET), or undefined: refused. */
+export function ruleOf(method: string, url: string): RoutePermission | ExemptRoute | undefined {
+  if (!url.startsWith('/console')) return routePermission(method, url);
+  return CONSOLE_ROUTE_PERMISSIONS[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+}
+
+export const isExempt = (rule: RoutePermission | ExemptRoute): rule is ExemptRoute =>
+  'exempt' in rule;
+
+/**
+ * The `/v1` routes this role and scope may call (`METHOD /v1/pattern`), derived from the table:
+ * what the console shows. The server still decides every call.
+ */
+export function allowedRoutes(role: Role, scoped: boolean): string[] {
+  return Object.entries(ROUTE_PERMISSIONS)
+    .filter(
+      ([, rule]) => roleAllows(role, rule.permission) && !(scoped && rule.scope === 'unscoped'),
+    )
+    .map(([route]) => route);
+}
+
 export function roleAllows(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].has(permission);
 }
