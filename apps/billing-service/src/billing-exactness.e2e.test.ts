@@ -292,6 +292,47 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
     });
   });
 
+  it('moves invoices through payment: failed (PaymentFailed published), paid, never back to void', async () => {
+    const { payments } = app.billing;
+    const march = (await get(`/v1/accounts/${B}/invoices?before=2025-04`)).json<{
+      items: Array<{ invoiceId: string; totalMinor: number }>;
+    }>().items[0]!;
+    const failedAt = at('2025-05-20T00:00:00Z');
+    await payments.markPaymentFailed(march.invoiceId, failedAt, 1);
+    await payments.markPaymentFailed(march.invoiceId, failedAt + 1, 2);
+    expect((await get(`/v1/invoices/${march.invoiceId}`)).json()).toMatchObject({
+      status: 'payment_failed',
+      failedAttempts: 2,
+    });
+    await eventually(
+      () => kit.billingEvents().filter((e) => e.type === 'PaymentFailed').length === 2,
+      20_000,
+      'two PaymentFailed events',
+    );
+    const failed = kit
+      .billingEvents()
+      .flatMap((e) => (e.type === 'PaymentFailed' ? [e.payload] : []));
+    expect(failed.map((e) => [e.invoiceId, e.accountId, e.attempt, e.amountMinor])).toEqual([
+      [march.invoiceId, B, 1, march.totalMinor],
+      [march.invoiceId, B, 2, march.totalMinor],
+    ]);
+    await payments.markPaid(march.invoiceId, failedAt + 2);
+    await payments.markPaid(march.invoiceId, failedAt + 3); // a redelivered webhook: no change
+    const paid = (await get(`/v1/invoices/${march.invoiceId}`)).json<{
+      status: string;
+      paidAt: string;
+    }>();
+    expect(paid).toMatchObject({ status: 'paid', paidAt: new Date(failedAt + 2).toISOString() });
+    await expect(payments.markVoid(march.invoiceId, failedAt + 4)).rejects.toMatchObject({
+      status: 409,
+    });
+    await expect(
+      payments.markPaid('inv_01JDQ3W8Y6T4K2M9N7P5R3S0ZZ', failedAt),
+    ).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+
   it('requires a service credential on /v1 and refuses bad input with problem+json', async () => {
     expect((await app.inject(`/v1/accounts/${A}/invoices`)).statusCode).toBe(401);
     for (const url of [
