@@ -13,7 +13,7 @@ export const newCredential = () => randomBytes(32).toString('base64url');
 
 /** A built app running as its own process on its own schema (Kafka topics share `KAFKA_TOPIC_PREFIX`). */
 async function startApp(appRoot: string, env: Record<string, string>) {
-  const isolated = isolatedServiceEnv(appRoot.split('/')[1]!.replace('-', '_'));
+  const isolated = isolatedServiceEnv((appRoot.split('/').at(-1) ?? appRoot).replace('-', '_'));
   const artifact = await buildServiceArtifact(appRoot);
   try {
     const process = await startServiceProcess(

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '@tollgate/test-infra';
+import { claimDueSyncs, enqueueStripeSync } from './stripe-sync-outbox';
+import { startStripeBilling, type StripeBillingUnderTest } from './testing/stripe-test-kit';
+import type { InvoiceToCollect } from './types';
+
+const invoice = (invoiceId: string): InvoiceToCollect => ({
+  invoiceId,
+  accountId: `acct_${invoiceId}`,
+  currency: 'usd',
+  period: '2026-11',
+  lines: [{ lineId: 'base', description: 'Starter plan', amountMinor: 900 }],
+  totalMinor: 900,
+});
+
+const pending = async (kit: StripeBillingUnderTest) =>
+  (
+    await kit.db.sql.query<{ invoice_id: string }>(
+      "select invoice_id from stripe_sync_outbox where status = 'pending'",
+    )
+  ).map((r) => r.invoice_id);
+
+describe('Stripe billing wiring', () => {
+  const kits: StripeBillingUnderTest[] = [];
+  afterEach(async () => {
+    for (const kit of kits.splice(0)) await kit.close();
+  });
+
+  it('without Stripe keys: one warning (no error), no worker, no webhook route; invoices wait in the outbox', async () => {
+    const kit = await startStripeBilling({ STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' });
+    kits.push(kit);
+    expect(kit.billing.syncWorker).toBeUndefined();
+    expect(kit.billing.dunning).toBeUndefined();
+    const stripeLines = kit.logs.filter((l) => l.includes('Stripe'));
+    expect(stripeLines).toHaveLength(1);
+    expect(JSON.parse(stripeLines[0]!)).toMatchObject({ level: 40 });
+    expect(stripeLines[0]).toContain('STRIPE_SECRET_KEY');
+    expect(kit.logs.filter((l) => JSON.parse(l).level >= 50)).toEqual([]);
+    const webhook = await kit.app.inject({
+      method: 'POST',
+      url: '/v1/stripe/webhooks',
+      headers: { 'content-type': 'application/json' },
+      payload: '{}',
+    });
+    expect(webhook.statusCode).toBe(404);
+    await kit.db.transaction((tx) => enqueueStripeSync(tx, invoice('inv_waiting')));
+    expect(await pending(kit)).toEqual(['inv_waiting']);
+  });
+
+  it('the running worker syncs a queued invoice as soon as it is woken', async () => {
+    const kit = await startStripeBilling();
+    kits.push(kit);
+    kit.billing.syncWorker!.start();
+    await kit.db.transaction((tx) => enqueueStripeSync(tx, invoice('inv_live')));
+    kit.billing.syncWorker!.wake();
+    await eventually(async () => (await pending(kit)).length === 0, 10_000, 'the invoice to sync');
+    await kit.billing.syncWorker!.stop();
+    expect(kit.standIn.counts()).toMatchObject({ invoices: 1, invoiceItems: 1, finalizations: 1 });
+  });
+
+  it('a claimed invoice is leased: no other replica takes it until the lease runs out', async () => {
+    const kit = await startStripeBilling({ STRIPE_SYNC_LEASE_MS: '60000' });
+    kits.push(kit);
+    await kit.db.transaction((tx) => enqueueStripeSync(tx, invoice('inv_leased')));
+    const now = kit.clock.now;
+    const first = await claimDueSyncs(kit.db.sql, now, 60_000, 10);
+    expect(first.map((c) => [c.invoice.invoiceId, c.attempt])).toEqual([['inv_leased', 1]]);
+    expect(await claimDueSyncs(kit.db.sql, now + 59_999, 60_000, 10)).toEqual([]);
+    // The first replica died mid-sync: after the lease, another retries it as attempt 2.
+    const retried = await claimDueSyncs(kit.db.sql, now + 60_000, 60_000, 10);
+    expect(retried.map((c) => c.attempt)).toEqual([2]);
+  });
+});
