@@ -383,9 +383,12 @@ try {
     FAILED_AUTH_LIMIT: '1000000',
     // Several edges on one host: each its own admin port.
     ADMIN_PORT: '0',
-    // e.g. BENCH_EDGE_NODE_OPTIONS=--cpu-prof to see where edge-auth spends its time.
-    ...(process.env.BENCH_EDGE_NODE_OPTIONS
-      ? { NODE_OPTIONS: process.env.BENCH_EDGE_NODE_OPTIONS }
+    // BENCH_EDGE_CPU_PROFILE=<dir>: each edge writes a .cpuprofile there when it exits.
+    ...(process.env.BENCH_EDGE_CPU_PROFILE
+      ? {
+          NODE_OPTIONS: `--require ${join(workspaceRoot(), 'apps/edge-auth/bench/cpu-profile.cjs')}`,
+          CPU_PROFILE_DIR: process.env.BENCH_EDGE_CPU_PROFILE,
+        }
       : {}),
   });
   const edgeRedis = await startServiceProcess(edgeArtifact.entry, edgeEnv('redis', 3), 60_000);
@@ -456,7 +459,9 @@ try {
   ];
   // Only the server under test may use the CPU: pause the other targets. Kafka and the
   // usage-ingestor keep running: metering is part of what an edge costs.
+  // Not while profiling: a stopped process's profile would show the pause in whatever it was doing.
   const pauseAllBut = (keep: ServiceProcess) => {
+    if (process.env.BENCH_EDGE_CPU_PROFILE) return;
     for (const s of servers) s.child.kill(s === keep ? 'SIGCONT' : 'SIGSTOP');
   };
   const kafkaPid = await findKafkaPid();

@@ -27,4 +27,22 @@ describe('usage frames', () => {
     expect(() => writer.write('k', Buffer.alloc(40))).toThrow(RangeError);
     expect(() => writer.write('k'.repeat(255), Buffer.alloc(1))).toThrow(RangeError);
   });
+
+  it('starts small, grows up to its capacity, and encodes in place', () => {
+    const writer = new FrameWriter(4096, 64);
+    const value = Buffer.alloc(100, 7);
+    // The encoder says "too small" (negative) until it is given room for the whole value.
+    const encode = (bytes: Buffer, at: number) =>
+      at + value.length > bytes.length ? -1 : at + value.copy(bytes, at);
+    for (let i = 0; i < 30; i++) expect(writer.writeWith(null, 10, encode)).toBe(true);
+    expect(writer.writeWith(null, 10, encode)).toBe(true);
+    expect(writer.writeWith('k', 4000, encode)).toBe(false);
+    const batch = writer.take();
+    expect(batch.count).toBe(31);
+    expect([...readFrames(batch.buffer, batch.length)].every((f) => f.value.equals(value))).toBe(
+      true,
+    );
+    // The next buffer is sized from the last batch, within the capacity.
+    expect(writer.writeWith(null, 10, encode)).toBe(true);
+  });
 });

@@ -92,6 +92,29 @@ describe('KeyVerifier', () => {
     expect(await verify(plaintext, '1.2.3.4', NOW + 1_000)).toMatchObject({ code: 'key_revoked' });
   });
 
+  it('revokes a key at once even when it verified (and was remembered) a moment ago', async () => {
+    const { table, issue, verify } = setup();
+    const { plaintext, key } = issue();
+    expect((await verify(plaintext)).ok).toBe(true);
+    expect((await verify(plaintext)).ok).toBe(true); // from the verified-key cache
+    table.applyKey(key, { effectiveAt: NOW });
+    expect(await verify(plaintext)).toMatchObject({ code: 'key_revoked' });
+    // A suspension and a scope change reach a remembered key too.
+    const other = issue();
+    expect((await verify(other.plaintext)).ok).toBe(true);
+    table.applyAccountStatus(other.key.accountId, true);
+    expect(await verify(other.plaintext)).toMatchObject({ code: 'account_suspended' });
+  });
+
+  it('remembers only keys it found: an unknown key is counted as a failure every time', async () => {
+    const { verify, calls } = setup({ failedLimit: 2 });
+    const unknown = generateApiKey({ env: 'live' }).plaintext;
+    for (let i = 0; i < 2; i++)
+      expect(await verify(unknown)).toMatchObject({ code: 'key_invalid' });
+    expect(await verify(unknown)).toMatchObject({ code: 'auth_attempts_exceeded' });
+    expect(calls.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('switches to a future plan when it comes due', async () => {
     const { table, issue, verify } = setup();
     const { plaintext, key } = issue();

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { parseApiKey, type ApiKeyEnv, type KeyHasher } from '@tollgate/api-keys';
 import type { Outcome } from '@tollgate/events';
 import type { ErrorCode } from '@tollgate/service-runtime';
@@ -33,6 +34,47 @@ export interface KeyVerifierOptions {
   failedAttemptsLimit: number;
   /** Plans are checked before they join the table, as on the Kafka path. */
   planProblem: (plan: LookedUpKey['plan']) => string | null;
+  /** Keys remembered as verified (see VerifiedKeys); 0 turns the cache off. Default 10,000. */
+  verifiedKeysCacheSize?: number;
+}
+
+interface Verified {
+  /** The table's map key (the HMAC under the entry's pepper) the entry was found by. */
+  readonly binaryHash: string;
+  readonly entry: KeyEntry;
+}
+
+/**
+ * A bounded cache from SHA-256(presented key) to the table entry that key was found by, so a key
+ * presented again skips the checksum and the HMAC (createHmac with a KeyObject costs several µs;
+ * one-shot SHA-256 about 1 µs). What it keeps: base64 SHA-256 digests of keys that verified
+ * recently, and references to entries the table already holds. No plaintext, no secret; a key has
+ * ≥ 160 bits of CSPRNG entropy, so its unpeppered digest cannot be searched offline either.
+ * Revocation stays immediate: a hit counts only while the table still maps the remembered HMAC to
+ * the very same entry object (every key event replaces the entry), and the revocation, expiry,
+ * suspension, scope and plan checks run on every request as before. Only keys found in the table
+ * are remembered: an unknown or malformed key always takes the full path (and its budget).
+ */
+class VerifiedKeys {
+  private readonly entries = new Map<string, Verified>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(digest: string): Verified | undefined {
+    return this.capacity === 0 ? undefined : this.entries.get(digest);
+  }
+
+  set(digest: string, verified: Verified): void {
+    if (this.capacity === 0) return;
+    // Insertion order is age: at capacity the oldest goes (a hot key stays hot by being re-added after a miss).
+    if (this.entries.size >= this.capacity)
+      this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(digest, verified);
+  }
+
+  delete(digest: string): void {
+    this.entries.delete(digest);
+  }
 }
 
 function fail(
@@ -65,9 +107,11 @@ const PARSE_DETAIL = {
  */
 export class KeyVerifier {
   private readonly versions: readonly number[];
+  private readonly verified: VerifiedKeys;
 
   constructor(private readonly options: KeyVerifierOptions) {
     this.versions = options.hasher.versions;
+    this.verified = new VerifiedKeys(options.verifiedKeysCacheSize ?? 10_000);
   }
 
   async verify(
@@ -84,6 +128,17 @@ export class KeyVerifier {
       );
     if (presented.kind === 'unusable') return this.invalid(clientIp, presented.detail);
 
+    // A key that verified before: same bytes, so same parse result and same HMAC.
+    const digest = hash('sha256', presented.key, 'base64');
+    const cached = this.verified.get(digest);
+    if (cached !== undefined) {
+      if (this.options.table.find(cached.binaryHash) === cached.entry) {
+        const key = cached.entry;
+        if (this.options.table.planAt(key.account, now) !== null)
+          return this.authorize(key, endpoint, now);
+      } else this.verified.delete(digest);
+    }
+
     const parsed = parseApiKey(presented.key, { prefix: this.options.keyPrefix });
     if (!parsed.ok) return this.invalid(clientIp, PARSE_DETAIL[parsed.reason]);
     if (!this.options.acceptedEnvs.includes(parsed.env))
@@ -93,7 +148,7 @@ export class KeyVerifier {
         `${parsed.env} keys are not accepted here (accepted: ${this.options.acceptedEnvs.join(', ')})`,
       );
 
-    let key = this.findInTable(presented.key);
+    let key = this.findInTable(presented.key, digest);
     if (key === undefined || this.options.table.planAt(key.account, now) === null) {
       const refused = await this.overBudget(clientIp);
       if (refused) return refused;
@@ -119,11 +174,15 @@ export class KeyVerifier {
     return tooManyFailures(used.resetMs);
   }
 
-  private findInTable(plaintext: string): KeyEntry | undefined {
+  private findInTable(plaintext: string, digest: string): KeyEntry | undefined {
     const { hasher, table } = this.options;
     for (const version of this.versions) {
-      const entry = table.find(hasher.binaryHashWith(version, plaintext));
-      if (entry !== undefined && entry.pepperVersion === version) return entry;
+      const binaryHash = hasher.binaryHashWith(version, plaintext);
+      const entry = table.find(binaryHash);
+      if (entry !== undefined && entry.pepperVersion === version) {
+        this.verified.set(digest, { binaryHash, entry });
+        return entry;
+      }
     }
     return undefined;
   }
