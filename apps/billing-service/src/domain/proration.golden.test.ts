@@ -369,6 +369,52 @@ describe('subscription timeline', () => {
     ]);
   });
 
+  const assigned = (plan: PlanPrice, effectiveAt: string, occurredAt: string): TimelineEntry => ({
+    kind: 'plan',
+    eventId: `evt-${++sequence}`,
+    effectiveAt: Date.parse(effectiveAt),
+    occurredAt: Date.parse(occurredAt),
+    plan,
+  });
+  const plansOf = (entries: TimelineEntry[]) =>
+    planSegments(entries, period).map((s) => [s.plan.planId, new Date(s.from).toISOString()]);
+
+  it('the newest assignment wins: an upgrade replaces a scheduled downgrade', () => {
+    // On Nov 5 a downgrade to Free is scheduled for Nov 25; on Nov 10 the account upgrades to Team.
+    expect(
+      plansOf([
+        on(PRO, BEFORE),
+        assigned(FREE, '2026-11-25T00:00:00Z', '2026-11-05T00:00:00Z'),
+        assigned(TEAM, '2026-11-10T00:00:00Z', '2026-11-10T00:00:00Z'),
+      ]),
+    ).toEqual([
+      ['plan_pro', '2026-11-01T00:00:00.000Z'],
+      ['plan_team', '2026-11-10T00:00:00.000Z'],
+    ]);
+  });
+
+  it('re-affirming the current plan cancels a scheduled change, in any arrival order', () => {
+    const entries = [
+      on(PRO, BEFORE),
+      assigned(FREE, '2026-11-25T00:00:00Z', '2026-11-05T00:00:00Z'),
+      assigned(PRO, '2026-11-08T00:00:00Z', '2026-11-08T00:00:00Z'),
+    ];
+    expect(plansOf(entries)).toEqual([['plan_pro', '2026-11-01T00:00:00.000Z']]);
+    expect(plansOf([...entries].reverse())).toEqual(plansOf(entries));
+  });
+
+  it('a replay of the latest assignment (new eventId, published later) changes nothing', () => {
+    const scheduled = assigned(FREE, '2026-11-25T00:00:00Z', '2026-11-05T00:00:00Z');
+    const replayed = {
+      ...scheduled,
+      eventId: 'evt-replay',
+      occurredAt: Date.parse('2026-11-12T00:00:00Z'),
+    };
+    expect(plansOf([on(PRO, BEFORE), scheduled, replayed])).toEqual(
+      plansOf([on(PRO, BEFORE), scheduled]),
+    );
+  });
+
   it('bills nothing before the first plan, and reads usage at minute boundaries', () => {
     const segments = planSegments([on(PRO, '2026-11-10T08:30:45.500Z')], period);
     expect(segments).toHaveLength(1);

@@ -55,26 +55,41 @@ export interface PlanSegment {
 const MINUTE = 60_000;
 const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
 
-const planOrder = (a: PlanEntry, b: PlanEntry) =>
-  a.effectiveAt - b.effectiveAt ||
-  a.occurredAt - b.occurredAt ||
-  (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
-const statusOrder = (a: StatusEntry, b: StatusEntry) =>
-  a.at - b.at || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+const byId = (a: { eventId: string }, b: { eventId: string }) =>
+  a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+const assignmentOrder = (a: PlanEntry, b: PlanEntry) => a.occurredAt - b.occurredAt || byId(a, b);
+const effectiveOrder = (a: PlanEntry, b: PlanEntry) =>
+  a.effectiveAt - b.effectiveAt || assignmentOrder(a, b);
+
+/**
+ * The plan changes that take effect, as key-service decides them: the newest assignment wins, so
+ * an assignment replaces every change still pending (scheduled after it was made) — an upgrade
+ * replaces a scheduled downgrade, and re-affirming the current plan cancels a scheduled change.
+ * Assignments are taken in the order they were made (`occurredAt`), not the order they arrived.
+ */
+function effectiveChanges(plans: readonly PlanEntry[]): PlanEntry[] {
+  let changes: PlanEntry[] = [];
+  for (const assignment of [...plans].sort(assignmentOrder)) {
+    changes = changes.filter((c) => c.effectiveAt <= assignment.occurredAt);
+    changes.push(assignment);
+  }
+  return changes.sort(effectiveOrder);
+}
+const statusOrder = (a: StatusEntry, b: StatusEntry) => a.at - b.at || byId(a, b);
 
 /**
  * Splits a period into segments at every effective plan change and status change. The plan in
- * force at an instant is the entry with the latest `effectiveAt` at or before it (ties: the later
- * `occurredAt`), so the result depends only on the set of entries, never on the order they were
- * received in: a redelivered or late event cannot pull a scheduled change forward. Returns no
- * segments before the account's first plan. Adjacent stretches of the same plan version and status
- * are one segment.
+ * force at an instant is the last change (see `effectiveChanges`) effective at or before it, so
+ * the result depends only on the set of entries, never on the order they were received in: a
+ * redelivered, replayed or late event cannot pull a scheduled change forward. Returns no segments
+ * before the account's first plan. Adjacent stretches of the same plan version and status are one
+ * segment.
  */
 export function planSegments(
   entries: readonly TimelineEntry[],
   period: BillingPeriod,
 ): PlanSegment[] {
-  const plans = entries.filter((e): e is PlanEntry => e.kind === 'plan').sort(planOrder);
+  const plans = effectiveChanges(entries.filter((e): e is PlanEntry => e.kind === 'plan'));
   const statuses = entries.filter((e): e is StatusEntry => e.kind === 'status').sort(statusOrder);
   const cuts = new Set<number>([period.start]);
   for (const e of plans)
