@@ -70,4 +70,26 @@ describe('Stripe billing wiring', () => {
     const retried = await claimDueSyncs(kit.db.sql, now + 60_000, 60_000, 10);
     expect(retried.map((c) => c.attempt)).toEqual([2]);
   });
+
+  it('an invoice whose lines do not add up to its total never reaches Stripe; it is logged as an error', async () => {
+    const kit = await startStripeBilling();
+    kits.push(kit);
+    await kit.db.transaction((tx) =>
+      enqueueStripeSync(tx, { ...invoice('inv_inconsistent'), totalMinor: 901 }),
+    );
+    await kit.billing.syncWorker!.runOnce();
+    const [row] = await kit.db.sql.query<{ status: string; last_error: string }>(
+      "select status, last_error from stripe_sync_outbox where invoice_id = 'inv_inconsistent'",
+    );
+    expect(row).toEqual({
+      status: 'pending',
+      last_error: 'invoice inv_inconsistent: lines add up to 900, the total says 901',
+    });
+    expect(kit.standIn.counts()).toMatchObject({ requests: 0, customers: 0, invoices: 0 });
+    const errors = kit.logs.map((l) => JSON.parse(l)).filter((l) => l.level >= 50);
+    expect(errors).toMatchObject([{ invoiceId: 'inv_inconsistent', attempt: 1 }]);
+    expect((await kit.app.inject('/metrics')).body).toMatch(
+      /^stripe_sync_failed_attempts_total\{[^}]*kind="rejected"[^}]*\} 1$/m,
+    );
+  });
 });

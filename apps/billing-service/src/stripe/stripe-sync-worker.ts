@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type Stripe from 'stripe';
 import type { Database } from '@tollgate/postgres';
 import { describeStripeError, isTransientStripeError } from './stripe-client';
-import { syncInvoiceToStripe } from './stripe-sync';
+import { UncollectableInvoiceError, syncInvoiceToStripe } from './stripe-sync';
 import { claimDueSyncs, markSynced, scheduleRetry, syncBacklog } from './stripe-sync-outbox';
 import { PollingLoop } from './polling-loop';
 
@@ -124,7 +124,8 @@ export class StripeSyncWorker {
           'invoice synced to Stripe',
         );
       } catch (err) {
-        const transient = isTransientStripeError(err);
+        const transient =
+          !(err instanceof UncollectableInvoiceError) && isTransientStripeError(err);
         const delay = retryDelayMs(
           attempt,
           this.options.retryBaseMs,
@@ -136,7 +137,11 @@ export class StripeSyncWorker {
         this.failures.inc({ kind: transient ? 'transient' : 'rejected' });
         const context = { invoiceId: invoice.invoiceId, attempt, retryInMs: delay, error };
         if (transient) log.warn(context, 'Stripe sync failed; will retry');
-        else log.error(context, 'Stripe refused the sync; will retry, but this needs a look');
+        else
+          log.error(
+            context,
+            'Stripe sync failed in a way retrying will not fix; retrying at the backoff, this needs a look',
+          );
       }
     }
     return claimed.length;

@@ -23,10 +23,22 @@ export const idempotencyKeys = {
   finalize: (invoiceId: string) => `tg-inv-${invoiceId}-finalize`,
 };
 
-export class StripeTotalMismatchError extends Error {
-  constructor(invoiceId: string, expected: number, got: number) {
-    super(`Stripe invoice for ${invoiceId} totals ${got}, Tollgate's ${expected}`);
-  }
+/** The invoice cannot be collected as it is: retrying will not help, a person must look. */
+export class UncollectableInvoiceError extends Error {}
+
+/** An invoice goes to Stripe only when it is self-consistent: integer amounts that add up. */
+function assertCollectable(invoice: InvoiceToCollect): void {
+  const problem = (detail: string) =>
+    new UncollectableInvoiceError(`invoice ${invoice.invoiceId}: ${detail}`);
+  if (!/^[A-Za-z]{3}$/.test(invoice.currency)) throw problem(`currency ${invoice.currency}`);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(invoice.period)) throw problem(`period ${invoice.period}`);
+  if (!invoice.lines.every((l) => Number.isSafeInteger(l.amountMinor)))
+    throw problem('line amounts must be integers in minor units');
+  if (new Set(invoice.lines.map((l) => l.lineId)).size !== invoice.lines.length)
+    throw problem('line ids repeat');
+  const sum = invoice.lines.reduce((total, l) => total + l.amountMinor, 0);
+  if (sum !== invoice.totalMinor)
+    throw problem(`lines add up to ${sum}, the total says ${invoice.totalMinor}`);
 }
 
 /** `YYYY-MM` → the month as Stripe's period (epoch seconds, end exclusive). */
@@ -50,22 +62,22 @@ export async function syncInvoiceToStripe(
   invoice: InvoiceToCollect,
   attempt: number,
 ): Promise<Stripe.Invoice> {
+  assertCollectable(invoice);
   const recovering = attempt > 1;
   const customerId = await ensureCustomer(stripe, sql, invoice.accountId, recovering);
   const draft = await ensureInvoice(stripe, sql, invoice, customerId, recovering);
+  let finalized = draft;
   if (draft.status === 'draft') {
     await ensureItems(stripe, sql, invoice, customerId, draft.id, recovering);
+    // Checked before finalizing: once finalized, Stripe charges what the invoice says.
+    assertSameTotal(invoice, await stripe.invoices.retrieve(draft.id));
+    finalized = await stripe.invoices.finalizeInvoice(
+      draft.id,
+      { auto_advance: true },
+      { idempotencyKey: idempotencyKeys.finalize(invoice.invoiceId) },
+    );
   }
-  const finalized =
-    draft.status === 'draft'
-      ? await stripe.invoices.finalizeInvoice(
-          draft.id,
-          { auto_advance: true },
-          { idempotencyKey: idempotencyKeys.finalize(invoice.invoiceId) },
-        )
-      : draft;
-  if (finalized.total !== invoice.totalMinor)
-    throw new StripeTotalMismatchError(invoice.invoiceId, invoice.totalMinor, finalized.total);
+  assertSameTotal(invoice, finalized);
   await saveFinalizedInvoice(
     sql,
     invoice.invoiceId,
@@ -73,6 +85,13 @@ export async function syncInvoiceToStripe(
     finalized.amount_due,
   );
   return finalized;
+}
+
+function assertSameTotal(invoice: InvoiceToCollect, stripeInvoice: Stripe.Invoice): void {
+  if (stripeInvoice.total !== invoice.totalMinor)
+    throw new UncollectableInvoiceError(
+      `invoice ${invoice.invoiceId}: Stripe's ${stripeInvoice.id} totals ${stripeInvoice.total}, Tollgate's ${invoice.totalMinor}`,
+    );
 }
 
 async function ensureCustomer(
@@ -85,7 +104,7 @@ async function ensureCustomer(
   if (stored) return stored;
   if (recovering) {
     const found = await stripe.customers.search({
-      query: `metadata['tollgate_account_id']:'${accountId}'`,
+      query: `metadata['tollgate_account_id']:'${accountId.replaceAll("'", "\\'")}'`,
       limit: 1,
     });
     const existing = found.data[0];
