@@ -29,6 +29,7 @@ export function keyCommands(ctx: CommandContext) {
     async issueKey(input: {
       accountId: string;
       env: KeyEnv;
+      name?: string | null;
       scopes?: string[];
       metadata?: Record<string, string>;
       expiresAt?: number | null;
@@ -47,6 +48,7 @@ export function keyCommands(ctx: CommandContext) {
             keyHash: generated.hash,
             pepperVersion: generated.pepperVersion,
             displayHint: generated.displayHint,
+            name: input.name ?? null,
             env: input.env,
             scopes: input.scopes ?? [],
             metadata: input.metadata ?? {},
@@ -104,6 +106,7 @@ export function keyCommands(ctx: CommandContext) {
             keyHash: generated.hash,
             pepperVersion: generated.pepperVersion,
             displayHint: generated.displayHint,
+            name: old.state.name ?? null,
             env: old.state.env,
             scopes: old.state.scopes,
             metadata: old.state.metadata,
@@ -122,7 +125,12 @@ export function keyCommands(ctx: CommandContext) {
 
     updateKey: (
       keyId: string,
-      patch: { scopes?: string[]; metadata?: Record<string, string>; expiresAt?: number | null },
+      patch: {
+        name?: string | null;
+        scopes?: string[];
+        metadata?: Record<string, string>;
+        expiresAt?: number | null;
+      },
     ) => run(keyId, (now) => ({ type: 'UpdateKey', data: { keyId, ...patch }, metadata: { now } })),
   };
 }

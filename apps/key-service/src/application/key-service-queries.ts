@@ -80,6 +80,7 @@ function keyView(r: KeyRow, now: number) {
   return {
     keyId: r.key_id,
     accountId: r.account_id,
+    name: r.name,
     displayHint: r.display_hint,
     env: r.env,
     scopes: r.scopes,

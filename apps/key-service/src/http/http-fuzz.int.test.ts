@@ -226,6 +226,7 @@ describe('key-service HTTP fuzz (fast-check, real Postgres + Kafka)', () => {
         segment(accountId()).map((a) => `/v1/accounts/${a}/keys`),
         fuzzObject({
           env: field(fc.constantFrom('live', 'test')),
+          name: field(fc.option(textField(fc.string({ minLength: 0, maxLength: 110 })))),
           scopes: field(scopes),
           metadata: field(metadata),
           expiresAt: field(fc.option(epochMs)),
@@ -257,6 +258,7 @@ describe('key-service HTTP fuzz (fast-check, real Postgres + Kafka)', () => {
         'PATCH',
         segment(keyId()).map((k) => `/v1/keys/${k}`),
         fuzzObject({
+          name: field(fc.option(textField(fc.string({ minLength: 0, maxLength: 110 })))),
           scopes: field(scopes),
           metadata: field(metadata),
           expiresAt: field(fc.option(epochMs)),

@@ -55,6 +55,9 @@ export const planDefinition = Type.Object(
 /** An account's display name. */
 export const accountName = safeText({ minLength: 1, maxLength: 200 });
 
+/** A key's human name; null removes it (the domain trims it and refuses control characters). */
+export const keyName = nullable(safeText({ minLength: 1, maxLength: 100 }));
+
 export const reasonBody = Type.Object(
   { reason: safeText({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },

@@ -23,15 +23,16 @@ export async function project(
     case 'KeyIssued': {
       const d = event.data;
       await tx.query(
-        `insert into api_keys (key_id, account_id, key_hash, pepper_version, display_hint, env, scopes, metadata, status,
+        `insert into api_keys (key_id, account_id, key_hash, pepper_version, display_hint, name, env, scopes, metadata, status,
            expires_at, rotated_from_key_id, issued_at, version)
-         values (?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, 'active', ?, ?, ?, ?)`,
+         values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, 'active', ?, ?, ?, ?)`,
         [
           d.keyId,
           d.accountId,
           d.keyHash,
           d.pepperVersion,
           d.displayHint,
+          d.name ?? null,
           d.env,
           JSON.stringify(d.scopes),
           JSON.stringify(d.metadata),
@@ -55,8 +56,12 @@ export async function project(
     case 'KeyUpdated': {
       const d = event.data;
       await tx.query(
-        'update api_keys set scopes = ?::jsonb, metadata = ?::jsonb, expires_at = ?, version = ? where key_id = ?',
+        `update api_keys set name = case when ? then ? else name end, scopes = ?::jsonb,
+           metadata = ?::jsonb, expires_at = ?, version = ? where key_id = ?`,
         [
+          // Updates recorded before keys had names leave the name alone.
+          d.name !== undefined,
+          d.name ?? null,
           JSON.stringify(d.scopes),
           JSON.stringify(d.metadata),
           ts(d.expiresAt),

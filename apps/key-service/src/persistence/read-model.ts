@@ -23,6 +23,7 @@ export interface KeyRow {
   key_hash: string;
   pepper_version: number;
   display_hint: string;
+  name: string | null;
   env: 'live' | 'test';
   scopes: string[];
   metadata: Record<string, string>;

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { epochMs, nullable, positiveInt32, ProblemError } from '@tollgate/service-runtime';
 import type { KeyServiceContext } from '../context';
 import { idempotent } from '../idempotency';
-import { accountId, keyId, metadata, page, reasonBody, scopes } from '../schemas';
+import { accountId, keyId, keyName, metadata, page, reasonBody, scopes } from '../schemas';
 
 const MAX_GRACE_MS = 30 * 24 * 3_600_000;
 
@@ -34,6 +34,7 @@ export async function keyRoutes(
         body: Type.Object(
           {
             env: Type.Enum(['live', 'test'], { type: 'string' }),
+            name: Type.Optional(keyName),
             scopes: Type.Optional(scopes),
             metadata: Type.Optional(metadata),
             expiresAt: Type.Optional(expiresAt),
@@ -84,10 +85,11 @@ export async function keyRoutes(
     {
       schema: {
         tags: ['keys'],
-        summary: 'Change scopes, metadata or expiry (null removes it)',
+        summary: 'Change the name, scopes, metadata or expiry (null removes the name or expiry)',
         params,
         body: Type.Object(
           {
+            name: Type.Optional(keyName),
             scopes: Type.Optional(scopes),
             metadata: Type.Optional(metadata),
             expiresAt: Type.Optional(expiresAt),

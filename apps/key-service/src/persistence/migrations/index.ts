@@ -1,6 +1,7 @@
 import { Migration20261127000000Initial } from './Migration20261127000000_initial';
 import { Migration20261202000000LeakedKeyReports } from './Migration20261202000000_leaked_key_reports';
 import { Migration20261202120000ScheduledPlanChanges } from './Migration20261202120000_scheduled_plan_changes';
+import { Migration20261202130000KeyNames } from './Migration20261202130000_key_names';
 
 /** key-service's committed migrations, oldest first. */
 export const KEY_SERVICE_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const KEY_SERVICE_MIGRATIONS = [
     name: 'Migration20261202120000ScheduledPlanChanges',
     class: Migration20261202120000ScheduledPlanChanges,
   },
+  { name: 'Migration20261202130000KeyNames', class: Migration20261202130000KeyNames },
 ];

@@ -24,6 +24,8 @@ export interface UpdateKey {
   type: 'UpdateKey';
   data: {
     keyId: string;
+    /** null removes the name. */
+    name?: string | null;
     scopes?: string[];
     metadata?: Record<string, string>;
     /** null removes the expiry. */

@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deciderSpec } from '../common/decider-spec';
 import type { IssueKey } from './key.commands';
 import { decideKey, evolveKey, initialKeyState } from './key.decider';
@@ -14,6 +14,7 @@ const issueData: IssueKey['data'] = {
   keyHash: 'ab'.repeat(32),
   pepperVersion: 1,
   displayHint: 'tg_live_…abcd',
+  name: ' billing worker ',
   env: 'live',
   scopes: ['usage:read', 'orders:write', 'usage:read'],
   metadata: { team: 'payments' },
@@ -22,7 +23,12 @@ const issueData: IssueKey['data'] = {
 };
 const issued: KeyIssued = {
   type: 'KeyIssued',
-  data: { ...issueData, scopes: ['orders:write', 'usage:read'], issuedAt: T0 },
+  data: {
+    ...issueData,
+    name: 'billing worker',
+    scopes: ['orders:write', 'usage:read'],
+    issuedAt: T0,
+  },
 };
 const at = (now: number) => ({ now });
 
@@ -194,6 +200,7 @@ describe('key decider', () => {
             type: 'KeyUpdated',
             data: {
               keyId: 'key_1',
+              name: 'billing worker',
               scopes: ['usage:read'],
               metadata: { team: 'payments' },
               expiresAt: null,
@@ -201,6 +208,48 @@ describe('key decider', () => {
             },
           },
         ]);
+    });
+    it('renames or unnames a key, and refuses a bad name', () => {
+      spec
+        .given([issued])
+        .when({
+          type: 'UpdateKey',
+          data: { keyId: 'key_1', name: 'nightly export' },
+          metadata: at(T0 + 1),
+        })
+        .then([
+          {
+            type: 'KeyUpdated',
+            data: {
+              keyId: 'key_1',
+              name: 'nightly export',
+              scopes: ['orders:write', 'usage:read'],
+              metadata: { team: 'payments' },
+              expiresAt: T0 + 24 * HOUR,
+              updatedAt: T0 + 1,
+            },
+          },
+        ]);
+      const unnamed = decideKey(
+        { type: 'UpdateKey', data: { keyId: 'key_1', name: null }, metadata: at(T0 + 1) },
+        evolveKey(initialKeyState(), issued),
+      );
+      expect(unnamed[0]?.type === 'KeyUpdated' && unnamed[0].data.name).toBeNull();
+      for (const name of ['', '   ', 'x'.repeat(101), 'tab\there', 'nul\u0000'])
+        spec
+          .given([issued])
+          .when({ type: 'UpdateKey', data: { keyId: 'key_1', name }, metadata: at(T0 + 1) })
+          .thenThrows('invalid_key_name', 'validation');
+    });
+    it('reads events recorded before keys had names as unnamed', () => {
+      const { name: _name, ...old } = issued.data;
+      const state = evolveKey(initialKeyState(), { type: 'KeyIssued', data: old });
+      expect(state.status !== 'none' && state.name).toBeNull();
+      const updated = evolveKey(evolveKey(initialKeyState(), issued), {
+        type: 'KeyUpdated',
+        data: { keyId: 'key_1', scopes: [], metadata: {}, expiresAt: null, updatedAt: T0 + 1 },
+      });
+      expect(updated.status !== 'none' && updated.name).toBe('billing worker');
     });
     it('refuses to change a revoked key', () => {
       const revoked = {

@@ -3,7 +3,13 @@ import { illegalState, notFound, validation } from '../common/domain-error';
 import type { IssueKey, KeyCommand, RevokeKey, UpdateKey } from './key.commands';
 import type { KeyEvent } from './key.events';
 import { initialKeyState, type KeyState } from './key.state';
-import { validateExpiry, validateMetadata, validateReason, validateScopes } from './key.validation';
+import {
+  validateExpiry,
+  validateKeyName,
+  validateMetadata,
+  validateReason,
+  validateScopes,
+} from './key.validation';
 
 export { initialKeyState };
 
@@ -28,6 +34,7 @@ function issue({ data, metadata }: IssueKey, state: KeyState): KeyEvent[] {
       type: 'KeyIssued',
       data: {
         ...data,
+        name: validateKeyName(data.name),
         scopes: validateScopes(data.scopes),
         metadata: validateMetadata(data.metadata),
         expiresAt: validateExpiry(data.expiresAt, metadata.now),
@@ -77,6 +84,7 @@ function update({ data, metadata }: UpdateKey, state: KeyState): KeyEvent[] {
       type: 'KeyUpdated',
       data: {
         keyId: data.keyId,
+        name: data.name === undefined ? (state.name ?? null) : validateKeyName(data.name),
         scopes: data.scopes ? validateScopes(data.scopes) : state.scopes,
         metadata: data.metadata ? validateMetadata(data.metadata) : state.metadata,
         expiresAt:
@@ -92,7 +100,7 @@ function update({ data, metadata }: UpdateKey, state: KeyState): KeyEvent[] {
 export function evolveKey(state: KeyState, event: KeyEvent): KeyState {
   switch (event.type) {
     case 'KeyIssued':
-      return { status: 'active', ...event.data };
+      return { status: 'active', ...event.data, name: event.data.name ?? null };
     case 'KeyRevoked': {
       if (state.status === 'none') return state;
       const { reason, effectiveAt, revokedAt, replacedByKeyId } = event.data;
@@ -101,7 +109,9 @@ export function evolveKey(state: KeyState, event: KeyEvent): KeyState {
     case 'KeyUpdated': {
       if (state.status === 'none') return state;
       const { scopes, metadata, expiresAt } = event.data;
-      return { ...state, scopes, metadata, expiresAt };
+      // An update recorded before keys had names leaves the name as it was.
+      const name = event.data.name === undefined ? (state.name ?? null) : event.data.name;
+      return { ...state, name, scopes, metadata, expiresAt };
     }
     default:
       return assertNever(event);

@@ -9,6 +9,8 @@ export interface KeyIssued {
     keyHash: string;
     pepperVersion: number;
     displayHint: string;
+    /** A human name ("billing worker"); absent in events recorded before keys had names. */
+    name?: string | null;
     env: KeyEnv;
     scopes: string[];
     metadata: Record<string, string>;
@@ -34,6 +36,8 @@ export interface KeyUpdated {
   type: 'KeyUpdated';
   data: {
     keyId: string;
+    /** The key's name after the update (absent in events recorded before keys had names). */
+    name?: string | null;
     scopes: string[];
     metadata: Record<string, string>;
     expiresAt: number | null;

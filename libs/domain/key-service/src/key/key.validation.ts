@@ -6,6 +6,25 @@ export const MAX_SCOPES = 50;
 export const MAX_METADATA_ENTRIES = 20;
 export const MAX_METADATA_VALUE_LENGTH = 512;
 export const MAX_REASON_LENGTH = 200;
+export const MAX_KEY_NAME_LENGTH = 100;
+
+/** A key's human name: trimmed, 1-100 characters without control characters, or null. */
+export function validateKeyName(name: string | null | undefined): string | null {
+  if (name === null || name === undefined) return null;
+  const trimmed = name.trim();
+  // eslint-disable-next-line no-control-regex
+  if (
+    trimmed.length === 0 ||
+    trimmed.length > MAX_KEY_NAME_LENGTH ||
+    /[\u0000-\u001f\u007f]/.test(trimmed)
+  )
+    throw validation(
+      'invalid_key_name',
+      `a key name is 1-${MAX_KEY_NAME_LENGTH} characters without control characters`,
+      'name',
+    );
+  return trimmed;
+}
 
 export function validateScopes(scopes: readonly string[]): string[] {
   if (scopes.length > MAX_SCOPES)
