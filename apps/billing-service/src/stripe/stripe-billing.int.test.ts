@@ -86,7 +86,9 @@ describe('Stripe billing wiring', () => {
       last_error: 'invoice inv_inconsistent: lines add up to 900, the total says 901',
     });
     expect(kit.standIn.counts()).toMatchObject({ requests: 0, customers: 0, invoices: 0 });
-    const errors = kit.logs.map((l) => JSON.parse(l)).filter((l) => l.level >= 50);
+    const errors = kit.logs
+      .map((l) => JSON.parse(l) as { level: number })
+      .filter((l) => l.level >= 50);
     expect(errors).toMatchObject([{ invoiceId: 'inv_inconsistent', attempt: 1 }]);
     expect((await kit.app.inject('/metrics')).body).toMatch(
       /^stripe_sync_failed_attempts_total\{[^}]*kind="rejected"[^}]*\} 1$/m,
