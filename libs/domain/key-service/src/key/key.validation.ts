@@ -12,11 +12,10 @@ export const MAX_KEY_NAME_LENGTH = 100;
 export function validateKeyName(name: string | null | undefined): string | null {
   if (name === null || name === undefined) return null;
   const trimmed = name.trim();
-  // eslint-disable-next-line no-control-regex
   if (
     trimmed.length === 0 ||
     trimmed.length > MAX_KEY_NAME_LENGTH ||
-    /[\u0000-\u001f\u007f]/.test(trimmed)
+    [...trimmed].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
   )
     throw validation(
       'invalid_key_name',
