@@ -1,3 +1,5 @@
 import { defineProjectConfig } from '../../vitest.shared.ts';
 
-export default defineProjectConfig('admin-api');
+export default defineProjectConfig('admin-api', {
+  globalSetup: ['./src/testing/console.global-setup.ts'],
+});

@@ -1,0 +1,393 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually, workspaceRoot } from '@tollgate/test-infra';
+import {
+  startAdminApi,
+  startInternalApp,
+  startInternalApps,
+  type AdminApiUnderTest,
+  type InternalApps,
+} from '../testing/admin-test-kit';
+
+/**
+ * The console in a real browser (Debian's chromium through playwright-core) against admin-api
+ * listening on loopback, with real key-service, usage-ingestor and edge-auth processes, Kafka,
+ * Postgres and Redis. Every page is checked with axe-core (no serious or critical violation);
+ * screenshots go to dist/test-artifacts/console (git-ignored).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(workspaceRoot(), 'dist/test-artifacts/console');
+const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: string[] }>;
+}
+
+describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', () => {
+  let internal: InternalApps;
+  let edge: Awaited<ReturnType<typeof startInternalApp>>;
+  let admin: AdminApiUnderTest;
+  let browser: Browser;
+  let spool: string;
+  let base: string;
+  let owner: string;
+  /** Page name → serious/critical axe violations (all must be empty) and how many rules passed. */
+  const axeResults: Record<string, { seriousOrCritical: number; passes: number }> = {};
+  const timings: Record<string, number> = {};
+
+  beforeAll(async () => {
+    internal = await startInternalApps();
+    spool = await mkdtemp(join(tmpdir(), 'console-spool-'));
+    edge = await startInternalApp('apps/edge-auth', {
+      KAFKA_TOPIC_PREFIX: internal.topicPrefix,
+      KEY_SERVICE_URL: internal.keyServiceUrl,
+      SERVICE_TOKEN: internal.edgeCredential,
+      SPOOL_DIR: spool,
+      METER_LINGER_MS: '5',
+    });
+    admin = await startAdminApi(internal, { CONSOLE_ASSETS_DIR: inject('consoleAssetsDir') });
+    await admin.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(admin.app.server.address() as AddressInfo).port}`;
+    owner = await admin.token({ name: 'console owner', role: 'owner' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+    await mkdir(ARTIFACTS, { recursive: true });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await admin?.close();
+    await edge?.stop();
+    await internal?.stop();
+    if (spool) await rm(spool, { recursive: true, force: true });
+    console.info('console axe results', JSON.stringify(axeResults));
+    console.info('console flow timings (ms)', JSON.stringify(timings));
+  });
+
+  /** A fresh browser profile whose page fails the test on any script error or CSP violation. */
+  async function newPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      // Failed loads are judged by status below (the 401/403 a test provokes are expected).
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
+        problems.push(`console: ${msg.text()}`);
+    });
+    page.on('response', (res) => {
+      if (res.status() === 404 || res.status() >= 500)
+        problems.push(`${res.status()} ${res.request().method()} ${res.url()}`);
+    });
+    return { context, page, problems };
+  }
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    await page.goto(`${base}/console/`);
+    await page.getByLabel('Admin token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  /** axe-core on the page as it is; records and asserts zero serious or critical violations. */
+  async function checkAccessibility(page: Page, name: string): Promise<void> {
+    // Evaluated through the DevTools protocol: the console's CSP (rightly) refuses inline scripts.
+    await page.evaluate(await axeSource);
+    const result = await page.evaluate(() =>
+      (
+        globalThis as unknown as {
+          axe: {
+            run(): Promise<{ violations: AxeViolation[]; passes: unknown[] }>;
+          };
+        }
+      ).axe.run(),
+    );
+    const serious = result.violations.filter(
+      (v) => v.impact === 'serious' || v.impact === 'critical',
+    );
+    axeResults[name] = { seriousOrCritical: serious.length, passes: result.passes.length };
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+    expect(
+      serious.map(
+        (v) =>
+          `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`,
+      ),
+      name,
+    ).toEqual([]);
+  }
+
+  const manage = (method: string, url: string, payload?: object) =>
+    admin.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${owner}` },
+      ...(payload ? { payload } : {}),
+    });
+
+  const verifyAtEdge = (key: string) =>
+    fetch(new URL('/verify', edge.url), {
+      headers: {
+        authorization: `Bearer ${key}`,
+        'x-original-uri': '/v1/orders',
+        'x-original-method': 'GET',
+      },
+    });
+
+  const allowedTotal = async (page: Page) => {
+    await page.locator('figure.usage-chart[data-state="ready"]').first().waitFor();
+    return Number(await page.locator('.total[data-outcome="allowed"]').first().textContent());
+  };
+
+  it('signs in with an admin token; the overview chart and the account page show exactly the requests sent through edge-auth', async () => {
+    const started = performance.now();
+    const account = await manage('POST', '/v1/accounts', {
+      name: 'Charted Ltd',
+      planId: 'plan_pro',
+    });
+    expect(account.statusCode, account.body).toBe(201);
+    const { accountId } = account.json<{ accountId: string }>();
+    const issued = await manage('POST', `/v1/accounts/${accountId}/keys`, { env: 'live' });
+    const { plaintext } = issued.json<{ plaintext: string }>();
+    let sent = 0;
+    await eventually(
+      async () => (await verifyAtEdge(plaintext)).status === 200,
+      30_000,
+      'the edge to accept the new key',
+    );
+    sent++;
+    for (let i = 0; i < 6; i++) {
+      expect((await verifyAtEdge(plaintext)).status).toBe(200);
+      sent++;
+    }
+    await eventually(
+      async () => {
+        const series = await manage(
+          'GET',
+          `/v1/accounts/${accountId}/usage/series?granularity=hour&from=${Date.now() - 86_400_000}&to=${Date.now() + 3_600_000}&outcome=allowed`,
+        );
+        return (
+          series
+            .json<{ points: Array<{ requests: number }> }>()
+            .points.reduce((n, p) => n + p.requests, 0) === sent
+        );
+      },
+      30_000,
+      `${sent} allowed requests in usage`,
+    );
+
+    const { context, page, problems } = await newPage();
+    await page.goto(`${base}/console/`);
+    await page.getByRole('heading', { name: 'Sign in to the Tollgate console' }).waitFor();
+    await checkAccessibility(page, 'sign-in');
+    await signIn(page, owner);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByLabel('Account', { exact: true }).selectOption(accountId);
+    expect(await allowedTotal(page)).toBe(sent);
+    expect(await page.locator('figure.usage-chart canvas').count()).toBeGreaterThan(0);
+    await checkAccessibility(page, 'overview');
+
+    await page.goto(`${base}/console/#/account/${accountId}`);
+    await page.getByRole('heading', { name: 'Charted Ltd' }).waitFor();
+    expect(await allowedTotal(page)).toBe(sent);
+    await checkAccessibility(page, 'account');
+
+    await page.getByRole('link', { name: 'Plans' }).click();
+    await page.getByRole('heading', { name: 'Plans' }).waitFor();
+    await page.locator('section.plan table').first().waitFor();
+    await checkAccessibility(page, 'plans');
+
+    // The CSP is in force in the browser: an inline script does not run.
+    await page.addScriptTag({ content: 'globalThis.inlineRan = true' }).catch(() => undefined);
+    expect(await page.evaluate(() => (globalThis as { inlineRan?: boolean }).inlineRan)).toBe(
+      undefined,
+    );
+    expect(problems.filter((p) => !p.includes('Content Security Policy'))).toEqual([]);
+    await context.close();
+    timings['sign in → overview chart → account → plans'] = Math.round(performance.now() - started);
+  }, 90_000);
+
+  it('creates an account and issues a key in the UI (plaintext shown once), revokes it with a reason (edge-auth refuses it within a second), and the audit log shows it', async () => {
+    const started = performance.now();
+    const { context, page, problems } = await newPage();
+    await signIn(page, owner);
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await checkAccessibility(page, 'accounts');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByLabel('Account name').fill('Browser Co');
+    await page.getByRole('button', { name: 'Create account' }).last().click();
+    await page.getByRole('heading', { name: 'Browser Co' }).waitFor();
+    const accountId = /#\/account\/(acct_\w+)/.exec(page.url())![1]!;
+
+    await page.getByRole('button', { name: 'Issue key…' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('checkout service');
+    await page.getByRole('button', { name: 'Issue key' }).last().click();
+    const secret = page.locator('dialog .secret');
+    await secret.waitFor();
+    const plaintext = await secret.inputValue();
+    expect(plaintext).toMatch(/^tg\w*_live_/);
+    await page.getByText('It is shown once').waitFor();
+    await checkAccessibility(page, 'key-issued-dialog');
+    await page.getByRole('button', { name: 'I have copied it, close' }).click();
+    await page.getByRole('cell', { name: 'checkout service', exact: true }).waitFor();
+    expect(await page.content()).not.toContain(plaintext);
+    await page.reload();
+    await page.getByRole('cell', { name: 'checkout service', exact: true }).waitFor();
+    expect(await page.content()).not.toContain(plaintext);
+
+    await eventually(
+      async () => (await verifyAtEdge(plaintext)).status === 200,
+      30_000,
+      'the edge to accept the key issued in the console',
+    );
+    await page.getByRole('button', { name: 'Revoke checkout service' }).click();
+    await page.getByLabel('Reason').fill('leaked in a screenshot');
+    await page.getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByText('revoked (leaked in a screenshot)').waitFor();
+    const revokedAt = performance.now();
+    await eventually(
+      async () => (await verifyAtEdge(plaintext)).status === 401,
+      1_000,
+      'edge-auth to refuse the revoked key within a second',
+    );
+    timings['revoke in UI → edge 401'] = Math.round(performance.now() - revokedAt);
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByLabel('Target id').fill(accountId);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('cell', { name: 'key.revoke', exact: true }).waitFor();
+    const actions = await page.locator('tbody tr td:nth-child(4)').allTextContents();
+    expect(actions).toEqual(expect.arrayContaining(['account.create', 'key.issue', 'key.revoke']));
+    await checkAccessibility(page, 'audit');
+
+    await page.getByRole('link', { name: 'Admin tokens' }).click();
+    await page.getByRole('cell', { name: 'console owner', exact: true }).waitFor();
+    await checkAccessibility(page, 'admin-tokens');
+    expect(problems).toEqual([]);
+    await context.close();
+    timings['create account → issue key → revoke → audit'] = Math.round(
+      performance.now() - started,
+    );
+  }, 90_000);
+
+  it('shows a viewer no mutation controls, and the server refuses a forged mutation from its session (403) and any cookie mutation without the CSRF token', async () => {
+    const started = performance.now();
+    const account = await manage('POST', '/v1/accounts', { name: 'Viewed Inc' });
+    const { accountId } = account.json<{ accountId: string }>();
+    await manage('POST', `/v1/accounts/${accountId}/keys`, { env: 'live', name: 'viewed key' });
+
+    const { context, page } = await newPage();
+    await signIn(page, await admin.token({ name: 'read only', role: 'viewer' }));
+    await page.goto(`${base}/console/#/account/${accountId}`);
+    await page.getByRole('cell', { name: 'viewed key', exact: true }).waitFor();
+    await checkAccessibility(page, 'account-as-viewer');
+    for (const control of [
+      'Issue key…',
+      'Suspend…',
+      'Change plan…',
+      'Revoke viewed key',
+      'Rotate viewed key',
+    ])
+      expect(await page.getByRole('button', { name: control }).count(), control).toBe(0);
+    const nav = await page.getByRole('navigation').textContent();
+    expect(nav).not.toContain('Audit log');
+    expect(nav).not.toContain('Admin tokens');
+
+    const forge = (csrf: boolean) =>
+      page.evaluate(
+        async ({ accountId, csrf }) => {
+          const session = (await (await fetch('/console/session')).json()) as { csrfToken: string };
+          const res = await fetch(`/v1/accounts/${accountId}/keys`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              ...(csrf ? { 'x-csrf-token': session.csrfToken } : {}),
+            },
+            body: JSON.stringify({ env: 'live' }),
+          });
+          return {
+            status: res.status,
+            body: (await res.json()) as { code: string; reason?: string },
+          };
+        },
+        { accountId, csrf },
+      );
+    const forged = await forge(true);
+    expect(forged.status).toBe(403);
+    expect(forged.body.code).toBe('forbidden');
+    await context.close();
+
+    // The owner's own session: a change without the CSRF header is refused too.
+    const ownerPage = await newPage();
+    await signIn(ownerPage.page, owner);
+    const noCsrf = await ownerPage.page.evaluate(async (id) => {
+      const res = await fetch(`/v1/accounts/${id}/suspend`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'forged' }),
+      });
+      return { status: res.status, body: (await res.json()) as { reason?: string } };
+    }, accountId);
+    expect(noCsrf).toEqual({
+      status: 403,
+      body: expect.objectContaining({ reason: 'csrf_token_invalid' }),
+    });
+    expect((await manage('GET', `/v1/accounts/${accountId}`)).json()).toMatchObject({
+      status: 'active',
+    });
+    await ownerPage.context.close();
+    timings['viewer + CSRF refusals'] = Math.round(performance.now() - started);
+  }, 60_000);
+
+  it('shows an account-scoped token only its own account', async () => {
+    const started = performance.now();
+    const mine = (await manage('POST', '/v1/accounts', { name: 'Self Service GmbH' })).json<{
+      accountId: string;
+    }>();
+    const other = (await manage('POST', '/v1/accounts', { name: 'Someone Else SA' })).json<{
+      accountId: string;
+    }>();
+    const { context, page } = await newPage();
+    await signIn(
+      page,
+      await admin.token({ name: 'customer', role: 'admin', accountId: mine.accountId }),
+    );
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('link', { name: 'Self Service GmbH' }).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    expect(await page.content()).not.toContain('Someone Else SA');
+    await checkAccessibility(page, 'accounts-scoped');
+    await page.goto(`${base}/console/#/account/${other.accountId}`);
+    await page.getByText('Could not load the account: Not found').waitFor();
+    expect(await page.content()).not.toContain('Someone Else SA');
+    await context.close();
+    timings['account-scoped token'] = Math.round(performance.now() - started);
+  }, 60_000);
+
+  it('signs out: going back or reloading shows the sign-in page and no data', async () => {
+    const started = performance.now();
+    const { context, page } = await newPage();
+    await signIn(page, owner);
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('link', { name: 'Charted Ltd' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You have signed out.').waitFor();
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Sign in to the Tollgate console' }).waitFor();
+    expect(await page.content()).not.toContain('Charted Ltd');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to the Tollgate console' }).waitFor();
+    expect(await page.content()).not.toContain('Charted Ltd');
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'tg_console_session')).toBeUndefined();
+    await context.close();
+    timings['sign-out, back, reload'] = Math.round(performance.now() - started);
+  }, 60_000);
+});

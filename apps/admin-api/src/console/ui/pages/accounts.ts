@@ -1,0 +1,421 @@
+import { api, type Page } from '../api';
+import { loadInto, pageHeading, type PageContext } from '../context';
+import { formDialog, showSecretOnce, valueOf } from '../dialogs';
+import { empty, epochFromInput, field, h, select, table, when } from '../dom';
+import type { Account, ApiKey, PlanSummary } from '../types';
+import { usagePanel } from '../usage-chart';
+
+const accountLink = (a: Account) => h('a', { href: `#/account/${a.accountId}` }, a.name);
+
+/** Accounts, a page at a time (cursor paging), and creating one. */
+export function accountsPage(ctx: PageContext): void {
+  const body = h('div', {});
+  const cursors: Array<string | null> = [null];
+  const create = ctx.can('POST /v1/accounts')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'primary',
+          onclick: () =>
+            formDialog({
+              title: 'Create an account',
+              fields: [
+                field('Account name', h('input', { name: 'name', required: true, maxlength: 200 })),
+              ],
+              submitLabel: 'Create account',
+              action: async (form) => {
+                const account = await api<Account>('POST', '/v1/accounts', {
+                  name: valueOf(form, 'name'),
+                });
+                location.hash = `#/account/${account.accountId}`;
+              },
+            }),
+        },
+        'Create account',
+      )
+    : null;
+  ctx.main.append(pageHeading('Accounts', create), body);
+
+  const show = (page: number) => {
+    const cursor = cursors[page];
+    void loadInto(
+      body,
+      'accounts',
+      () =>
+        api<Page<Account>>(
+          'GET',
+          `/v1/accounts?limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        ),
+      ({ items, nextCursor }) => {
+        cursors[page + 1] = nextCursor;
+        if (items.length === 0 && page === 0) return empty('No accounts yet.');
+        return [
+          table(
+            `Accounts, page ${page + 1}`,
+            ['Name', 'Account id', 'Status', 'Plan', 'Created'],
+            items.map((a) => [
+              accountLink(a),
+              h('code', {}, a.accountId),
+              h('span', { class: `status status-${a.status}` }, a.status),
+              `${a.plan.planId} v${a.plan.planVersion}`,
+              when(a.createdAt),
+            ]),
+          ),
+          h(
+            'div',
+            { class: 'pager' },
+            h(
+              'button',
+              { type: 'button', disabled: page === 0, onclick: () => show(page - 1) },
+              'Previous page',
+            ),
+            h(
+              'button',
+              { type: 'button', disabled: !nextCursor, onclick: () => show(page + 1) },
+              'Next page',
+            ),
+          ),
+        ];
+      },
+    );
+  };
+  show(0);
+}
+
+/** One account: plan (current and scheduled), status, usage and keys, with what the role may change. */
+export function accountPage(ctx: PageContext, accountId?: string): void {
+  if (!accountId) return void ctx.main.append(pageHeading('Account'), empty('No account chosen.'));
+  const id = encodeURIComponent(accountId);
+  const summary = h('div', {});
+  const keys = h('div', {});
+  ctx.main.append(pageHeading('Account', h('code', {}, accountId)), summary);
+  if (ctx.can('GET /v1/accounts/:accountId/usage/series'))
+    ctx.main.append(h('h2', {}, 'Usage'), usagePanel(accountId));
+  if (ctx.can('GET /v1/accounts/:accountId/keys')) ctx.main.append(keys);
+  const reload = () => ctx.refresh();
+
+  void loadInto(
+    summary,
+    'the account',
+    () => api<Account>('GET', `/v1/accounts/${id}`),
+    (account) => {
+      const actions = h('div', { class: 'actions' });
+      if (account.status === 'active' && ctx.can('POST /v1/accounts/:accountId/suspend'))
+        actions.append(
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger',
+              onclick: () =>
+                formDialog({
+                  title: `Suspend ${account.name}`,
+                  fields: [
+                    h(
+                      'p',
+                      {},
+                      'While suspended, every key of the account is refused at the edge (403 account_suspended).',
+                    ),
+                    field('Reason', h('input', { name: 'reason', required: true, maxlength: 200 })),
+                  ],
+                  submitLabel: 'Suspend account',
+                  danger: true,
+                  action: async (form) => {
+                    await api('POST', `/v1/accounts/${id}/suspend`, {
+                      reason: valueOf(form, 'reason'),
+                    });
+                    reload();
+                  },
+                }),
+            },
+            'Suspend…',
+          ),
+        );
+      if (account.status === 'suspended' && ctx.can('POST /v1/accounts/:accountId/reactivate'))
+        actions.append(
+          h(
+            'button',
+            {
+              type: 'button',
+              onclick: () =>
+                formDialog({
+                  title: `Reactivate ${account.name}`,
+                  fields: [
+                    h('p', {}, 'Its keys work at the edge again (unless revoked or expired).'),
+                  ],
+                  submitLabel: 'Reactivate account',
+                  action: async () => {
+                    await api('POST', `/v1/accounts/${id}/reactivate`);
+                    reload();
+                  },
+                }),
+            },
+            'Reactivate…',
+          ),
+        );
+      if (ctx.can('PUT /v1/accounts/:accountId/plan'))
+        actions.append(
+          h(
+            'button',
+            { type: 'button', onclick: () => changePlan(account, reload) },
+            'Change plan…',
+          ),
+        );
+      const scheduled = account.scheduledPlanChange;
+      return [
+        h('h2', {}, account.name),
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'Status'),
+          h(
+            'dd',
+            {},
+            h('span', { class: `status status-${account.status}` }, account.status),
+            account.suspensionReason ? ` — ${account.suspensionReason}` : '',
+          ),
+          h('dt', {}, 'Plan'),
+          h('dd', {}, `${account.plan.planId} v${account.plan.planVersion}`),
+          h('dt', {}, 'Scheduled plan change'),
+          h(
+            'dd',
+            {},
+            scheduled
+              ? `to ${scheduled.planId} v${scheduled.planVersion} at ${when(scheduled.effectiveAt)}`
+              : 'none',
+            scheduled && ctx.can('DELETE /v1/accounts/:accountId/scheduled-plan-change')
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'inline',
+                    onclick: () =>
+                      formDialog({
+                        title: 'Cancel the scheduled plan change',
+                        fields: [h('p', {}, `The account stays on ${account.plan.planId}.`)],
+                        submitLabel: 'Cancel the change',
+                        danger: true,
+                        action: async () => {
+                          await api('DELETE', `/v1/accounts/${id}/scheduled-plan-change`);
+                          reload();
+                        },
+                      }),
+                  },
+                  'Cancel scheduled change…',
+                )
+              : null,
+          ),
+          h('dt', {}, 'Created'),
+          h('dd', {}, when(account.createdAt)),
+        ),
+        actions,
+      ];
+    },
+  );
+  if (ctx.can('GET /v1/accounts/:accountId/keys')) keysSection(ctx, accountId, keys);
+}
+
+function changePlan(account: Account, done: () => void): void {
+  const plan = h(
+    'select',
+    { name: 'planId', required: true },
+    h('option', { value: '' }, 'Loading plans…'),
+  );
+  const at = h('input', { type: 'datetime-local', name: 'effectiveAt' });
+  void api<{ items: PlanSummary[] }>('GET', '/v1/plans').then(({ items }) =>
+    plan.replaceChildren(
+      ...select(
+        'planId',
+        items.map((p) => [p.planId, `${p.name} (${p.planId}, v${p.latestVersion})`]),
+        account.plan.planId,
+      ).children,
+    ),
+  );
+  formDialog({
+    title: `Change the plan of ${account.name}`,
+    fields: [
+      field('Plan', plan),
+      field(
+        'Effective at (UTC)',
+        at,
+        'Empty: now. A later date schedules the change; it can be cancelled until then.',
+      ),
+    ],
+    submitLabel: 'Change plan',
+    action: async (form) => {
+      const effectiveAt = epochFromInput(valueOf(form, 'effectiveAt'));
+      await api('PUT', `/v1/accounts/${encodeURIComponent(account.accountId)}/plan`, {
+        planId: valueOf(form, 'planId'),
+        ...(effectiveAt !== undefined ? { effectiveAt } : {}),
+      });
+      done();
+    },
+  });
+}
+
+function keysSection(ctx: PageContext, accountId: string, container: HTMLElement): void {
+  const id = encodeURIComponent(accountId);
+  const list = h('div', {});
+  const issue = ctx.can('POST /v1/accounts/:accountId/keys')
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'primary',
+          onclick: () =>
+            formDialog({
+              title: 'Issue a key',
+              fields: [
+                field(
+                  'Name',
+                  h('input', { name: 'name', maxlength: 100 }),
+                  'Optional: what the key is for.',
+                ),
+                field(
+                  'Environment',
+                  select(
+                    'env',
+                    [
+                      ['live', 'live'],
+                      ['test', 'test'],
+                    ],
+                    'live',
+                  ),
+                ),
+              ],
+              submitLabel: 'Issue key',
+              action: async (form) => {
+                const name = valueOf(form, 'name');
+                const issued = await api<{ key: ApiKey; plaintext: string }>(
+                  'POST',
+                  `/v1/accounts/${id}/keys`,
+                  {
+                    env: valueOf(form, 'env'),
+                    ...(name ? { name } : {}),
+                  },
+                );
+                showSecretOnce('Your new API key', 'API key', issued.plaintext).addEventListener(
+                  'close',
+                  show,
+                );
+              },
+            }),
+        },
+        'Issue key…',
+      )
+    : null;
+  container.replaceChildren(h('div', { class: 'page-heading' }, h('h2', {}, 'Keys'), issue), list);
+
+  function show() {
+    void loadInto(
+      list,
+      'keys',
+      () => api<Page<ApiKey>>('GET', `/v1/accounts/${id}/keys?limit=100`),
+      ({ items }) =>
+        items.length === 0
+          ? empty('No keys yet.')
+          : table(
+              'Keys of this account',
+              ['Name', 'Key', 'Env', 'Status', 'Issued', 'Stops working', 'Actions'],
+              items.map((k) => [
+                k.name ?? '—',
+                h('code', {}, k.displayHint),
+                k.env,
+                h(
+                  'span',
+                  { class: `status status-${k.status}` },
+                  k.status,
+                  k.revocation?.reason ? ` (${k.revocation.reason})` : '',
+                ),
+                when(k.issuedAt),
+                when(k.stopsWorkingAt),
+                keyActions(ctx, k, show),
+              ]),
+            ),
+    );
+  }
+  show();
+}
+
+function keyActions(ctx: PageContext, key: ApiKey, done: () => void): HTMLElement {
+  const actions = h('div', { class: 'row-actions' });
+  const label = key.name ?? key.displayHint;
+  if (
+    key.status === 'revoked' ||
+    key.status === 'expired' ||
+    !ctx.can('POST /v1/keys/:keyId/revoke')
+  )
+    return actions;
+  const keyPath = `/v1/keys/${encodeURIComponent(key.keyId)}`;
+  if (key.status === 'active')
+    actions.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          'aria-label': `Rotate ${label}`,
+          onclick: () =>
+            formDialog({
+              title: `Rotate ${label}`,
+              fields: [
+                h(
+                  'p',
+                  {},
+                  'A new key is issued; the old one keeps working for the grace period, then stops.',
+                ),
+                field(
+                  'Grace period (minutes)',
+                  h('input', {
+                    type: 'number',
+                    name: 'grace',
+                    min: 0,
+                    max: 10080,
+                    value: 60,
+                    required: true,
+                  }),
+                ),
+              ],
+              submitLabel: 'Rotate key',
+              action: async (form) => {
+                const rotated = await api<{ plaintext: string }>('POST', `${keyPath}/rotate`, {
+                  graceMs: Number(valueOf(form, 'grace')) * 60_000,
+                });
+                showSecretOnce(
+                  'The replacement key',
+                  'API key',
+                  rotated.plaintext,
+                ).addEventListener('close', done);
+              },
+            }),
+        },
+        'Rotate…',
+      ),
+    );
+  actions.append(
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'danger',
+        'aria-label': `Revoke ${label}`,
+        onclick: () =>
+          formDialog({
+            title: `Revoke ${label}`,
+            fields: [
+              h('p', {}, 'The key stops working at once, everywhere. This cannot be undone.'),
+              field('Reason', h('input', { name: 'reason', required: true, maxlength: 200 })),
+            ],
+            submitLabel: 'Revoke key',
+            danger: true,
+            action: async (form) => {
+              await api('POST', `${keyPath}/revoke`, { reason: valueOf(form, 'reason') });
+              done();
+            },
+          }),
+      },
+      'Revoke…',
+    ),
+  );
+  return actions;
+}

@@ -1,0 +1,88 @@
+import { api, type Page } from '../api';
+import { loadInto, pageHeading, type PageContext } from '../context';
+import { empty, epochFromInput, field, h, table, when } from '../dom';
+import type { AuditEvent } from '../types';
+
+/** The audit log, filtered by actor, action, target id and time; oldest first, more on demand. */
+export function auditPage(ctx: PageContext): void {
+  const input = (name: string, placeholder: string) =>
+    h('input', { name, placeholder, maxlength: 100 });
+  const actor = input('actor', 'token:atok_…');
+  const action = input('action', 'key.revoke');
+  const target = input('target', 'acct_… or key_…');
+  const from = h('input', { type: 'datetime-local', name: 'from' });
+  const to = h('input', { type: 'datetime-local', name: 'to' });
+  const results = h('div', {});
+  const filters = h(
+    'form',
+    { class: 'controls', 'aria-label': 'Audit log filters' },
+    field('Actor', actor),
+    field('Action', action),
+    field('Target id', target),
+    field('From (UTC)', from),
+    field('To (UTC)', to),
+    h('button', { type: 'submit' }, 'Filter'),
+  );
+  ctx.main.append(pageHeading('Audit log'), filters, results);
+
+  const query = (cursor: string | null) => {
+    const params = new URLSearchParams({ limit: '100' });
+    for (const [name, el] of [
+      ['actor', actor],
+      ['action', action],
+      ['target', target],
+    ] as const)
+      if (el.value.trim()) params.set(name, el.value.trim());
+    for (const [name, el] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
+      const at = epochFromInput(el.value);
+      if (at !== undefined) params.set(name, String(at));
+    }
+    if (cursor) params.set('cursor', cursor);
+    return `/v1/audit-events?${params.toString()}`;
+  };
+
+  const rowsOf = (items: AuditEvent[]) =>
+    items.map((e) => [
+      when(e.at),
+      h('code', {}, e.actor),
+      e.role ?? '—',
+      e.action,
+      Object.entries(e.target)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || '—',
+      h('span', { class: `outcome outcome-${e.outcome}` }, `${e.outcome} (${e.status})`),
+    ]);
+
+  const search = () => {
+    const seen: AuditEvent[] = [];
+    const load = (cursor: string | null) =>
+      loadInto(
+        results,
+        'audit events',
+        () => api<Page<AuditEvent>>('GET', query(cursor)),
+        ({ items, nextCursor }) => {
+          seen.push(...items);
+          if (seen.length === 0) return empty('No audit events match these filters.');
+          return [
+            table(
+              `Audit events (${seen.length}${nextCursor ? '+' : ''})`,
+              ['Time', 'Actor', 'Role', 'Action', 'Target', 'Outcome'],
+              rowsOf(seen),
+            ),
+            nextCursor
+              ? h('button', { type: 'button', onclick: () => void load(nextCursor) }, 'Load more')
+              : null,
+          ];
+        },
+      );
+    void load(null);
+  };
+  filters.addEventListener('submit', (event) => {
+    event.preventDefault();
+    search();
+  });
+  search();
+}

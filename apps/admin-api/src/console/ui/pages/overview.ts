@@ -1,0 +1,33 @@
+import { api, type Page } from '../api';
+import { loadInto, pageHeading, type PageContext } from '../context';
+import { empty, field, h, select } from '../dom';
+import type { Account } from '../types';
+import { usagePanel } from '../usage-chart';
+
+/** Requests over time by outcome for one account at a time (the first page of accounts to pick from). */
+export function overviewPage(ctx: PageContext, accountParam?: string): void {
+  const body = h('div', {});
+  ctx.main.append(pageHeading('Overview'), body);
+  void loadInto(
+    body,
+    'accounts',
+    () => api<Page<Account>>('GET', '/v1/accounts?limit=100'),
+    ({ items }) => {
+      if (items.length === 0)
+        return empty(
+          ctx.can('POST /v1/accounts')
+            ? 'No accounts yet. Create one on the Accounts page; its traffic shows here.'
+            : 'No accounts to show.',
+        );
+      const chosen = items.find((a) => a.accountId === accountParam) ?? items[0]!;
+      const picker = select(
+        'account',
+        items.map((a) => [a.accountId, `${a.name} (${a.accountId})`]),
+        chosen.accountId,
+      );
+      const chart = h('div', {}, usagePanel(chosen.accountId));
+      picker.addEventListener('change', () => chart.replaceChildren(usagePanel(picker.value)));
+      return [h('div', { class: 'controls' }, field('Account', picker)), chart];
+    },
+  );
+}

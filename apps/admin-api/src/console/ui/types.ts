@@ -1,0 +1,92 @@
+/** The shapes the console reads from admin-api's public `/v1` API (and `/console/session`). */
+export interface Principal {
+  actor: string;
+  via: 'admin_token' | 'oidc';
+  tokenId: string | null;
+  name: string;
+  role: string;
+  accountId: string | null;
+}
+
+export interface SessionView {
+  principal: Principal;
+  csrfToken: string | null;
+  idleExpiresAt: string | null;
+  expiresAt: string | null;
+  /** `METHOD /v1/pattern` routes this role and scope may call, from the server's permission table. */
+  allowedRoutes: string[];
+}
+
+export interface Account {
+  accountId: string;
+  name: string;
+  status: string;
+  suspensionReason: string | null;
+  plan: { planId: string; planVersion: number };
+  scheduledPlanChange: { planId: string; planVersion: number; effectiveAt: string } | null;
+  createdAt: string;
+}
+
+export interface ApiKey {
+  keyId: string;
+  accountId: string;
+  name: string | null;
+  displayHint: string;
+  env: string;
+  status: string;
+  stopsWorkingAt: string | null;
+  revocation: { reason: string | null; revokedAt: string } | null;
+  issuedAt: string;
+}
+
+export interface PlanSummary {
+  planId: string;
+  latestVersion: number;
+  name: string;
+}
+
+export interface PlanDetail {
+  planId: string;
+  versions: Array<{
+    version: number;
+    createdAt: string;
+    definition: {
+      name: string;
+      monthlyQuota: number | null;
+      limitScope: string;
+      rateLimits: Array<{ name: string; limit: number; windowMs: number }>;
+      price: { currency: string; baseFeeMinor: number; includedUnits: number };
+    };
+  }>;
+}
+
+export interface AuditEvent {
+  seq: string;
+  at: string;
+  actor: string;
+  role: string | null;
+  action: string;
+  route: string;
+  target: Record<string, string>;
+  outcome: string;
+  status: number;
+}
+
+export interface AdminToken {
+  tokenId: string;
+  name: string;
+  role: string;
+  accountId: string | null;
+  displayHint: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface SeriesPoint {
+  bucket: string;
+  outcome: string;
+  requests: number;
+}
