@@ -6,8 +6,8 @@
 #                            2. else a service already listening on the default local port is used;
 #                            3. else it is started (Kafka from its Maven jars, Postgres/Redis from system binaries).
 #   infra/stack.sh up --test-tools   the same, plus tools the integration tests drive (nginx and
-#                            Caddy, which edge-auth's forward-auth tests put in front of it), installed
-#                            with apt-get when missing and root
+#                            Caddy, which edge-auth's forward-auth tests put in front of it, and chromium
+#                            for admin-api's console browser tests), installed with apt-get when missing and root
 #   infra/stack.sh up --bench-tools  the same, plus wrk for `npm run bench` (apt-get when missing and root)
 #   infra/stack.sh down    stop what this script starts on demand (the local Kafka broker)
 #   infra/stack.sh status  print what answers where
@@ -119,6 +119,19 @@ ensure_caddy() {
   die "caddy (2.6 or later, e.g. Debian's caddy package) is required by the tests; install it"
 }
 
+# admin-api's console tests drive Debian's chromium through playwright-core (no browser download).
+ensure_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then return 0; fi
+  if command -v chromium >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium (apt-get) for the admin console browser tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null \
+      || die "could not install chromium with apt-get"
+    return 0
+  fi
+  die "chromium is required by the console browser tests; install Debian's chromium package or set CHROMIUM_PATH"
+}
+
 # `npm run bench` measures with wrk (a C load generator in its own process) when it is installed.
 ensure_wrk() {
   if command -v wrk >/dev/null 2>&1; then return 0; fi
@@ -140,6 +153,7 @@ case "${1:-up}" in
     if [ "${2:-}" = "--test-tools" ]; then
       ensure_nginx
       ensure_caddy
+      ensure_chromium
     fi
     if [ "${2:-}" = "--bench-tools" ]; then
       ensure_wrk
