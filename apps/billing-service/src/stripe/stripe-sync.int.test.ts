@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultMatch, StripeStandIn } from '@tollgate/stripe-stand-in';
 import { enqueueStripeSync } from './stripe-sync-outbox';
+import { createStripeClient } from './stripe-client';
 import { idempotencyKeys } from './stripe-sync';
+import { StripeSyncWorker } from './stripe-sync-worker';
 import { startStripeBilling, type StripeBillingUnderTest } from './testing/stripe-test-kit';
 import type { InvoiceToCollect } from './types';
 
@@ -65,12 +69,39 @@ describe('Stripe sync under injected faults (real Postgres, real stripe SDK, Str
       )[0]!.n,
     );
 
-  /** Runs the worker until the outbox is empty, moving the clock past every backoff in between. */
-  async function drain(maxRounds = 40): Promise<number> {
+  /** A second replica's worker on the same database and Stripe. */
+  const replica = () =>
+    new StripeSyncWorker({
+      db: kit.db,
+      stripe: createStripeClient({
+        secretKey: standIn.secretKey,
+        apiBase: new URL(standIn.url),
+        timeoutMs: 300,
+        maxNetworkRetries: 0,
+      }),
+      now: () => kit.clock.now,
+      log: pino({ level: 'silent' }),
+      registry: new Registry(),
+      pollIntervalMs: 600_000,
+      leaseMs: 300_000,
+      retryBaseMs: 1_000,
+      retryMaxMs: 60_000,
+      batchSize: 1,
+    });
+
+  /**
+   * Runs the worker(s) until the outbox is empty, moving the clock past every backoff in between.
+   * Several workers run their rounds at the same time, as replicas would.
+   */
+  async function drain(
+    maxRounds = 40,
+    workers: StripeSyncWorker[] = [kit.billing.syncWorker!],
+  ): Promise<number> {
     let attempts = 0;
     for (let round = 0; round < maxRounds; round++) {
       if ((await pendingCount()) === 0) return attempts;
-      attempts += await kit.billing.syncWorker!.runOnce();
+      const claimed = await Promise.all(workers.map((w) => w.runOnce()));
+      attempts += claimed.reduce((a, b) => a + b, 0);
       kit.clock.now += 61_000;
     }
     throw new Error(
@@ -81,6 +112,7 @@ describe('Stripe sync under injected faults (real Postgres, real stripe SDK, Str
   async function scenario(
     name: string,
     inject: (tag: string) => void | Promise<void>,
+    workers?: StripeSyncWorker[],
   ): Promise<Figures> {
     const tag = randomBytes(4).toString('hex');
     const invoices = invoicesFor(tag);
@@ -92,7 +124,7 @@ describe('Stripe sync under injected faults (real Postgres, real stripe SDK, Str
       await enqueueStripeSync(tx, invoices[0]!);
     });
     await inject(tag);
-    const workerAttempts = await drain();
+    const workerAttempts = await drain(40, workers);
     expect(standIn.outstandingFaults, 'every planned fault was hit').toBe(0);
 
     // Exactly one Stripe invoice per Tollgate invoice, one item per line, finalized, same total.
@@ -243,6 +275,18 @@ describe('Stripe sync under injected faults (real Postgres, real stripe SDK, Str
       standIn.dropResponseNext(2, steps[1]![1]);
       standIn.failNext(1, { method: 'GET' });
     });
+  });
+
+  it('three replicas draining at once (one invoice per claim) still make each object once', async () => {
+    const result = await scenario(
+      'three replicas at once, with 500s and lost responses',
+      () => {
+        standIn.failNext(2, { method: 'POST' });
+        standIn.dropResponseNext(2, steps[0]![1]);
+      },
+      [kit.billing.syncWorker!, replica(), replica()],
+    );
+    expect(result.workerAttempts).toBeGreaterThanOrEqual(3);
   });
 
   it('exposes sync metrics: synced, failed attempts by kind, backlog', async () => {
