@@ -105,7 +105,7 @@ export async function buildApp({
   });
 
   await app.register(billingRoutes, { invoicing, db, now });
-  await app.register(exportRoutes, { db });
+  await app.register(exportRoutes, { db, usage });
   app.decorate('billing', { invoicing, payments, closer });
   return app;
 }

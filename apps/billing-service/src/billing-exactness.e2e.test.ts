@@ -229,8 +229,33 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
       30_000,
       'the late usage counted',
     );
+    // Reconciliation sees the late units before they are adjusted (and no Stripe sync runs here).
+    const reconcile = async () =>
+      (await get('/v1/reports/reconciliation?period=2025-03&format=json')).json<
+        Array<{
+          account_id: string;
+          ingestor_billable_units: number;
+          invoiced_units: number;
+          mismatch: string;
+        }>
+      >();
+    expect(
+      (await reconcile()).map((r) => [
+        r.account_id,
+        r.ingestor_billable_units,
+        r.invoiced_units,
+        r.mismatch,
+      ]),
+    ).toEqual([
+      [A, 6_100, 6_000, 'units;not_in_stripe'],
+      [B, 4_000, 4_000, 'not_in_stripe'],
+    ]);
     clock = at('2025-05-01T01:00:01Z');
     expect(await app.billing.closer.closeDue()).toMatchObject({ closed: 2, failed: 0 });
+    expect((await reconcile()).map((r) => [r.account_id, r.invoiced_units, r.mismatch])).toEqual([
+      [A, 6_100, 'not_in_stripe'],
+      [B, 4_000, 'not_in_stripe'],
+    ]);
     const [april, march] = (await get(`/v1/accounts/${A}/invoices`)).json<{
       items: Array<{
         period: string;

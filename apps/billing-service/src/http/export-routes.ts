@@ -3,6 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { stringify } from 'csv-stringify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Database } from '@tollgate/postgres';
+import { reconcilePeriod } from '../application/reconciliation';
+import type { UsageSource } from '../application/usage-source';
 import { invoicesOfPeriod, revenueByPlan } from '../persistence/export-queries';
 import { exportQuery } from './schemas';
 
@@ -54,16 +56,43 @@ export const REVENUE_EXPORT_COLUMNS = [
   'total_minor',
 ] as const;
 
+export const RECONCILIATION_COLUMNS = [
+  'period',
+  'account_id',
+  'invoice_id',
+  'invoice_status',
+  'currency',
+  'ingestor_billable_units',
+  'invoiced_units',
+  'invoice_total_minor',
+  'stripe_amount_minor',
+  'mismatch',
+] as const;
+
 type Row = Record<string, string | number | boolean>;
 
+/**
+ * Reads the first row before answering, so a failure to start (usage-ingestor unreachable, the
+ * database gone) is an ordinary problem answer instead of a broken stream.
+ */
+async function primed(rows: AsyncGenerator<Row>): Promise<AsyncGenerator<Row>> {
+  const first = await rows.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    yield* rows;
+  })();
+}
+
 /** Streams rows as RFC 4180 CSV (header first) or as a JSON array, without holding them all. */
-function send(
+async function send(
   reply: FastifyReply,
   format: 'csv' | 'json',
   name: string,
   columns: readonly string[],
-  rows: AsyncIterable<Row>,
+  unprimed: AsyncGenerator<Row>,
 ) {
+  const rows = await primed(unprimed);
   if (format === 'json') {
     async function* json() {
       let first = true;
@@ -86,7 +115,10 @@ function send(
     .send(csv);
 }
 
-export async function exportRoutes(app: FastifyInstance, { db }: { db: Database }): Promise<void> {
+export async function exportRoutes(
+  app: FastifyInstance,
+  { db, usage }: { db: Database; usage: UsageSource },
+): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['exports'];
 
@@ -205,6 +237,43 @@ export async function exportRoutes(app: FastifyInstance, { db }: { db: Database 
         formatOf(request.query.format),
         `revenue-${period}`,
         REVENUE_EXPORT_COLUMNS,
+        rows(),
+      );
+    },
+  );
+
+  api.get(
+    '/v1/reports/reconciliation',
+    {
+      schema: {
+        tags,
+        summary: `A period's reconciliation, one row per invoice: usage-ingestor's billable units now against the invoiced units (usage lines and later adjustments), the invoice total against the amount Stripe holds; \`mismatch\` lists units, stripe_amount or not_in_stripe (empty when all agree). Columns: ${RECONCILIATION_COLUMNS.join(', ')}`,
+        querystring: exportQuery,
+        produces: ['text/csv', 'application/json'],
+      },
+    },
+    (request, reply) => {
+      const { period } = request.query;
+      async function* rows(): AsyncGenerator<Row> {
+        for await (const r of reconcilePeriod(db.sql, usage, period))
+          yield {
+            period,
+            account_id: r.accountId,
+            invoice_id: r.invoiceId,
+            invoice_status: r.status,
+            currency: r.currency,
+            ingestor_billable_units: r.ingestorUnits,
+            invoiced_units: r.invoicedUnits,
+            invoice_total_minor: r.totalMinor,
+            stripe_amount_minor: r.stripeAmountMinor ?? '',
+            mismatch: r.mismatches.join(';'),
+          };
+      }
+      return send(
+        reply,
+        formatOf(request.query.format),
+        `reconciliation-${period}`,
+        RECONCILIATION_COLUMNS,
         rows(),
       );
     },
