@@ -1,5 +1,5 @@
 import type { Database } from '@tollgate/postgres';
-import { periodAt, type BillingPeriod } from '../domain/billing-period';
+import { closablePeriods } from '../domain/billing-period';
 import { accountsToClose } from '../persistence/timeline-repository';
 import type { Invoicing } from './invoicing';
 import type { UsageSource } from './usage-source';
@@ -36,22 +36,11 @@ export class PeriodCloser {
     },
   ) {}
 
-  /** The periods that may be closed at `now`, oldest first. */
-  duePeriods(now: number): BillingPeriod[] {
-    const periods: BillingPeriod[] = [];
-    let period = periodAt(periodAt(now).start - 1);
-    for (let i = 0; i < LOOKBACK_PERIODS; i++) {
-      if (now >= period.end + this.options.graceMs) periods.unshift(period);
-      period = periodAt(period.start - 1);
-    }
-    return periods;
-  }
-
   /** One closing run; resolves with the invoices written and the accounts that failed. */
   async closeDue(): Promise<{ closed: number; failed: number; waiting: string[] }> {
     const now = this.options.now();
     const result = { closed: 0, failed: 0, waiting: [] as string[] };
-    const periods = this.duePeriods(now);
+    const periods = closablePeriods(now, this.options.graceMs, LOOKBACK_PERIODS);
     if (periods.length === 0) return result;
     const newest = await this.options.usage.newestEventAt();
     for (const period of periods) {

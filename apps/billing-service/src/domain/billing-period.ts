@@ -29,3 +29,17 @@ export function periodAt(at: number): BillingPeriod {
 export function nextPeriod(period: BillingPeriod): BillingPeriod {
   return periodAt(period.end);
 }
+
+/**
+ * The ended periods (at most `lookback`, oldest first) whose grace has passed at `now`: the ones a
+ * closing run may close. The current period is never among them.
+ */
+export function closablePeriods(now: number, graceMs: number, lookback: number): BillingPeriod[] {
+  const periods: BillingPeriod[] = [];
+  let period = periodAt(periodAt(now).start - 1);
+  for (let i = 0; i < lookback; i++) {
+    if (now >= period.end + graceMs) periods.unshift(period);
+    period = periodAt(period.start - 1);
+  }
+  return periods;
+}
