@@ -52,6 +52,7 @@ export async function firstRunDemo({ root, host }) {
   writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   return [
     'Demo (development only; kept in .local/demo.json):',
+    `  console      ${admin}/console/  (sign in with the owner token)`,
     `  owner token  ${demo.ownerToken}`,
     `  account      ${demo.accountId}`,
     `  live key     ${demo.apiKey}`,

@@ -109,7 +109,9 @@ try {
       `  ${name.padEnd(width)}  http://${host}:${port}  ${
         name === 'edge-auth'
           ? '(/healthz /readyz; /metrics on 127.0.0.1:9080)'
-          : '(/healthz /readyz /metrics)'
+          : name === 'admin-api'
+            ? `(/healthz /readyz /metrics; console at http://${host}:${port}/console/)`
+            : '(/healthz /readyz /metrics)'
       }`,
   );
   console.log(`\nTollgate is running:\n${lines.join('\n')}\n`);

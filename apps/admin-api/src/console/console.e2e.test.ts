@@ -213,7 +213,7 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     timings['sign in → overview chart → account → plans'] = Math.round(performance.now() - started);
   }, 90_000);
 
-  it('creates an account and issues a key in the UI (plaintext shown once), revokes it with a reason (edge-auth refuses it within a second), and the audit log shows it', async () => {
+  it('creates an account in the UI, schedules and cancels a plan change, suspends and reactivates it, issues a key (plaintext shown once), revokes it with a reason (edge-auth refuses it within a second), and the audit log shows it', async () => {
     const started = performance.now();
     const { context, page, problems } = await newPage();
     await signIn(page, owner);
@@ -225,6 +225,32 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     await page.getByRole('button', { name: 'Create account' }).last().click();
     await page.getByRole('heading', { name: 'Browser Co' }).waitFor();
     const accountId = /#\/account\/(acct_\w+)/.exec(page.url())![1]!;
+
+    // A plan change at a later date is scheduled, shown, and can be cancelled.
+    const inAMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 16);
+    await page.getByRole('button', { name: 'Change plan…' }).click();
+    await page.getByLabel('Plan', { exact: true }).selectOption('plan_pro');
+    await page.getByLabel('Effective at (UTC)').fill(inAMonth);
+    await page.getByRole('button', { name: 'Change plan', exact: true }).click();
+    await page.getByText(`to plan_pro v1 at ${inAMonth.replace('T', ' ')} UTC`).waitFor();
+    expect(
+      (await manage('GET', `/v1/accounts/${accountId}`)).json<{ scheduledPlanChange: unknown }>()
+        .scheduledPlanChange,
+    ).toMatchObject({ planId: 'plan_pro' });
+    await page.getByRole('button', { name: 'Cancel scheduled change…' }).click();
+    await page.getByRole('button', { name: 'Cancel the change' }).click();
+    await page
+      .getByRole('button', { name: 'Cancel scheduled change…' })
+      .waitFor({ state: 'detached' });
+
+    // Suspend with a reason, then reactivate.
+    await page.getByRole('button', { name: 'Suspend…' }).click();
+    await page.getByLabel('Reason').fill('unpaid invoice');
+    await page.getByRole('button', { name: 'Suspend account' }).click();
+    await page.getByText('— unpaid invoice').waitFor();
+    await page.getByRole('button', { name: 'Reactivate…' }).click();
+    await page.getByRole('button', { name: 'Reactivate account' }).click();
+    await page.getByRole('button', { name: 'Suspend…' }).waitFor();
 
     await page.getByRole('button', { name: 'Issue key…' }).click();
     await page.getByLabel('Name', { exact: true }).fill('checkout service');
@@ -264,7 +290,17 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('cell', { name: 'key.revoke', exact: true }).waitFor();
     const actions = await page.locator('tbody tr td:nth-child(4)').allTextContents();
-    expect(actions).toEqual(expect.arrayContaining(['account.create', 'key.issue', 'key.revoke']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'account.create',
+        'account.assign_plan',
+        'account.cancel_scheduled_plan_change',
+        'account.suspend',
+        'account.reactivate',
+        'key.issue',
+        'key.revoke',
+      ]),
+    );
     await checkAccessibility(page, 'audit');
 
     await page.getByRole('link', { name: 'Admin tokens' }).click();

@@ -162,6 +162,8 @@ export function installAdminAuth(app: FastifyInstance, deps: AdminAuthDeps): voi
         idleExpiresAt: session.idleExpiresAt,
         expiresAt: session.expiresAt,
       };
+      // What a signed-in page reads stays out of every cache (nothing to see after sign-out).
+      reply.header('cache-control', 'no-store');
       if (MUTATING.has(request.method)) {
         request.principal = principal; // the audit record names who was refused
         if (!deps.sessions.csrfMatches(sessionId, headerValue(request, CSRF_HEADER)))

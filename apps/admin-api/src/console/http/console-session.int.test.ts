@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CONSOLE_ROUTE_PERMISSIONS } from '../../application/permissions';
 import { secret, startAdminApi, type AdminApiUnderTest } from '../../testing/admin-test-kit';
 
@@ -28,6 +28,7 @@ describe('console sessions (real Postgres + Redis, injected clock)', () => {
         CONSOLE_SESSION_MAX_HOURS: '2',
         AUTH_FAILURES_PER_MINUTE: '3',
         TRUST_PROXY: '10.9.0.0/16',
+        CONSOLE_ASSETS_DIR: inject('consoleAssetsDir'),
       },
       { now: () => clock },
     );
@@ -86,6 +87,7 @@ describe('console sessions (real Postgres + Redis, injected clock)', () => {
     });
 
     const bySession = await withSession(session, 'GET', '/v1/me');
+    expect(bySession.headers['cache-control']).toBe('no-store');
     const byBearer = await admin.app.inject({
       url: '/v1/me',
       headers: { authorization: `Bearer ${owner}` },
@@ -296,5 +298,42 @@ describe('console sessions (real Postgres + Redis, injected clock)', () => {
     const anonymous = await admin.app.inject('/console/session');
     expect(anonymous.statusCode).toBe(401);
     expect(anonymous.json()).toMatchObject({ code: 'admin_token_missing' });
+  });
+
+  it('serves the built console under /console with a strict CSP, no framing and no inline script', async () => {
+    const redirect = await admin.app.inject('/console');
+    expect(redirect.statusCode).toBe(308);
+    expect(redirect.headers.location).toBe('/console/');
+    const page = await admin.app.inject('/console/');
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    const csp = String(page.headers['content-security-policy']);
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "frame-ancestors 'none'",
+      "object-src 'none'",
+    ])
+      expect(csp).toContain(directive);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    // Scripts and styles come only from files: no inline <script> body, no <style>, no style="".
+    expect(page.body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(page.body).not.toMatch(/<style|style=/);
+    for (const [file, type] of [
+      ['console.js', /javascript/],
+      ['console.css', /text\/css/],
+    ] as const) {
+      const asset = await admin.app.inject(`/console/${file}`);
+      expect(asset.statusCode, file).toBe(200);
+      expect(asset.headers['content-type']).toMatch(type);
+      expect(asset.headers['content-security-policy']).toBe(csp);
+    }
+    // uPlot's styles are bundled into the console's own stylesheet.
+    expect((await admin.app.inject('/console/console.css')).body).toContain('.uplot');
+    const missing = await admin.app.inject('/console/nothing-here.js');
+    expect(missing.statusCode).toBe(404);
   });
 });
