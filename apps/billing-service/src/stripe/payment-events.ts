@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { Database, Sql } from '@tollgate/postgres';
+import { ProblemError } from '@tollgate/service-runtime';
 import { enqueueDunningAction, hasDunningSuspension } from './dunning-actions';
 import { reactivationFor, suspensionFor, type DunningPolicy } from './dunning';
 import { stripeInvoiceByStripeId, type StripeInvoiceRecord } from './stripe-records';
@@ -13,7 +14,12 @@ export type EventOutcome =
   /** Applied before; Stripe delivering it again changes nothing. */
   | 'duplicate'
   /** The exact delivery we already took, sent again: refused. */
-  | 'replayed';
+  | 'replayed'
+  /**
+   * The invoice side refused the change (its invoice is in a state Stripe's event cannot move it
+   * from): acknowledged so Stripe stops redelivering, recorded, and logged as an error.
+   */
+  | 'conflict';
 
 export interface PaymentEventsOptions {
   db: Pick<Database, 'sql' | 'transaction'>;
@@ -21,7 +27,11 @@ export interface PaymentEventsOptions {
   policy: DunningPolicy;
   /** Called after an event queued a dunning action, to run it without waiting for a poll. */
   onDunningAction?: () => void;
+  log: { error(obj: object, msg: string): void };
 }
+
+/** `InvoicePayments` refused the event's change with a 4xx problem (conflict, not found). */
+class LedgerRefusal extends Error {}
 
 const epochMs = (seconds: number | null | undefined, fallbackSeconds: number) =>
   (seconds ?? fallbackSeconds) * 1000;
@@ -44,8 +54,19 @@ export class PaymentEvents {
     const payment = isPaymentEvent(event) ? event : undefined;
     const invoice = payment?.data.object;
     const record = invoice ? await stripeInvoiceByStripeId(db.sql, invoice.id) : undefined;
-    const effect =
-      payment && invoice && record ? await this.effectOf(payment, invoice, record) : undefined;
+    let effect: ((tx: Sql) => Promise<void>) | undefined;
+    let outcome: EventOutcome = 'applied';
+    try {
+      effect =
+        payment && invoice && record ? await this.effectOf(payment, invoice, record) : undefined;
+    } catch (err) {
+      if (!(err instanceof LedgerRefusal)) throw err;
+      this.options.log.error(
+        { eventId: event.id, type: event.type, invoiceId: record?.invoiceId, reason: err.message },
+        'a Stripe event conflicts with the invoice ledger; recorded, not applied',
+      );
+      outcome = 'conflict';
+    }
     const recorded = await db.transaction(async (tx) => {
       const first = await recordEvent(
         tx,
@@ -56,8 +77,8 @@ export class PaymentEvents {
       return first;
     });
     if (!recorded) return 'duplicate';
-    if (!effect) return 'ignored';
-    return 'applied';
+    if (outcome === 'conflict') return outcome;
+    return effect ? 'applied' : 'ignored';
   }
 
   /** Tells `InvoicePayments`, and returns what to commit with the event record. */
@@ -72,7 +93,7 @@ export class PaymentEvents {
     switch (event.type) {
       case 'invoice.paid': {
         const at = epochMs(invoice.status_transitions.paid_at, event.created);
-        await payments.markPaid(record.invoiceId, at);
+        await ledger(() => payments.markPaid(record.invoiceId, at));
         const lift = await hasDunningSuspension(this.options.db.sql, record.accountId);
         return async (tx) => {
           await setStatus(tx, record.invoiceId, 'paid', invoice.attempt_count, at);
@@ -81,7 +102,7 @@ export class PaymentEvents {
       }
       case 'invoice.voided': {
         const at = epochMs(invoice.status_transitions.voided_at, event.created);
-        await payments.markVoid(record.invoiceId, at);
+        await ledger(() => payments.markVoid(record.invoiceId, at));
         const lift = await hasDunningSuspension(this.options.db.sql, record.accountId);
         return async (tx) => {
           await setStatus(tx, record.invoiceId, 'void', invoice.attempt_count, null);
@@ -92,7 +113,9 @@ export class PaymentEvents {
         // Late news of a failure on an invoice that has since been paid or voided changes nothing.
         if (settled) return async () => undefined;
         const attempt = Math.max(invoice.attempt_count, 1);
-        await payments.markPaymentFailed(record.invoiceId, event.created * 1000, attempt);
+        await ledger(() =>
+          payments.markPaymentFailed(record.invoiceId, event.created * 1000, attempt),
+        );
         const suspension = suspensionFor(policy, ids, attempt);
         return async (tx) => {
           await setStatus(tx, record.invoiceId, 'open', attempt, null);
@@ -105,6 +128,17 @@ export class PaymentEvents {
   private async dunning(tx: Sql, action: Parameters<typeof enqueueDunningAction>[1]) {
     await enqueueDunningAction(tx, action);
     this.options.onDunningAction?.();
+  }
+}
+
+/** Runs an `InvoicePayments` call; its 4xx refusals become `LedgerRefusal`. */
+async function ledger(call: () => Promise<void>): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if (err instanceof ProblemError && err.status >= 400 && err.status < 500)
+      throw new LedgerRefusal(`${err.code}: ${err.message}`);
+    throw err;
   }
 }
 

@@ -104,6 +104,7 @@ export async function installStripeBilling(
         payments,
         policy,
         onDunningAction: () => worker.wake(),
+        log,
       }),
     });
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProblemError } from '@tollgate/service-runtime';
 import { enqueueStripeSync } from './stripe-sync-outbox';
 import { startStripeBilling, type StripeBillingUnderTest } from './testing/stripe-test-kit';
 
@@ -211,6 +212,29 @@ describe('POST /v1/stripe/webhooks (real Postgres, SDK-signed events from the St
       [other.invoiceId],
     );
     expect(row).toEqual({ status: 'paid' });
+  });
+
+  it('an event the invoice ledger refuses (409) is acknowledged, recorded and logged as an error, not retried forever', async () => {
+    const { invoiceId, stripeInvoiceId } = await syncedInvoice();
+    const paid = kit.standIn.payInvoice(stripeInvoiceId);
+    kit.payments.refuseNext = new ProblemError('conflict', `invoice ${invoiceId} is void`);
+    const res = await deliver(kit.standIn.signedWebhook(paid));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ received: true, outcome: 'conflict' });
+    expect(
+      kit.logs.some(
+        (l) => l.includes('conflicts with the invoice ledger') && l.includes(invoiceId),
+      ),
+    ).toBe(true);
+    kit.clock.now += 60_000;
+    expect((await deliver(kit.standIn.signedWebhook(paid))).json()).toMatchObject({
+      outcome: 'duplicate',
+    });
+    const [row] = await kit.db.sql.query(
+      'select status from stripe_invoices where invoice_id = ?',
+      [invoiceId],
+    );
+    expect(row).toEqual({ status: 'open' });
   });
 
   it('needs no service credential (Stripe calls it), while the rest of /v1 still does', async () => {

@@ -67,6 +67,7 @@ export async function stripeWebhookRoutes(
               Type.Literal('applied'),
               Type.Literal('ignored'),
               Type.Literal('duplicate'),
+              Type.Literal('conflict'),
             ]),
           }),
         },

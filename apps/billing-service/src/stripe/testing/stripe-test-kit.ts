@@ -17,16 +17,30 @@ export type PaymentCall =
   | { kind: 'payment_failed'; invoiceId: string; at: number; attempt: number }
   | { kind: 'void'; invoiceId: string; at: number };
 
-/** `InvoicePayments` that records each call (the invoice side's table is not under test here). */
-export function recordingPayments(): InvoicePayments & { calls: PaymentCall[] } {
+/**
+ * `InvoicePayments` that records each call (the invoice side's table is not under test here);
+ * `refuseNext` makes the next call fail as the invoice ledger refuses an impossible transition.
+ */
+export function recordingPayments(): InvoicePayments & {
+  calls: PaymentCall[];
+  refuseNext: Error | undefined;
+} {
   const calls: PaymentCall[] = [];
-  return {
-    calls,
-    markPaid: async (invoiceId, at) => void calls.push({ kind: 'paid', invoiceId, at }),
-    markPaymentFailed: async (invoiceId, at, attempt) =>
-      void calls.push({ kind: 'payment_failed', invoiceId, at, attempt }),
-    markVoid: async (invoiceId, at) => void calls.push({ kind: 'void', invoiceId, at }),
+  const record = async (call: PaymentCall) => {
+    const refusal = payments.refuseNext;
+    payments.refuseNext = undefined;
+    if (refusal) throw refusal;
+    calls.push(call);
   };
+  const payments = {
+    calls,
+    refuseNext: undefined as Error | undefined,
+    markPaid: (invoiceId: string, at: number) => record({ kind: 'paid', invoiceId, at }),
+    markPaymentFailed: (invoiceId: string, at: number, attempt: number) =>
+      record({ kind: 'payment_failed', invoiceId, at, attempt }),
+    markVoid: (invoiceId: string, at: number) => record({ kind: 'void', invoiceId, at }),
+  };
+  return payments;
 }
 
 const TestConfig = z.object({
