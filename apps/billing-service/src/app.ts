@@ -15,6 +15,7 @@ import { mapBillingError } from './http/billing-errors';
 import { exportRoutes } from './http/export-routes';
 import { createBillingPublisher } from './outbox/billing-publisher';
 import { BILLING_SERVICE_MIGRATIONS } from './persistence/migrations';
+import { installStripeBilling, STRIPE_WEBHOOK_ROUTE } from './stripe';
 
 export const SERVICE = 'billing-service';
 
@@ -38,7 +39,8 @@ export async function buildApp({
         'Invoices rated from plan segments and metered usage, plan-change previews and finance exports',
     },
     mapError: mapBillingError,
-    serviceAuth: { allow: { 'admin-api': 'all' } },
+    // Stripe calls its webhook route itself, authenticated by its signature.
+    serviceAuth: { allow: { 'admin-api': 'all' }, publicRoutes: [STRIPE_WEBHOOK_ROUTE] },
   });
   const { app, db, kafka, metrics } = service;
   const codec = new EventCodec();
@@ -50,6 +52,12 @@ export async function buildApp({
   });
   const invoicing = new Invoicing({ db, usage, codec, now });
   const payments = new InvoicePaymentLedger({ db, codec });
+  const stripe = await installStripeBilling(service, {
+    config,
+    keyServiceUrl: config.KEY_SERVICE_URL,
+    now,
+    payments,
+  });
 
   const timeline = new TimelineConsumer({
     db,
@@ -73,7 +81,10 @@ export async function buildApp({
     now,
     graceMs: config.CLOSE_GRACE_MS,
     log: service.logger.child({ component: 'period-closer' }),
-    onClosed: (count) => invoicesClosed.inc(count),
+    onClosed: (count) => {
+      invoicesClosed.inc(count);
+      stripe.syncWorker?.wake();
+    },
   });
   const publisher = createBillingPublisher(kafka, codec, kafkaMetricSet, {
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,

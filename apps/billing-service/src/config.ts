@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env } from '@tollgate/service-runtime';
+import { stripeEnv } from './stripe/stripe-config';
 
 const HOUR_MS = 3_600_000;
 
@@ -15,6 +16,8 @@ export const BillingServiceConfig = z
     /** billing-service's own credential toward usage-ingestor and key-service (their `SERVICE_TOKENS` entry `billing-service:…`). */
     SERVICE_TOKEN: env.serviceToken.optional(),
     USAGE_INGESTOR_URL: z.string().url().default('http://127.0.0.1:8083'),
+    /** key-service, where dunning suspends and reactivates accounts. */
+    KEY_SERVICE_URL: z.string().url().default('http://127.0.0.1:8082'),
     /** Timeout of one call to usage-ingestor. */
     USAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     CONSUMER_GROUP: z
@@ -35,6 +38,8 @@ export const BillingServiceConfig = z
     CLOSE_INTERVAL_MS: z.coerce.number().int().min(10).max(HOUR_MS).default(60_000),
     PERIOD_CLOSING_ENABLED: env.booleanFlag(true),
     OUTBOX_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(200),
+    /** Stripe collection, webhooks and dunning: see docs/billing-stripe.md. */
+    ...stripeEnv,
   })
   .superRefine(env.requireServiceTokensInProduction)
   .superRefine(env.requireCompleteKafkaSasl);
