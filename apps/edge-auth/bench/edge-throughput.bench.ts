@@ -197,14 +197,51 @@ async function cpuTicks(pid: number): Promise<number | undefined> {
   }
 }
 
+/** CPU ticks per thread of a process, by thread id, with the thread's name. */
+async function threadTicks(pid: number): Promise<Map<string, { name: string; ticks: number }>> {
+  const threads = new Map<string, { name: string; ticks: number }>();
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    threads.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  return threads;
+}
+
 function cpuMeter(pids: Partial<Record<keyof CpuShare, number>>) {
   const TICKS_PER_SECOND = 100;
   let before: Record<string, number | undefined> = {};
+  let threadsBefore = new Map<string, { name: string; ticks: number }>();
   let startedAt = 0;
   return {
     async start() {
       for (const [name, pid] of Object.entries(pids)) before[name] = await cpuTicks(pid);
+      if (pids.server) threadsBefore = await threadTicks(pids.server);
       startedAt = performance.now();
+    },
+    /** The server's threads by CPU % over the run (main thread first when it is the busiest). */
+    async threads(): Promise<string> {
+      const seconds = (performance.now() - startedAt) / 1000;
+      const after = pids.server
+        ? await threadTicks(pids.server)
+        : new Map<string, { name: string; ticks: number }>();
+      const byName = new Map<string, number>();
+      let main = 0;
+      for (const [tid, { name, ticks }] of after) {
+        const used = ticks - (threadsBefore.get(tid)?.ticks ?? ticks);
+        if (tid === String(pids.server)) main = used;
+        else byName.set(name, (byName.get(name) ?? 0) + used);
+      }
+      const pct = (ticks: number) => Math.round((ticks / TICKS_PER_SECOND / seconds) * 100);
+      return [
+        `main ${pct(main)}`,
+        ...[...byName]
+          .filter(([, t]) => pct(t) > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, t]) => `${name} ${pct(t)}`),
+      ].join(', ');
     },
     async stop(): Promise<CpuShare> {
       const seconds = (performance.now() - startedAt) / 1000;
@@ -465,9 +502,9 @@ try {
     for (const s of servers) s.child.kill(s === keep ? 'SIGCONT' : 'SIGSTOP');
   };
   const kafkaPid = await findKafkaPid();
-  const rounds: Array<Array<{ rps: number; errors: number; cpu: CpuShare }>> = [];
+  const rounds: Array<Array<{ rps: number; errors: number; cpu: CpuShare; threads: string }>> = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const results: Array<{ rps: number; errors: number; cpu: CpuShare }> = [];
+    const results: Array<{ rps: number; errors: number; cpu: CpuShare; threads: string }> = [];
     for (const [i, target] of targets.entries()) {
       pauseAllBut(servers[i]!);
       const cpu = cpuMeter({
@@ -477,7 +514,8 @@ try {
       });
       await cpu.start();
       const result = await saturation(target);
-      results.push({ ...result, cpu: await cpu.stop() });
+      const threads = await cpu.threads();
+      results.push({ ...result, cpu: await cpu.stop(), threads });
     }
     rounds.push(results);
   }
@@ -513,6 +551,9 @@ try {
       `| ${target.name} | ${cells.join(' | ')} | ${cpu.server} / ${cpu.ingestor} / ${cpu.kafka ?? '?'}${errors ? ` (non-2xx or errors: ${errors})` : ''} |`,
     );
   }
+  console.log(`\nserver threads by CPU % in round 1 (Linux thread names):`);
+  for (const [i, target] of targets.entries())
+    console.log(`  ${target.name}: ${rounds[0]![i]!.threads}`);
   console.log(
     `\nlatency at ${rate} req/s (70 % of edge-auth strict Redis saturation), ${wrkPath ? `wrk paced by a random think time of 0-${2 * THINK_MS} ms per request` : 'open-loop JS generator'}:`,
   );

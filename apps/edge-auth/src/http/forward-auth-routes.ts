@@ -39,28 +39,53 @@ export function originalRequest(
   request: FastifyRequest,
   source: Exclude<ForwardAuthSource, 'none'>,
 ): EdgeRequest | { missing: string } {
-  const base = {
-    headers: request.headers,
-    clientIp: request.ip,
-    forgedHeader: Object.keys(request.headers).find(
-      (name) => name.startsWith('x-tollgate-') && name !== NGINX_MODE_HEADER,
-    ),
-  };
+  let method: string;
+  let uri: string | undefined;
+  let host: string | undefined;
   if (source === 'envoy') {
     const rest = request.url.slice(VERIFY_PATH.length);
-    return {
-      ...base,
-      method: request.method,
-      uri: rest.startsWith('/') ? rest : `/${rest}`,
-      host: header(request, 'host'),
-    };
+    method = request.method;
+    uri = rest.startsWith('/') ? rest : `/${rest}`;
+    host = header(request, 'host');
+  } else {
+    const names = ORIGINAL_REQUEST_HEADERS[source];
+    uri = header(request, names.uri);
+    if (uri === undefined || uri === '') return { missing: names.uri };
+    // Without a method header the auth request's own method stands in (nginx's subrequest keeps it).
+    method = (header(request, names.method) || request.method).toUpperCase();
+    host = header(request, names.host);
   }
-  const names = ORIGINAL_REQUEST_HEADERS[source];
-  const uri = header(request, names.uri);
-  if (uri === undefined || uri === '') return { missing: names.uri };
-  // Without a method header the auth request's own method stands in (nginx's subrequest keeps it).
-  const method = header(request, names.method) || request.method;
-  return { ...base, method: method.toUpperCase(), uri, host: header(request, names.host) };
+  return new ForwardedRequest(request, method, uri, host, forgedHeaderOf(request.headers));
+}
+
+/** The first client-sent `X-Tollgate-*` header (other than nginx mode's own), if any. */
+function forgedHeaderOf(headers: FastifyRequest['headers']): string | undefined {
+  for (const name in headers) {
+    if (name.startsWith('x-tollgate-') && name !== NGINX_MODE_HEADER) return name;
+  }
+  return undefined;
+}
+
+/**
+ * An EdgeRequest whose client IP is read only when a decision needs it (failed-attempt budgets,
+ * key-service lookups): with `trustProxy` Fastify parses X-Forwarded-For for every `request.ip`.
+ */
+class ForwardedRequest implements EdgeRequest {
+  constructor(
+    private readonly request: FastifyRequest,
+    readonly method: string,
+    readonly uri: string,
+    readonly host: string | undefined,
+    readonly forgedHeader: string | undefined,
+  ) {}
+
+  get headers(): FastifyRequest['headers'] {
+    return this.request.headers;
+  }
+
+  get clientIp(): string {
+    return this.request.ip;
+  }
 }
 
 /** Forward-auth for the configured proxy: nginx auth_request, Caddy, Traefik or Envoy ext_authz. */

@@ -71,6 +71,8 @@ export const IDENTITY_HEADERS = {
  */
 export class EdgePipeline {
   private readonly now: () => number;
+  /** `edge_decisions_total` children, bound once per outcome instead of a label lookup per request. */
+  private readonly decided = new Map<Outcome, { inc(): void }>();
 
   constructor(private readonly options: EdgePipelineOptions) {
     this.now = options.now ?? Date.now;
@@ -112,7 +114,7 @@ export class EdgePipeline {
       const verdict = await options.verifier.verify(
         presentedKey(request.headers, options.keyHeaders),
         endpoint,
-        request.clientIp,
+        request,
         now,
       );
       key = verdict.key;
@@ -132,7 +134,12 @@ export class EdgePipeline {
     const challenge = bearerChallenge(decision, endpoint);
     if (challenge !== undefined) decision.headers['www-authenticate'] = challenge;
 
-    options.decisions.inc({ outcome });
+    let decided = this.decided.get(outcome);
+    if (decided === undefined) {
+      decided = options.decisions.labels(outcome);
+      this.decided.set(outcome, decided);
+    }
+    decided.inc();
     options.meter.record(
       this.metered(request, endpoint, decision.status, outcome, key, plan, now, started),
     );

@@ -72,7 +72,7 @@ function setup(options: { fetch?: typeof fetch; failedLimit?: number } = {}) {
     return { plaintext, key };
   }
   const verify = (plaintext: string, ip = '1.2.3.4', at = NOW) =>
-    verifier.verify({ kind: 'key', key: plaintext }, UNMATCHED_ENDPOINT, ip, at);
+    verifier.verify({ kind: 'key', key: plaintext }, UNMATCHED_ENDPOINT, { clientIp: ip }, at);
   return { table, verifier, issue, verify, calls };
 }
 

@@ -114,10 +114,11 @@ export class KeyVerifier {
     this.verified = new VerifiedKeys(options.verifiedKeysCacheSize ?? 10_000);
   }
 
+  /** `client.clientIp` is read only when the key is not verified from the table (budgets, lookups). */
   async verify(
     presented: PresentedKey,
     endpoint: Endpoint,
-    clientIp: string,
+    client: { readonly clientIp: string },
     now: number,
   ): Promise<Verdict> {
     if (presented.kind === 'missing')
@@ -126,7 +127,7 @@ export class KeyVerifier {
         'invalid',
         'send an API key in the Authorization (Bearer) or X-API-Key header',
       );
-    if (presented.kind === 'unusable') return this.invalid(clientIp, presented.detail);
+    if (presented.kind === 'unusable') return this.invalid(client.clientIp, presented.detail);
 
     // A key that verified before: same bytes, so same parse result and same HMAC.
     const digest = hash('sha256', presented.key, 'base64');
@@ -140,7 +141,7 @@ export class KeyVerifier {
     }
 
     const parsed = parseApiKey(presented.key, { prefix: this.options.keyPrefix });
-    if (!parsed.ok) return this.invalid(clientIp, PARSE_DETAIL[parsed.reason]);
+    if (!parsed.ok) return this.invalid(client.clientIp, PARSE_DETAIL[parsed.reason]);
     if (!this.options.acceptedEnvs.includes(parsed.env))
       return fail(
         'key_env_mismatch',
@@ -150,6 +151,7 @@ export class KeyVerifier {
 
     let key = this.findInTable(presented.key, digest);
     if (key === undefined || this.options.table.planAt(key.account, now) === null) {
+      const clientIp = client.clientIp;
       const refused = await this.overBudget(clientIp);
       if (refused) return refused;
       const looked = await this.lookUp(presented.key, clientIp);
