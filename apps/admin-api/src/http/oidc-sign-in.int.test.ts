@@ -82,6 +82,8 @@ describe('admin-api OIDC sign-in (local JWKS, real Postgres and Redis)', () => {
     adminCredential: 'unused-in-this-test-0123456789abcdef',
   };
   const scopedAccount = newId('account', NOW);
+  /** The injected clock; a test that moves it puts it back. */
+  let clock = NOW;
 
   const call = (token: string, method: 'GET' | 'POST' = 'GET', url = '/v1/me', payload?: object) =>
     admin.app.inject({ method, url, payload, headers: { authorization: `Bearer ${token}` } });
@@ -98,7 +100,7 @@ describe('admin-api OIDC sign-in (local JWKS, real Postgres and Redis)', () => {
         OIDC_ACCOUNT_CLAIM: 'tollgate_account',
         AUTH_FAILURES_PER_MINUTE: '1000',
       },
-      { now: () => NOW },
+      { now: () => clock },
     );
   }, 60_000);
 
@@ -209,6 +211,42 @@ describe('admin-api OIDC sign-in (local JWKS, real Postgres and Redis)', () => {
     } finally {
       await offline.close();
     }
+  });
+
+  it('opens a console session with an OIDC token: the person, role and scope carry over, and the session ends with the token', async () => {
+    const token = await idp.sign(
+      { sub: 'carol', groups: 'support-team', tollgate_account: scopedAccount },
+      { expiresAt: NOW + 10 * 60_000 },
+    );
+    const signIn = await admin.app.inject({
+      method: 'POST',
+      url: '/console/session',
+      payload: { token },
+    });
+    expect(signIn.statusCode, signIn.body).toBe(201);
+    expect(signIn.json()).toMatchObject({
+      principal: { actor: 'oidc:carol', via: 'oidc', role: 'support', accountId: scopedAccount },
+      // Capped by the token's exp, well before the 12 h a session may last.
+      expiresAt: new Date(NOW + 10 * 60_000).toISOString(),
+    });
+    const sessionId = /tg_console_session=([^;]+)/.exec(String(signIn.headers['set-cookie']))![1]!;
+    const me = () =>
+      admin.app.inject({ url: '/v1/me', cookies: { tg_console_session: sessionId } });
+    expect((await me()).json()).toMatchObject({ actor: 'oidc:carol', accountId: scopedAccount });
+    try {
+      clock = NOW + 10 * 60_000;
+      expect((await me()).statusCode).toBe(401);
+    } finally {
+      clock = NOW;
+    }
+
+    const hmac = await admin.app.inject({
+      method: 'POST',
+      url: '/console/session',
+      payload: { token: forged('HS256', { sub: 'mallory', groups: 'platform-owners' }) },
+    });
+    expect(hmac.statusCode).toBe(401);
+    expect(hmac.headers['set-cookie']).toBeUndefined();
   });
 
   it('still accepts admin tokens next to OIDC', async () => {
