@@ -50,7 +50,7 @@ export async function buildApp({
     serviceToken: config.SERVICE_TOKEN,
     timeoutMs: config.USAGE_TIMEOUT_MS,
   });
-  const invoicing = new Invoicing({ db, usage, codec, now });
+  const invoicing = new Invoicing({ db, usage, codec, now, proration: config.PRORATION_BEHAVIOR });
   const payments = new InvoicePaymentLedger({ db, codec });
   const stripe = await installStripeBilling(service, {
     config,

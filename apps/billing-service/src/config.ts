@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env } from '@tollgate/service-runtime';
+import { PRORATION_BEHAVIORS } from './domain/rating';
 import { stripeEnv } from './stripe/stripe-config';
 
 const HOUR_MS = 3_600_000;
@@ -37,6 +38,8 @@ export const BillingServiceConfig = z
     /** How often the period-closing worker looks for periods to close. */
     CLOSE_INTERVAL_MS: z.coerce.number().int().min(10).max(HOUR_MS).default(60_000),
     PERIOD_CLOSING_ENABLED: env.booleanFlag(true),
+    /** How plan changes inside a period affect its base fee: `next_invoice` (prorated by seconds) or `none`. */
+    PRORATION_BEHAVIOR: z.enum(PRORATION_BEHAVIORS).default('next_invoice'),
     OUTBOX_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(200),
     /** Stripe collection, webhooks and dunning: see docs/billing-stripe.md. */
     ...stripeEnv,

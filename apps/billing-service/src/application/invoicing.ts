@@ -1,7 +1,13 @@
 import { newEventId, newId, type EventCodec } from '@tollgate/events';
 import { enqueueOutbox, type Database } from '@tollgate/postgres';
 import { billingPeriod, periodAt, type BillingPeriod } from '../domain/billing-period';
-import { adjustmentLine, rateSegments, sumOf, type RatedLine } from '../domain/rating';
+import {
+  adjustmentLine,
+  rateSegments,
+  sumOf,
+  type ProrationBehavior,
+  type RatedLine,
+} from '../domain/rating';
 import {
   planSegments,
   type PlanEntry,
@@ -39,6 +45,7 @@ export interface InvoicingOptions {
   usage: UsageSource;
   codec: EventCodec;
   now: () => number;
+  proration: ProrationBehavior;
 }
 
 /**
@@ -70,7 +77,12 @@ export class Invoicing {
         return to > s.usageFrom ? this.options.usage.billableUnits(accountId, s.usageFrom, to) : 0;
       }),
     );
-    const rated = rateSegments(segments, usage, (period.end - period.start) / 1000);
+    const rated = rateSegments(
+      segments,
+      usage,
+      (period.end - period.start) / 1000,
+      this.options.proration,
+    );
     const segmentOf = (line: RatedLine) => segments.find((s) => s.from === line.from)!;
     return {
       accountId,

@@ -312,6 +312,69 @@ const GOLDEN: GoldenCase[] = [
   },
 ];
 
+/** The same rating with `PRORATION_BEHAVIOR=none`: the base fee of the plan the period started on. */
+const GOLDEN_NO_PRORATION: GoldenCase[] = [
+  {
+    // Free's base fee (0) for all of November; Pro's usage still at Pro's prices: 100,000 over × 0.05.
+    name: 'none: upgrade mid-month (free → pro on the 16th)',
+    period: '2026-11',
+    timeline: [on(FREE, BEFORE), on(PRO, '2026-11-16T00:00:00Z')],
+    usage: [8_000, 150_000],
+    lines: [
+      ['base_fee', 'plan_free@1', 30 * DAY, 0],
+      ['usage', 'plan_free@1', 8_000, 0],
+      ['usage', 'plan_pro@1', 150_000, 5_000],
+    ],
+    total: 5_000,
+  },
+  {
+    // Pro's full base fee although the account moved to Free on the 21st; 23,333 over × 0.05 = 1,167.
+    name: 'none: paid → free on Nov 21',
+    period: '2026-11',
+    timeline: [on(PRO, BEFORE), on(FREE, '2026-11-21T00:00:00Z')],
+    usage: [90_000, 12_000],
+    lines: [
+      ['base_fee', 'plan_pro@1', 30 * DAY, 4_900],
+      ['usage', 'plan_pro@1', 90_000, 1_167],
+      ['usage', 'plan_free@1', 12_000, 0],
+    ],
+    total: 6_067,
+  },
+  {
+    // A new account is not a change: its first period runs from its first plan (15 days: 2,450).
+    name: 'none: an account that starts mid-period',
+    period: '2026-11',
+    timeline: [on(PRO, '2026-11-16T00:00:00Z')],
+    usage: [150_000],
+    lines: [
+      ['base_fee', 'plan_pro@1', 15 * DAY, 2_450],
+      ['usage', 'plan_pro@1', 150_000, 5_000],
+    ],
+    total: 7_450,
+  },
+];
+
+describe('proration golden table, PRORATION_BEHAVIOR=none', () => {
+  it.each(GOLDEN_NO_PRORATION.map((c) => [c.name, c] as const))('%s', (_name, golden) => {
+    const period = billingPeriod(golden.period);
+    const invoice = rateSegments(
+      planSegments(golden.timeline, period),
+      golden.usage,
+      (period.end - period.start) / 1000,
+      'none',
+    );
+    expect(
+      invoice.lines.map((l): Line => [
+        l.kind,
+        `${l.planId}@${l.planVersion}`,
+        l.quantity,
+        l.amountMinor,
+      ]),
+    ).toEqual(golden.lines);
+    expect(invoice.totalMinor).toBe(golden.total);
+  });
+});
+
 describe('proration golden table', () => {
   it('has at least 12 cases', () => {
     expect(GOLDEN.length).toBeGreaterThanOrEqual(12);

@@ -48,17 +48,29 @@ export class UnpricedPlanError extends Error {
 }
 
 /**
+ * How plan changes inside a period affect its base fee (Stripe's proration behaviours, billed in
+ * arrears): `next_invoice` prorates each plan's base fee by the seconds it was in force, on the
+ * period's invoice; `none` charges the base fee of the plan the period started on for the whole
+ * period (from the account's first plan, if that came later) and ignores later changes and
+ * suspensions for the base fee. Usage is rated at the prices in force when it happened either way.
+ */
+export type ProrationBehavior = 'next_invoice' | 'none';
+export const PRORATION_BEHAVIORS = ['next_invoice', 'none'] as const;
+
+/**
  * Rates a period's segments with each segment's billable units (live, allowed cost units in
  * [usageFrom, usageTo)). Per active segment: the base fee prorated by the segment's seconds over
- * the period's seconds, and the included units prorated the same way; the units above them go
- * through the segment plan's graduated tiers (tiers start at zero in every segment). A suspended
- * segment owes no base fee and includes no units: its usage, if any reached the ledger, is rated
- * from the first tier. Every amount is computed exactly and rounded once per line, half-even.
+ * the period's seconds (see `ProrationBehavior`), and the included units prorated the same way;
+ * the units above them go through the segment plan's graduated tiers (tiers start at zero in every
+ * segment). A suspended segment owes no base fee and includes no units: its usage, if any reached
+ * the ledger, is rated from the first tier. Every amount is computed exactly and rounded once per
+ * line, half-even.
  */
 export function rateSegments(
   segments: readonly PlanSegment[],
   billableUnits: readonly number[],
   periodSeconds: number,
+  proration: ProrationBehavior = 'next_invoice',
 ): RatedInvoice {
   if (segments.length !== billableUnits.length)
     throw new RangeError('one usage figure per segment is required');
@@ -78,7 +90,21 @@ export function rateSegments(
       to: segment.to,
     };
     const included = segment.suspended ? 0n : share(plan.includedUnits);
-    if (!segment.suspended) {
+    if (proration === 'none' && i === 0) {
+      const to = segments.at(-1)?.to ?? segment.to;
+      const seconds = segments.reduce((sum, s) => sum + s.seconds, 0);
+      lines.push({
+        kind: 'base_fee',
+        description: `${plan.name} v${plan.planVersion} base fee, ${day(segment.from)} to ${day(to)}`,
+        ...ref,
+        to,
+        quantity: seconds,
+        includedUnits: 0,
+        amountMinor: toSafeNumber(
+          divideHalfEven(BigInt(plan.baseFeeMinor) * BigInt(seconds), BigInt(periodSeconds)),
+        ),
+      });
+    } else if (proration === 'next_invoice' && !segment.suspended) {
       lines.push({
         kind: 'base_fee',
         description: `${plan.name} v${plan.planVersion} base fee, ${span}`,
