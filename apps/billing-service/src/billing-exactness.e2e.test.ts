@@ -358,6 +358,32 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
     });
   });
 
+  it('closes periods by itself on its interval once they are due', async () => {
+    await ingestor.produce(
+      requests(1, WITNESS, at('2025-06-01T00:10:00Z'), at('2025-06-01T00:11:00Z')),
+    );
+    await eventually(
+      async () =>
+        (await ingestor.get<{ newestEventAt: string | null }>('/v1/usage/freshness'))
+          .newestEventAt === '2025-06-01T00:10:00.000Z',
+      30_000,
+      'the June witness ingested',
+    );
+    clock = at('2025-06-01T01:00:01Z');
+    app.billing.closer.start(20);
+    try {
+      await eventually(
+        async () =>
+          (await get(`/v1/accounts/${A}/invoices`)).json<{ items: Array<{ period: string }> }>()
+            .items[0]?.period === '2025-05',
+        20_000,
+        'May invoiced by the worker',
+      );
+    } finally {
+      await app.billing.closer.stop();
+    }
+  });
+
   it('requires a service credential on /v1 and refuses bad input with problem+json', async () => {
     expect((await app.inject(`/v1/accounts/${A}/invoices`)).statusCode).toBe(401);
     for (const url of [
