@@ -83,7 +83,9 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
         problems.push(`console: ${msg.text()}`);
     });
     page.on('response', (res) => {
-      if (res.status() === 404 || res.status() >= 500)
+      // usage totals answer 404 `no_usage_recorded` for an account without traffic (shown as 0 used).
+      const noUsageYet = res.status() === 404 && res.url().includes('/usage/totals?');
+      if ((res.status() === 404 && !noUsageYet) || res.status() >= 500)
         problems.push(`${res.status()} ${res.request().method()} ${res.url()}`);
     });
     return { context, page, problems };
@@ -196,6 +198,10 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     await page.goto(`${base}/console/#/account/${accountId}`);
     await page.getByRole('heading', { name: 'Charted Ltd' }).waitFor();
     expect(await allowedTotal(page)).toBe(sent);
+    // The quota gauge counts this month's live allowed cost units (one per request here).
+    const gauge = page.locator('.quota meter');
+    await gauge.waitFor();
+    expect(Number(await gauge.getAttribute('value'))).toBe(sent);
     await checkAccessibility(page, 'account');
 
     await page.getByRole('link', { name: 'Plans' }).click();
@@ -213,7 +219,7 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     timings['sign in → overview chart → account → plans'] = Math.round(performance.now() - started);
   }, 90_000);
 
-  it('creates an account in the UI, schedules and cancels a plan change, suspends and reactivates it, issues a key (plaintext shown once), revokes it with a reason (edge-auth refuses it within a second), and the audit log shows it', async () => {
+  it('creates an account in the UI, schedules and cancels a plan change, suspends and reactivates it, issues a key (plaintext shown once), renames it, revokes it with a reason (edge-auth refuses it within a second), and the audit log shows it', async () => {
     const started = performance.now();
     const { context, page, problems } = await newPage();
     await signIn(page, owner);
@@ -273,7 +279,11 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
       30_000,
       'the edge to accept the key issued in the console',
     );
-    await page.getByRole('button', { name: 'Revoke checkout service' }).click();
+    await page.getByRole('button', { name: 'Rename checkout service' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('checkout v2');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByRole('cell', { name: 'checkout v2', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Revoke checkout v2' }).click();
     await page.getByLabel('Reason').fill('leaked in a screenshot');
     await page.getByRole('button', { name: 'Revoke key' }).click();
     await page.getByText('revoked (leaked in a screenshot)').waitFor();
@@ -330,6 +340,7 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
       'Change plan…',
       'Revoke viewed key',
       'Rotate viewed key',
+      'Rename viewed key',
     ])
       expect(await page.getByRole('button', { name: control }).count(), control).toBe(0);
     const nav = await page.getByRole('navigation').textContent();

@@ -1,8 +1,8 @@
-import { api, type Page } from '../api';
+import { api, ApiError, type Page } from '../api';
 import { loadInto, pageHeading, type PageContext } from '../context';
 import { formDialog, showSecretOnce, valueOf } from '../dialogs';
-import { empty, epochFromInput, field, h, select, table, when } from '../dom';
-import type { Account, ApiKey, PlanSummary } from '../types';
+import { empty, epochFromInput, field, h, select, table, uid, when } from '../dom';
+import type { Account, ApiKey, PlanDetail, PlanSummary } from '../types';
 import { usagePanel } from '../usage-chart';
 
 const accountLink = (a: Account) => h('a', { href: `#/account/${a.accountId}` }, a.name);
@@ -209,11 +209,80 @@ export function accountPage(ctx: PageContext, accountId?: string): void {
           h('dt', {}, 'Created'),
           h('dd', {}, when(account.createdAt)),
         ),
+        quotaGauge(ctx, account),
         actions,
       ];
     },
   );
   if (ctx.can('GET /v1/accounts/:accountId/keys')) keysSection(ctx, accountId, keys);
+}
+
+/**
+ * This month's use against the plan's monthly quota (cost units per UTC month): live keys' allowed
+ * cost units from usage-ingestor's period totals, next to the quota of the account's plan version.
+ */
+function quotaGauge(ctx: PageContext, account: Account): HTMLElement | null {
+  if (!ctx.can('GET /v1/plans/:planId') || !ctx.can('GET /v1/accounts/:accountId/usage/totals'))
+    return null;
+  const box = h('div', { class: 'quota' });
+  const period = new Date().toISOString().slice(0, 7);
+  void loadInto(
+    box,
+    'the quota',
+    async () => {
+      const plan = await api<PlanDetail>(
+        'GET',
+        `/v1/plans/${encodeURIComponent(account.plan.planId)}`,
+      );
+      const version =
+        plan.versions.find((v) => v.version === account.plan.planVersion) ?? plan.versions.at(-1);
+      let used = 0;
+      try {
+        used = (
+          await api<{ billableUnits: number }>(
+            'GET',
+            `/v1/accounts/${encodeURIComponent(account.accountId)}/usage/totals?period=${period}`,
+          )
+        ).billableUnits;
+      } catch (err) {
+        // 404: no usage was ever recorded for the account, so nothing is used.
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+      return {
+        quota: version?.definition.monthlyQuota ?? null,
+        perKey: version?.definition.limitScope === 'key',
+        used,
+      };
+    },
+    ({ quota, perKey, used }) => {
+      if (quota === null)
+        return h(
+          'p',
+          {},
+          `Monthly quota: unlimited (${used.toLocaleString('en')} cost units used in ${period}).`,
+        );
+      const id = uid('quota');
+      return h(
+        'div',
+        { class: 'field' },
+        h(
+          'label',
+          { for: id },
+          `Monthly quota${perKey ? ' (each key has its own; the account total is shown)' : ''}: ${used.toLocaleString('en')} of ${quota.toLocaleString('en')} cost units used in ${period} (UTC, live keys)`,
+        ),
+        h('meter', {
+          id,
+          min: 0,
+          max: quota,
+          value: Math.min(used, quota),
+          low: quota * 0.6,
+          high: quota * 0.9,
+          optimum: 0,
+        }),
+      );
+    },
+  );
+  return box;
 }
 
 function changePlan(account: Account, done: () => void): void {
@@ -341,14 +410,36 @@ function keysSection(ctx: PageContext, accountId: string, container: HTMLElement
 function keyActions(ctx: PageContext, key: ApiKey, done: () => void): HTMLElement {
   const actions = h('div', { class: 'row-actions' });
   const label = key.name ?? key.displayHint;
-  if (
-    key.status === 'revoked' ||
-    key.status === 'expired' ||
-    !ctx.can('POST /v1/keys/:keyId/revoke')
-  )
-    return actions;
+  if (key.status === 'revoked' || key.status === 'expired') return actions;
   const keyPath = `/v1/keys/${encodeURIComponent(key.keyId)}`;
-  if (key.status === 'active')
+  if (ctx.can('PATCH /v1/keys/:keyId'))
+    actions.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          'aria-label': `Rename ${label}`,
+          onclick: () =>
+            formDialog({
+              title: `Rename ${label}`,
+              fields: [
+                field(
+                  'Name',
+                  h('input', { name: 'name', maxlength: 100, value: key.name ?? '' }),
+                  'Empty removes the name.',
+                ),
+              ],
+              submitLabel: 'Save name',
+              action: async (form) => {
+                await api('PATCH', keyPath, { name: valueOf(form, 'name') || null });
+                done();
+              },
+            }),
+        },
+        'Rename…',
+      ),
+    );
+  if (key.status === 'active' && ctx.can('POST /v1/keys/:keyId/rotate'))
     actions.append(
       h(
         'button',
@@ -392,30 +483,31 @@ function keyActions(ctx: PageContext, key: ApiKey, done: () => void): HTMLElemen
         'Rotate…',
       ),
     );
-  actions.append(
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'danger',
-        'aria-label': `Revoke ${label}`,
-        onclick: () =>
-          formDialog({
-            title: `Revoke ${label}`,
-            fields: [
-              h('p', {}, 'The key stops working at once, everywhere. This cannot be undone.'),
-              field('Reason', h('input', { name: 'reason', required: true, maxlength: 200 })),
-            ],
-            submitLabel: 'Revoke key',
-            danger: true,
-            action: async (form) => {
-              await api('POST', `${keyPath}/revoke`, { reason: valueOf(form, 'reason') });
-              done();
-            },
-          }),
-      },
-      'Revoke…',
-    ),
-  );
+  if (ctx.can('POST /v1/keys/:keyId/revoke'))
+    actions.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'danger',
+          'aria-label': `Revoke ${label}`,
+          onclick: () =>
+            formDialog({
+              title: `Revoke ${label}`,
+              fields: [
+                h('p', {}, 'The key stops working at once, everywhere. This cannot be undone.'),
+                field('Reason', h('input', { name: 'reason', required: true, maxlength: 200 })),
+              ],
+              submitLabel: 'Revoke key',
+              danger: true,
+              action: async (form) => {
+                await api('POST', `${keyPath}/revoke`, { reason: valueOf(form, 'reason') });
+                done();
+              },
+            }),
+        },
+        'Revoke…',
+      ),
+    );
   return actions;
 }
