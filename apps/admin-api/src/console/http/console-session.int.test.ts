@@ -111,6 +111,21 @@ describe('console sessions (real Postgres + Redis, injected clock)', () => {
     expect(admin.logs.join('\n')).not.toContain(owner);
   });
 
+  it('a new sign-in from the same browser ends the session it replaces', async () => {
+    clock = START;
+    const first = await signIn(owner);
+    const again = await admin.app.inject({
+      method: 'POST',
+      url: '/console/session',
+      payload: { token: owner },
+      remoteAddress: first.remoteAddress,
+      cookies: { tg_console_session: first.sessionId },
+    });
+    expect(again.statusCode, again.body).toBe(201);
+    expect(cookieOf(again)).not.toContain(first.sessionId);
+    expect((await withSession(first, 'GET', '/v1/me')).statusCode).toBe(401);
+  });
+
   it('sets Secure when the request came over TLS through a trusted proxy', async () => {
     const res = await admin.app.inject({
       method: 'POST',

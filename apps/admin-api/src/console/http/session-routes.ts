@@ -60,6 +60,9 @@ export async function sessionRoutes(app: FastifyInstance, deps: SessionRouteDeps
       noStore(reply);
       const { principal, notAfter } = await deps.verify(request, reply, request.body.token);
       request.principal = principal;
+      // A new sign-in replaces the browser's previous session rather than leaving it open.
+      const previous = request.cookies[SESSION_COOKIE];
+      if (previous) await deps.sessions.end(previous);
       const session = await deps.sessions.create(principal, notAfter);
       reply.setCookie(SESSION_COOKIE, session.sessionId, {
         httpOnly: true,
