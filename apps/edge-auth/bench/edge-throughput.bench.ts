@@ -473,6 +473,19 @@ try {
     .map((l) => l.toFixed(2))
     .join(' ');
 
+  // BENCH_DIAGNOSTIC=1: a fifth target, the shared Tollgate HTTP plumbing with a fixed answer.
+  const diagnostic = process.env.BENCH_DIAGNOSTIC === '1';
+  const runtimeServer = diagnostic
+    ? await (async () => {
+        const runtime = await bundleScript(
+          join(workspaceRoot(), 'apps/edge-auth/bench/servers/runtime-fastify.ts'),
+        );
+        cleanups.push(() => runtime.remove());
+        const server = await startServiceProcess(runtime.entry, {});
+        servers.push(server);
+        return server;
+      })()
+    : undefined;
   const targets: Target[] = [
     { name: '1 bare fastify', url: bareServer.url, path: '/', headers: {} },
     {
@@ -493,6 +506,16 @@ try {
       path: '/verify',
       headers: verifyHeaders,
     },
+    ...(runtimeServer
+      ? [
+          {
+            name: '5 diagnostic: Tollgate HTTP plumbing, fixed answer',
+            url: runtimeServer.url,
+            path: '/verify',
+            headers: verifyHeaders,
+          },
+        ]
+      : []),
   ];
   // Only the server under test may use the CPU: pause the other targets. Kafka and the
   // usage-ingestor keep running: metering is part of what an edge costs.
