@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ProblemError } from '@tollgate/service-runtime';
+import {
+  describeTally,
+  encodedBody,
+  fuzzRequests,
+  headerText,
+  hostileJson,
+  newTally,
+} from '@tollgate/test-infra';
 import { enqueueStripeSync } from './stripe-sync-outbox';
 import { startStripeBilling, type StripeBillingUnderTest } from './testing/stripe-test-kit';
 
@@ -235,6 +244,87 @@ describe('POST /v1/stripe/webhooks (real Postgres, SDK-signed events from the St
       [invoiceId],
     );
     expect(row).toEqual({ status: 'open' });
+  });
+
+  it('never answers 5xx to anything sent, signed or not (fast-check)', async () => {
+    const { stripeInvoiceId } = await syncedInvoice();
+    const paid = kit.standIn.payInvoice(stripeInvoiceId);
+    const nowSeconds = () => Math.floor(kit.clock.now / 1000);
+    // Signed by us: hostile shapes that get past the signature, into the event handling.
+    const signedHostile = fc
+      .oneof(
+        hostileJson,
+        hostileJson.map((object) => ({
+          ...paid,
+          id: `evt_${randomBytes(6).toString('hex')}`,
+          data: { object },
+        })),
+        hostileJson.map((type) => ({ ...paid, id: `evt_${randomBytes(6).toString('hex')}`, type })),
+        fc.record({
+          id: hostileJson,
+          type: fc.constantFrom('invoice.paid', 'invoice.payment_failed', 'invoice.voided'),
+          created: hostileJson,
+          data: hostileJson,
+        }),
+        // Our own invoice, with hostile values where the handlers read them.
+        {
+          weight: 6,
+          arbitrary: fc
+            .record({
+              type: fc.constantFrom('invoice.paid', 'invoice.payment_failed', 'invoice.voided'),
+              attempt: fc.oneof(fc.integer({ min: -5, max: 10 }), hostileJson),
+              moment: fc.oneof(fc.constant(null), fc.integer(), hostileJson),
+              created: fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), hostileJson),
+            })
+            .map(({ type, attempt, moment, created }) => ({
+              ...paid,
+              id: `evt_${randomBytes(6).toString('hex')}`,
+              type,
+              created,
+              data: {
+                object: {
+                  ...paid.data.object,
+                  attempt_count: attempt,
+                  status_transitions: {
+                    ...paid.data.object.status_transitions,
+                    paid_at: moment,
+                    voided_at: moment,
+                  },
+                },
+              },
+            })),
+        },
+      )
+      .map((event) => kit.standIn.signedWebhook(event as Stripe.Event));
+    const unsigned = fc.record({
+      body: encodedBody(hostileJson),
+      signature: fc.oneof(
+        fc.constant(undefined),
+        headerText,
+        fc.tuple(fc.integer(), headerText).map(([t, v]) => `t=${nowSeconds() + t},v1=${v}`),
+      ),
+    });
+    const requests = fc.oneof(
+      unsigned.map(({ body, signature }) => ({
+        method: 'POST' as const,
+        url: '/v1/stripe/webhooks',
+        headers: {
+          ...(body.contentType ? { 'content-type': body.contentType } : {}),
+          ...(signature !== undefined ? { 'stripe-signature': signature } : {}),
+        },
+        ...(body.payload !== undefined ? { payload: body.payload } : {}),
+      })),
+      signedHostile.map(({ payload, signature }) => ({
+        method: 'POST' as const,
+        url: '/v1/stripe/webhooks',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        payload,
+      })),
+    );
+    const tally = newTally();
+    await fuzzRequests(kit.app, requests, 600, tally);
+    console.info(`Stripe webhook fuzz: ${describeTally(tally)}`);
+    expect(tally.ran).toBe(600);
   });
 
   it('needs no service credential (Stripe calls it), while the rest of /v1 still does', async () => {

@@ -22,6 +22,35 @@ export interface StripeWebhookOptions {
 const refused = (reason: string, detail: string) =>
   new ProblemError('bad_request', detail, { reason });
 
+/** Epoch seconds that stay exact as epoch ms. */
+const isEpochSeconds = (v: unknown): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 42;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * What the handlers read of an event is there and typed: a signed body is Stripe's, but a body
+ * of another shape (another API version, a test tool) is refused rather than half-read.
+ */
+function wellFormed(event: unknown): event is Stripe.Event {
+  if (!isObject(event) || typeof event.id !== 'string' || typeof event.type !== 'string')
+    return false;
+  if (!isEpochSeconds(event.created) || !isObject(event.data)) return false;
+  if (!event.type.startsWith('invoice.')) return true;
+  const invoice = event.data.object;
+  const moment = (v: unknown) => v === null || v === undefined || isEpochSeconds(v);
+  return (
+    isObject(invoice) &&
+    typeof invoice.id === 'string' &&
+    Number.isSafeInteger(invoice.attempt_count) &&
+    (invoice.attempt_count as number) >= 0 &&
+    isObject(invoice.status_transitions) &&
+    moment(invoice.status_transitions.paid_at) &&
+    moment(invoice.status_transitions.voided_at)
+  );
+}
+
 /** The `t=` of a `Stripe-Signature` header, or undefined when there is none. */
 function signedAtOf(header: string): number | undefined {
   for (const part of header.split(',')) {
@@ -84,7 +113,7 @@ export async function stripeWebhookRoutes(
         throw refused('signature_invalid', 'The Stripe-Signature header has no timestamp');
       if (signedAt * 1000 > nowMs + toleranceSeconds * 1000)
         throw refused('signature_not_yet_valid', 'The signature is dated in the future');
-      let event: Stripe.Event;
+      let event: unknown;
       try {
         event = Stripe.webhooks.constructEvent(
           request.body,
@@ -100,6 +129,8 @@ export async function stripeWebhookRoutes(
           ? refused('signature_expired', 'The signature is older than the accepted tolerance')
           : refused('signature_invalid', 'The body is not signed with our Stripe webhook secret');
       }
+      if (!wellFormed(event))
+        throw refused('event_malformed', 'The body is not a Stripe event this endpoint reads');
       const outcome = await events.apply(event, signedAt, nowMs);
       if (outcome === 'replayed')
         throw refused('replayed', 'This delivery was already received; a replay is refused');
