@@ -4,6 +4,7 @@ import { EventCodec } from '@tollgate/events';
 import { kafkaMetrics } from '@tollgate/kafka';
 import { OutboxRelay } from '@tollgate/postgres';
 import { createService, type ServiceDeps } from '@tollgate/service-base';
+import { actingAs, actorOfRequest } from './application/actor';
 import { createKeyServiceCommands } from './application/key-service-commands';
 import { KeyServiceQueries } from './application/key-service-queries';
 import { peppersOf, type KeyServiceConfig } from './config';
@@ -88,6 +89,10 @@ export async function buildApp({
     },
   });
 
+  // Every command of a request runs as its actor (published in the events it causes).
+  app.addHook('preHandler', (request, _reply, done) =>
+    actingAs(actorOfRequest(request.serviceCaller, request.headers['x-tollgate-actor']), done),
+  );
   const context = { commands, queries, db };
   await app.register(accountRoutes, context);
   await app.register(keyRoutes, context);

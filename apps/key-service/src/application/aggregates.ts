@@ -42,22 +42,28 @@ export interface Appended<E, S> {
 export interface Aggregate<C, E extends KeyServiceEvent, S> {
   stream(id: string): string;
   decider: Decider<C, E, S>;
-  published(codec: EventCodec, appended: Appended<E, S>, now: number): TollgateEvent[];
+  /** `actor`: who asked for the command (see actor.ts), carried by the published events. */
+  published(
+    codec: EventCodec,
+    appended: Appended<E, S>,
+    now: number,
+    actor: string | null,
+  ): TollgateEvent[];
 }
 
 export const keyAggregate: Aggregate<KeyCommand, KeyEvent, KeyState> = {
   stream: (keyId) => `key-${keyId}`,
   decider: { decide: decideKey, evolve: evolveKey, initialState: initialKeyState },
-  published: (codec, { event, eventId, after }, now) => [
-    keyIntegrationEvent(codec, event, eventId, after, now),
+  published: (codec, { event, eventId, after }, now, actor) => [
+    keyIntegrationEvent(codec, event, eventId, after, now, actor),
   ],
 };
 
 export const accountAggregate: Aggregate<AccountCommand, AccountEvent, AccountState> = {
   stream: (accountId) => `account-${accountId}`,
   decider: { decide: decideAccount, evolve: evolveAccount, initialState: initialAccountState },
-  published: (codec, { event, eventId }, now) => {
-    const published = accountIntegrationEvent(codec, event, eventId, now);
+  published: (codec, { event, eventId }, now, actor) => {
+    const published = accountIntegrationEvent(codec, event, eventId, now, actor);
     return published ? [published] : [];
   },
 };

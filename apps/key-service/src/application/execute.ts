@@ -3,6 +3,7 @@ import type { Sql } from '@tollgate/postgres';
 import { appendToStream, readStream } from '../persistence/event-store';
 import { enqueueOutbox } from '@tollgate/postgres';
 import { project, type KeyServiceEvent } from '../persistence/projections';
+import { currentActor } from './actor';
 import type { Aggregate, Appended } from './aggregates';
 
 export interface Loaded<S> {
@@ -51,7 +52,7 @@ export async function execute<C, E extends KeyServiceEvent, S>(
   let version = last - appended.length;
   for (const { event } of appended) await project(tx, event, ++version);
   for (const entry of appended) {
-    for (const published of aggregate.published(codec, entry, now))
+    for (const published of aggregate.published(codec, entry, now, currentActor()))
       await enqueueOutbox(tx, stream, published);
   }
   return { state, appended };

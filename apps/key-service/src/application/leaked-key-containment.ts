@@ -2,6 +2,7 @@ import { parseApiKey } from '@tollgate/api-keys';
 import { DomainError, type KeyCommand } from '@tollgate/key-service-domain';
 import { leakedKeyReports, type LeakOutcome } from '../persistence/leaked-key-reports';
 import { findKeyIdByHash } from '../persistence/read-model';
+import { actingAs } from './actor';
 import { keyAggregate } from './aggregates';
 import type { CommandContext } from './command-context';
 import { execute, load } from './execute';
@@ -21,6 +22,8 @@ export type TokenVerdict =
 
 /** The revocation reason of a key a scanner found in public; edge-auth answers `key_revoked`. */
 export const LEAKED = 'leaked';
+/** The actor of a containment revocation, in the published KeyRevoked. */
+export const LEAK_ACTOR = 'system:secret-scanning';
 const MAX_ATTEMPTS = 3;
 
 /**
@@ -50,7 +53,9 @@ export function leakedKeyContainment(ctx: CommandContext) {
               data: { keyId: match.key_id, reason: LEAKED },
               metadata: { now },
             };
-            await execute(tx, ctx.codec, keyAggregate, match.key_id, revoke, loaded, now);
+            await actingAs(LEAK_ACTOR, () =>
+              execute(tx, ctx.codec, keyAggregate, match.key_id, revoke, loaded, now),
+            );
           }
           const outcome: LeakOutcome = stillWorks ? 'revoked' : 'already_revoked';
           await leakedKeyReports.record(tx, {

@@ -59,10 +59,12 @@ describe('POST /v1/replays (real Postgres + Kafka)', () => {
         PlanChanged,
         PlanChanged,
       ];
-      const facts = ({ eventId: _id, occurredAt: _at, ...rest }: PlanChanged) => rest;
+      const facts = ({ eventId: _id, occurredAt: _at, actor: _by, ...rest }: PlanChanged) => rest;
       expect(replayed.eventId).not.toBe(assigned.eventId);
       expect(replayed.occurredAt).toBe(T0 + 60_000);
       expect(facts(replayed)).toEqual(facts(assigned));
+      // A replay re-states what is: its actor says so (who decided it is in the first event).
+      expect(replayed.actor).toBe('system:replay');
       expect(replayed).toMatchObject({
         planId: 'plan_pro',
         effectiveAt: T0 + DAY,

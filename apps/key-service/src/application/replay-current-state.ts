@@ -17,6 +17,9 @@ import { load } from './execute';
  * eventIds (an account's plan as its latest assignment, scheduled changes with their own time), so downstream caches (edge-auth) can be rebuilt from the compacted topics. Appends no
  * domain events: it only enqueues integration events, one transaction per key or account.
  */
+/** Replayed events re-state what is; the actor says so (the original actors are in admin-api's audit log). */
+const REPLAY_ACTOR = 'system:replay';
+
 export async function replayCurrentState(
   ctx: CommandContext,
 ): Promise<{ keys: number; accounts: number }> {
@@ -31,7 +34,7 @@ export async function replayCurrentState(
         await enqueueOutbox(
           tx,
           keyAggregate.stream(keyId),
-          keyIntegrationEvent(codec, event, newEventId(now), state, now),
+          keyIntegrationEvent(codec, event, newEventId(now), state, now, REPLAY_ACTOR),
         );
     });
   }
@@ -52,7 +55,7 @@ export async function replayCurrentState(
         await enqueueOutbox(
           tx,
           stream,
-          planChanged(codec, assigned.event.data, newEventId(now), now),
+          planChanged(codec, assigned.event.data, newEventId(now), now, REPLAY_ACTOR),
         );
       const status = accountStatusChanged(
         codec,
@@ -63,6 +66,7 @@ export async function replayCurrentState(
         },
         newEventId(now),
         now,
+        REPLAY_ACTOR,
       );
       await enqueueOutbox(tx, stream, status);
     });

@@ -48,16 +48,20 @@ export function keyIntegrationEvent(
   eventId: string,
   after: KeyState,
   now: number,
+  actor: string | null,
 ): TollgateEvent {
   if (after.status === 'none') throw new Error(`key event ${event.type} left no key state`);
   const key = publishedKey(after);
   switch (event.type) {
     case 'KeyIssued':
-      return { type: 'KeyIssued', payload: { ...envelope(codec, 'KeyIssued', eventId, now), key } };
+      return {
+        type: 'KeyIssued',
+        payload: { ...envelope(codec, 'KeyIssued', eventId, now), key, actor },
+      };
     case 'KeyUpdated':
       return {
         type: 'KeyUpdated',
-        payload: { ...envelope(codec, 'KeyUpdated', eventId, now), key },
+        payload: { ...envelope(codec, 'KeyUpdated', eventId, now), key, actor },
       };
     case 'KeyRevoked':
       return {
@@ -67,6 +71,7 @@ export function keyIntegrationEvent(
           key,
           reason: event.data.reason,
           effectiveAt: event.data.effectiveAt,
+          actor,
         },
       };
   }
@@ -103,6 +108,7 @@ export function planChanged(
   assigned: PlanAssigned['data'],
   eventId: string,
   now: number,
+  actor: string | null,
 ): TollgateEvent {
   const { accountId, planId, planVersion, definition, previous, effectiveAt } = assigned;
   return {
@@ -115,6 +121,7 @@ export function planChanged(
       plan: planSnapshot(planId, planVersion, definition),
       previousPlan: previous,
       effectiveAt,
+      actor,
     },
   };
 }
@@ -124,10 +131,11 @@ export function accountStatusChanged(
   account: { accountId: string; status: 'active' | 'suspended'; reason: string | null },
   eventId: string,
   now: number,
+  actor: string | null,
 ): TollgateEvent {
   return {
     type: 'AccountStatusChanged',
-    payload: { ...envelope(codec, 'AccountStatusChanged', eventId, now), ...account },
+    payload: { ...envelope(codec, 'AccountStatusChanged', eventId, now), ...account, actor },
   };
 }
 
@@ -137,18 +145,20 @@ export function accountIntegrationEvent(
   event: AccountEvent,
   eventId: string,
   now: number,
+  actor: string | null,
 ): TollgateEvent | undefined {
   switch (event.type) {
     case 'AccountCreated':
       return undefined;
     case 'PlanAssigned':
-      return planChanged(codec, event.data, eventId, now);
+      return planChanged(codec, event.data, eventId, now, actor);
     case 'AccountSuspended':
       return accountStatusChanged(
         codec,
         { accountId: event.data.accountId, status: 'suspended', reason: event.data.reason },
         eventId,
         now,
+        actor,
       );
     case 'AccountReactivated':
       return accountStatusChanged(
@@ -156,6 +166,7 @@ export function accountIntegrationEvent(
         { accountId: event.data.accountId, status: 'active', reason: null },
         eventId,
         now,
+        actor,
       );
   }
 }

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AdminContext } from '../context';
-import { forward, withQuery } from './forward';
+import { forward, forwardedHeaders, withQuery } from './forward';
 import { accountId, page, reasonBody } from './schemas';
 
 interface KeyPage {
@@ -57,9 +57,12 @@ export async function accountRoutes(app: FastifyInstance, { keyService }: AdminC
         );
         for (const key of body.items) {
           if (key.status === 'revoked') continue;
-          await keyService.expect('POST', `/v1/keys/${key.keyId}/revoke`, {
-            reason: request.body.reason,
-          });
+          await keyService.expect(
+            'POST',
+            `/v1/keys/${key.keyId}/revoke`,
+            { reason: request.body.reason },
+            forwardedHeaders(request),
+          );
           revoked.push(key.keyId);
         }
         cursor = body.nextCursor;

@@ -1,10 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InternalClient } from '../../application/internal-client';
 
-/** Headers a management call carries on to the internal app (retries stay idempotent end to end). */
+/**
+ * Headers a management call carries on to the internal app: the caller as the actor of what it
+ * causes (key-service publishes it in its events; it believes it from admin-api only), and the
+ * idempotency key (retries stay idempotent end to end).
+ */
 export function forwardedHeaders(request: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (request.principal) headers['x-tollgate-actor'] = request.principal.actor;
   const key = request.headers['idempotency-key'];
-  return typeof key === 'string' ? { 'idempotency-key': key } : {};
+  if (typeof key === 'string') headers['idempotency-key'] = key;
+  return headers;
 }
 
 /** The internal path with this request's query string, which the internal app validates. */

@@ -52,6 +52,15 @@ export const CURRENT_SCHEMAS = {
         ],
         "default": null,
         "doc": "Why the account was suspended; null when active."
+      },
+      {
+        "name": "actor",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2)."
       }
     ]
   },
@@ -271,6 +280,15 @@ export const CURRENT_SCHEMAS = {
             }
           ]
         }
+      },
+      {
+        "name": "actor",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2)."
       }
     ]
   },
@@ -384,6 +402,15 @@ export const CURRENT_SCHEMAS = {
       {
         "name": "effectiveAt",
         "type": "long"
+      },
+      {
+        "name": "actor",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2)."
       }
     ]
   },
@@ -489,6 +516,15 @@ export const CURRENT_SCHEMAS = {
             }
           ]
         }
+      },
+      {
+        "name": "actor",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2)."
       }
     ]
   },
@@ -742,6 +778,15 @@ export const CURRENT_SCHEMAS = {
       {
         "name": "effectiveAt",
         "type": "long"
+      },
+      {
+        "name": "actor",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v3)."
       }
     ]
   },
@@ -1069,6 +1114,72 @@ export const RELEASED_SCHEMAS = [
     }
   },
   {
+    "type": "AccountStatusChanged",
+    "version": 2,
+    "schema": {
+      "type": "record",
+      "name": "AccountStatusChanged",
+      "namespace": "dev.tollgate.events",
+      "doc": "An account was suspended or reactivated; carries the account's full current status (the accounts topic is compacted by accountId).",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "accountId",
+          "type": "string"
+        },
+        {
+          "name": "status",
+          "type": {
+            "type": "enum",
+            "name": "AccountStatus",
+            "symbols": [
+              "active",
+              "suspended"
+            ]
+          },
+          "doc": "Keys of a suspended account stop verifying."
+        },
+        {
+          "name": "reason",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Why the account was suspended; null when active."
+        },
+        {
+          "name": "actor",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2)."
+        }
+      ]
+    }
+  },
+  {
     "type": "InvoiceFinalized",
     "version": 1,
     "schema": {
@@ -1296,6 +1407,124 @@ export const RELEASED_SCHEMAS = [
     }
   },
   {
+    "type": "KeyIssued",
+    "version": 2,
+    "schema": {
+      "type": "record",
+      "name": "KeyIssued",
+      "namespace": "dev.tollgate.events",
+      "doc": "An API key was issued (or rotated in as a replacement).",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "key",
+          "type": {
+            "type": "record",
+            "name": "KeyState",
+            "doc": "The key's full current state: the keys topic is compacted by keyId, so the latest event alone must rebuild it.",
+            "fields": [
+              {
+                "name": "keyId",
+                "type": "string"
+              },
+              {
+                "name": "accountId",
+                "type": "string"
+              },
+              {
+                "name": "keyHash",
+                "type": "string",
+                "doc": "Hex HMAC-SHA256(pepper, plaintext key). Never the plaintext."
+              },
+              {
+                "name": "pepperVersion",
+                "type": "int"
+              },
+              {
+                "name": "displayHint",
+                "type": "string",
+                "doc": "Prefix and last four characters, for humans."
+              },
+              {
+                "name": "env",
+                "type": {
+                  "type": "enum",
+                  "name": "Environment",
+                  "symbols": [
+                    "live",
+                    "test"
+                  ]
+                }
+              },
+              {
+                "name": "scopes",
+                "type": {
+                  "type": "array",
+                  "items": "string"
+                }
+              },
+              {
+                "name": "issuedAt",
+                "type": "long"
+              },
+              {
+                "name": "expiresAt",
+                "type": [
+                  "null",
+                  "long"
+                ],
+                "default": null
+              },
+              {
+                "name": "rotatedFromKeyId",
+                "type": [
+                  "null",
+                  "string"
+                ],
+                "default": null
+              },
+              {
+                "name": "metadata",
+                "type": {
+                  "type": "map",
+                  "values": "string"
+                }
+              }
+            ]
+          }
+        },
+        {
+          "name": "actor",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2)."
+        }
+      ]
+    }
+  },
+  {
     "type": "KeyRevoked",
     "version": 1,
     "schema": {
@@ -1413,6 +1642,132 @@ export const RELEASED_SCHEMAS = [
     }
   },
   {
+    "type": "KeyRevoked",
+    "version": 2,
+    "schema": {
+      "type": "record",
+      "name": "KeyRevoked",
+      "namespace": "dev.tollgate.events",
+      "doc": "An API key was revoked; it stops verifying at effectiveAt (a future time is a rotation grace period).",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "key",
+          "type": {
+            "type": "record",
+            "name": "KeyState",
+            "doc": "The key's full current state: the keys topic is compacted by keyId, so the latest event alone must rebuild it.",
+            "fields": [
+              {
+                "name": "keyId",
+                "type": "string"
+              },
+              {
+                "name": "accountId",
+                "type": "string"
+              },
+              {
+                "name": "keyHash",
+                "type": "string",
+                "doc": "Hex HMAC-SHA256(pepper, plaintext key). Never the plaintext."
+              },
+              {
+                "name": "pepperVersion",
+                "type": "int"
+              },
+              {
+                "name": "displayHint",
+                "type": "string",
+                "doc": "Prefix and last four characters, for humans."
+              },
+              {
+                "name": "env",
+                "type": {
+                  "type": "enum",
+                  "name": "Environment",
+                  "symbols": [
+                    "live",
+                    "test"
+                  ]
+                }
+              },
+              {
+                "name": "scopes",
+                "type": {
+                  "type": "array",
+                  "items": "string"
+                }
+              },
+              {
+                "name": "issuedAt",
+                "type": "long"
+              },
+              {
+                "name": "expiresAt",
+                "type": [
+                  "null",
+                  "long"
+                ],
+                "default": null
+              },
+              {
+                "name": "rotatedFromKeyId",
+                "type": [
+                  "null",
+                  "string"
+                ],
+                "default": null
+              },
+              {
+                "name": "metadata",
+                "type": {
+                  "type": "map",
+                  "values": "string"
+                }
+              }
+            ]
+          }
+        },
+        {
+          "name": "reason",
+          "type": "string"
+        },
+        {
+          "name": "effectiveAt",
+          "type": "long"
+        },
+        {
+          "name": "actor",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2)."
+        }
+      ]
+    }
+  },
+  {
     "type": "KeyUpdated",
     "version": 1,
     "schema": {
@@ -1517,6 +1872,124 @@ export const RELEASED_SCHEMAS = [
               }
             ]
           }
+        }
+      ]
+    }
+  },
+  {
+    "type": "KeyUpdated",
+    "version": 2,
+    "schema": {
+      "type": "record",
+      "name": "KeyUpdated",
+      "namespace": "dev.tollgate.events",
+      "doc": "An API key's scopes, metadata or expiry changed; carries the key's full new state.",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "key",
+          "type": {
+            "type": "record",
+            "name": "KeyState",
+            "doc": "The key's full current state: the keys topic is compacted by keyId, so the latest event alone must rebuild it.",
+            "fields": [
+              {
+                "name": "keyId",
+                "type": "string"
+              },
+              {
+                "name": "accountId",
+                "type": "string"
+              },
+              {
+                "name": "keyHash",
+                "type": "string",
+                "doc": "Hex HMAC-SHA256(pepper, plaintext key). Never the plaintext."
+              },
+              {
+                "name": "pepperVersion",
+                "type": "int"
+              },
+              {
+                "name": "displayHint",
+                "type": "string",
+                "doc": "Prefix and last four characters, for humans."
+              },
+              {
+                "name": "env",
+                "type": {
+                  "type": "enum",
+                  "name": "Environment",
+                  "symbols": [
+                    "live",
+                    "test"
+                  ]
+                }
+              },
+              {
+                "name": "scopes",
+                "type": {
+                  "type": "array",
+                  "items": "string"
+                }
+              },
+              {
+                "name": "issuedAt",
+                "type": "long"
+              },
+              {
+                "name": "expiresAt",
+                "type": [
+                  "null",
+                  "long"
+                ],
+                "default": null
+              },
+              {
+                "name": "rotatedFromKeyId",
+                "type": [
+                  "null",
+                  "string"
+                ],
+                "default": null
+              },
+              {
+                "name": "metadata",
+                "type": {
+                  "type": "map",
+                  "values": "string"
+                }
+              }
+            ]
+          }
+        },
+        {
+          "name": "actor",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2)."
         }
       ]
     }
@@ -1923,6 +2396,211 @@ export const RELEASED_SCHEMAS = [
         {
           "name": "effectiveAt",
           "type": "long"
+        }
+      ]
+    }
+  },
+  {
+    "type": "PlanChanged",
+    "version": 3,
+    "schema": {
+      "type": "record",
+      "name": "PlanChanged",
+      "namespace": "dev.tollgate.events",
+      "doc": "An account moved to a plan version (effective now or at a given time).",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "accountId",
+          "type": "string"
+        },
+        {
+          "name": "planId",
+          "type": "string"
+        },
+        {
+          "name": "planVersion",
+          "type": "int"
+        },
+        {
+          "name": "plan",
+          "type": {
+            "type": "record",
+            "name": "PlanSnapshot",
+            "fields": [
+              {
+                "name": "planId",
+                "type": "string"
+              },
+              {
+                "name": "version",
+                "type": "int"
+              },
+              {
+                "name": "name",
+                "type": "string"
+              },
+              {
+                "name": "rateLimits",
+                "type": {
+                  "type": "array",
+                  "items": {
+                    "type": "record",
+                    "name": "RateLimitPolicy",
+                    "fields": [
+                      {
+                        "name": "name",
+                        "type": "string",
+                        "doc": "e.g. burst, per-minute"
+                      },
+                      {
+                        "name": "limit",
+                        "type": "long"
+                      },
+                      {
+                        "name": "windowMs",
+                        "type": "long"
+                      }
+                    ]
+                  }
+                }
+              },
+              {
+                "name": "monthlyQuota",
+                "type": [
+                  "null",
+                  "long"
+                ],
+                "default": null,
+                "doc": "Requests (cost units) per calendar month; null = unlimited."
+              },
+              {
+                "name": "limitScope",
+                "type": {
+                  "type": "enum",
+                  "name": "LimitScope",
+                  "symbols": [
+                    "key",
+                    "account"
+                  ]
+                }
+              },
+              {
+                "name": "priceRef",
+                "type": "string",
+                "doc": "Reference to the plan version's price in billing."
+              },
+              {
+                "name": "currency",
+                "type": "string",
+                "doc": "ISO 4217 code."
+              },
+              {
+                "name": "pricing",
+                "type": [
+                  "null",
+                  {
+                    "type": "record",
+                    "name": "PlanPricing",
+                    "doc": "What the plan version costs, in the snapshot's currency.",
+                    "fields": [
+                      {
+                        "name": "baseFeeMinor",
+                        "type": "long",
+                        "doc": "Base fee per UTC calendar month, in minor units of the currency."
+                      },
+                      {
+                        "name": "includedUnits",
+                        "type": "long",
+                        "doc": "Billable cost units per month covered by the base fee."
+                      },
+                      {
+                        "name": "tiers",
+                        "type": {
+                          "type": "array",
+                          "items": {
+                            "type": "record",
+                            "name": "PricingTier",
+                            "fields": [
+                              {
+                                "name": "upToUnits",
+                                "type": [
+                                  "null",
+                                  "long"
+                                ],
+                                "doc": "Cumulative overage units (above the included units) where this tier ends; null = open-ended (last tier only)."
+                              },
+                              {
+                                "name": "unitPriceMicros",
+                                "type": "long",
+                                "doc": "Price per cost unit in millionths of a minor unit."
+                              }
+                            ]
+                          }
+                        },
+                        "doc": "Graduated overage tiers, ascending by upToUnits, the last one open-ended; no tiers: overage is not charged."
+                      }
+                    ]
+                  }
+                ],
+                "default": null,
+                "doc": "The plan version's price (null: written before prices travelled with plans). Currency is the snapshot's currency."
+              }
+            ]
+          }
+        },
+        {
+          "name": "previousPlan",
+          "type": [
+            "null",
+            {
+              "type": "record",
+              "name": "PlanRef",
+              "fields": [
+                {
+                  "name": "planId",
+                  "type": "string"
+                },
+                {
+                  "name": "planVersion",
+                  "type": "int"
+                }
+              ]
+            }
+          ],
+          "default": null
+        },
+        {
+          "name": "effectiveAt",
+          "type": "long"
+        },
+        {
+          "name": "actor",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v3)."
         }
       ]
     }

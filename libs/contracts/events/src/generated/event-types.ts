@@ -15,6 +15,8 @@ export interface AccountStatusChanged {
   status: AccountStatus;
   /** Why the account was suspended; null when active. */
   reason: null | string;
+  /** Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2). */
+  actor: null | string;
 }
 
 export const AccountStatus = ['active', 'suspended'] as const;
@@ -69,6 +71,8 @@ export interface KeyIssued {
   /** Version of this event's schema the producer wrote. */
   schemaVersion: number;
   key: KeyState;
+  /** Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2). */
+  actor: null | string;
 }
 
 /** The key's full current state: the keys topic is compacted by keyId, so the latest event alone must rebuild it. */
@@ -104,6 +108,8 @@ export interface KeyRevoked {
   key: KeyState;
   reason: string;
   effectiveAt: number;
+  /** Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2). */
+  actor: null | string;
 }
 
 /** An API key's scopes, metadata or expiry changed; carries the key's full new state. */
@@ -117,6 +123,8 @@ export interface KeyUpdated {
   /** Version of this event's schema the producer wrote. */
   schemaVersion: number;
   key: KeyState;
+  /** Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v2). */
+  actor: null | string;
 }
 
 /** A payment attempt for a finalized invoice failed (reported by the payment provider). */
@@ -159,6 +167,8 @@ export interface PlanChanged {
   plan: PlanSnapshot;
   previousPlan: null | PlanRef;
   effectiveAt: number;
+  /** Who asked for the change: `token:<id>` or `oidc:<subject>` (an admin token or a person, through admin-api), `service:<caller>` (another app, e.g. billing-service's dunning), `system:<what>` (key-service itself, e.g. leaked-key containment); null when not known (events before v3). */
+  actor: null | string;
 }
 
 export interface PlanSnapshot {
