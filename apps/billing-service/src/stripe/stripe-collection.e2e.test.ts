@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEventId } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import { startStripeStandIn, type StripeStandIn } from '@tollgate/stripe-stand-in';
-import { eventually } from '@tollgate/test-infra';
+import { eventually, openApiErrors } from '@tollgate/test-infra';
 import {
   billingTestKit,
   planChanged,
@@ -146,5 +146,11 @@ describe('collection through Stripe end to end (buildApp, real Kafka, Postgres, 
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ received: true, outcome: 'applied' });
     expect((await invoiceOf()).status).toBe('paid');
+  });
+
+  it('documents the webhook route in a valid OpenAPI document when Stripe is configured', async () => {
+    const document = (await app.inject('/openapi.json')).json<{ paths: Record<string, unknown> }>();
+    expect(Object.keys(document.paths)).toContain('/v1/stripe/webhooks');
+    expect(await openApiErrors(document)).toEqual([]);
   });
 });
