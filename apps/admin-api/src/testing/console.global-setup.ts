@@ -17,9 +17,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const outdir = await mkdtemp(join(tmpdir(), 'admin-console-'));
   await promisify(execFile)(process.execPath, [
-    join(workspaceRoot(), 'apps/admin-api/build-console.mjs'),
+    join(workspaceRoot(), 'apps/admin-api/build-assets.mjs'),
     outdir,
   ]);
-  project.provide('consoleAssetsDir', outdir);
+  project.provide('consoleAssetsDir', join(outdir, 'console'));
   return () => rm(outdir, { recursive: true, force: true });
 }

@@ -40,7 +40,7 @@ export function installConsoleHeaders(app: FastifyInstance): void {
 
 /**
  * Serves the console's built files (`index.html`, `console.js`, `console.css`) under
- * `/console/`. They are built with the app (`build-console.mjs`); a deployment without them
+ * `/console/`. They are built with the app (`build-assets.mjs`, run by tools/build-app.mjs); a deployment without them
  * answers 404 saying so instead of failing to start.
  */
 export async function consoleAssets(app: FastifyInstance, { root }: { root: string }) {
