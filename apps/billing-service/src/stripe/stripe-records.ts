@@ -86,19 +86,18 @@ export async function saveStripeInvoice(
   );
 }
 
-/** After finalization: Stripe's status and amount due, unless a webhook already moved it on. */
+/** After finalization: Stripe's status and figures, unless a webhook already moved the status on. */
 export async function saveFinalizedInvoice(
   sql: Sql,
   invoiceId: string,
-  status: string,
-  amountDueMinor: number,
+  finalized: { status: string; totalMinor: number; amountDueMinor: number },
 ): Promise<void> {
   await sql.query(
     `update stripe_invoices
         set status = case when status = 'draft' then ? else status end,
-            amount_due_minor = ?, updated_at = now()
+            total_minor = ?, amount_due_minor = ?, updated_at = now()
       where invoice_id = ?`,
-    [status, amountDueMinor, invoiceId],
+    [finalized.status, finalized.totalMinor, finalized.amountDueMinor, invoiceId],
   );
 }
 

@@ -151,11 +151,17 @@ describe('Stripe sync under injected faults (real Postgres, real stripe SDK, Str
       expect(items.map((i) => [i.metadata?.tollgate_line_id, i.amount]).sort()).toEqual(
         invoice.lines.map((l) => [l.lineId, l.amountMinor]).sort(),
       );
-      const [row] = await kit.db.sql.query<{ stripe_invoice_id: string; status: string }>(
-        'select stripe_invoice_id, status from stripe_invoices where invoice_id = ?',
+      const [row] = await kit.db.sql.query(
+        `select stripe_invoice_id, status, total_minor::float8 as total, amount_due_minor::float8 as due
+           from stripe_invoices where invoice_id = ?`,
         [invoice.invoiceId],
       );
-      expect(row).toEqual({ stripe_invoice_id: stripeInvoice!.id, status: 'open' });
+      expect(row).toEqual({
+        stripe_invoice_id: stripeInvoice!.id,
+        status: 'open',
+        total: invoice.totalMinor,
+        due: Math.max(invoice.totalMinor, 0),
+      });
       const stored = await kit.db.sql.query<{ stripe_invoice_item_id: string }>(
         'select stripe_invoice_item_id from stripe_invoice_items where invoice_id = ?',
         [invoice.invoiceId],

@@ -78,12 +78,11 @@ export async function syncInvoiceToStripe(
     );
   }
   assertSameTotal(invoice, finalized);
-  await saveFinalizedInvoice(
-    sql,
-    invoice.invoiceId,
-    finalized.status ?? 'open',
-    finalized.amount_due,
-  );
+  await saveFinalizedInvoice(sql, invoice.invoiceId, {
+    status: finalized.status ?? 'open',
+    totalMinor: finalized.total,
+    amountDueMinor: finalized.amount_due,
+  });
   return finalized;
 }
 

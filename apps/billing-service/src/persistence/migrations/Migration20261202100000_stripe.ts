@@ -38,6 +38,9 @@ export class Migration20261202100000Stripe extends Migration {
         stripe_customer_id text not null,
         stripe_invoice_id text not null unique,
         status text not null,
+        -- Stripe's figures after finalizing: its total (comparable with Tollgate's, negative for a
+        -- credit) and what it charges (amount_due: the total, floored at 0).
+        total_minor bigint,
         amount_due_minor bigint,
         payment_failures int not null default 0,
         paid_at_ms bigint,
