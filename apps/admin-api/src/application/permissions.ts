@@ -148,6 +148,11 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
 
   'GET /v1/accounts/:accountId/usage/series': { permission: 'usage:read', scope: 'account' },
   'GET /v1/accounts/:accountId/usage/totals': { permission: 'usage:read', scope: 'account' },
+  'GET /v1/accounts/:accountId/usage/top': { permission: 'usage:read', scope: 'account' },
+  'GET /v1/accounts/:accountId/usage/keys-last-used': {
+    permission: 'usage:read',
+    scope: 'account',
+  },
 
   'GET /v1/audit-events': { permission: 'audit:read', scope: 'unscoped' },
   'GET /v1/audit-events/export': { permission: 'audit:read', scope: 'unscoped' },

@@ -92,6 +92,21 @@ describe('management flow across every app (real processes, Kafka, Postgres, Red
       () => `6 allowed requests in admin-api's usage (saw ${allowed})`,
     );
     expect(allowed).toBe(6);
+    // The analytics a console shows: the busiest key, and when each key was last used.
+    const top = await manage(
+      'GET',
+      `/v1/accounts/${accountId}/usage/top?by=key&from=${from}&to=${to}`,
+    );
+    expect(top.json()).toMatchObject({
+      items: [{ keyId: key.keyId, requests: 6, allowedRequests: 6, rejectedRequests: 0 }],
+    });
+    const lastUsed = await manage(
+      'GET',
+      `/v1/accounts/${accountId}/usage/keys-last-used?keyId=${key.keyId}`,
+    );
+    const [used] = lastUsed.json<{ items: Array<{ keyId: string; lastUsedAt: string }> }>().items;
+    expect(used?.keyId).toBe(key.keyId);
+    expect(Date.parse(used?.lastUsedAt ?? '')).toBeGreaterThanOrEqual(from - 60_000);
 
     expect(
       (await manage('POST', `/v1/keys/${key.keyId}/revoke`, { reason: 'flow test' })).statusCode,

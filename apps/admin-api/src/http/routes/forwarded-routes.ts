@@ -192,6 +192,26 @@ export const FORWARDED_ROUTES: readonly ForwardedRoute[] = [
     params: account,
     querystring: usageQuery,
   },
+  {
+    method: 'GET',
+    url: '/v1/accounts/:accountId/usage/top',
+    to: 'usage',
+    target: '/v1/usage/accounts/:accountId/top',
+    tags: ['usage'],
+    summary: 'Busiest keys or routes in a range (`by=key|route&from&to&limit`)',
+    params: account,
+    querystring: usageQuery,
+  },
+  {
+    method: 'GET',
+    url: '/v1/accounts/:accountId/usage/keys-last-used',
+    to: 'usage',
+    target: '/v1/usage/accounts/:accountId/keys/last-used',
+    tags: ['usage'],
+    summary: 'When each listed key last presented a request (`keyId=…&keyId=…`, ≤ 100)',
+    params: account,
+    querystring: Type.Object({}, { additionalProperties: true, maxProperties: 100 }),
+  },
 ];
 
 /** The internal path with the request's (already validated) path parameters filled in. */
