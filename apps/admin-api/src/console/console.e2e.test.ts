@@ -147,7 +147,7 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     return Number(await page.locator('.total[data-outcome="allowed"]').first().textContent());
   };
 
-  it('signs in with an admin token; the overview chart and the account page show exactly the requests sent through edge-auth', async () => {
+  it('signs in with an admin token; the overview chart, the top keys and the account page (chart, quota, last use) show exactly the requests sent through edge-auth', async () => {
     const started = performance.now();
     const account = await manage('POST', '/v1/accounts', {
       name: 'Charted Ltd',
@@ -156,7 +156,7 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     expect(account.statusCode, account.body).toBe(201);
     const { accountId } = account.json<{ accountId: string }>();
     const issued = await manage('POST', `/v1/accounts/${accountId}/keys`, { env: 'live' });
-    const { plaintext } = issued.json<{ plaintext: string }>();
+    const { plaintext, key } = issued.json<{ plaintext: string; key: { keyId: string } }>();
     let sent = 0;
     await eventually(
       async () => (await verifyAtEdge(plaintext)).status === 200,
@@ -193,6 +193,10 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     await page.getByLabel('Account', { exact: true }).selectOption(accountId);
     expect(await allowedTotal(page)).toBe(sent);
     expect(await page.locator('figure.usage-chart canvas').count()).toBeGreaterThan(0);
+    // The busiest keys of the same range: this key, with every request allowed.
+    const topKey = page.getByRole('row').filter({ hasText: key.keyId });
+    await topKey.waitFor();
+    expect(await topKey.locator('.top-allowed').textContent()).toBe(String(sent));
     await checkAccessibility(page, 'overview');
 
     await page.goto(`${base}/console/#/account/${accountId}`);
@@ -202,6 +206,11 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     const gauge = page.locator('.quota meter');
     await gauge.waitFor();
     expect(Number(await gauge.getAttribute('value'))).toBe(sent);
+    // The key's last use is known (a minute, not "—").
+    const keyRow = page.getByRole('row').filter({ hasText: 'tg' }).filter({ hasText: 'live' });
+    expect(await keyRow.locator('td').nth(5).textContent()).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/,
+    );
     await checkAccessibility(page, 'account');
 
     await page.getByRole('link', { name: 'Plans' }).click();

@@ -90,3 +90,13 @@ export interface SeriesPoint {
   outcome: string;
   requests: number;
 }
+
+/** One line of a top list (`usage/top?by=key|route`). */
+export interface TopItem {
+  keyId?: string;
+  route?: string;
+  requests: number;
+  allowedRequests: number;
+  rejectedRequests: number;
+  lastSeenAt: string;
+}

@@ -1,8 +1,8 @@
 import uPlot from 'uplot';
 import { api } from './api';
 import { loadInto } from './context';
-import { empty, epochFromInput, field, h, select, table } from './dom';
-import type { SeriesPoint } from './types';
+import { empty, epochFromInput, field, h, select, table, when } from './dom';
+import type { SeriesPoint, TopItem } from './types';
 
 type Granularity = 'minute' | 'hour' | 'day';
 
@@ -34,7 +34,11 @@ const colourOf = (outcome: string) => COLOURS[outcome] ?? '#57606a';
  * a granularity and a range picker. Below the chart, the totals per outcome are read from the
  * chart's own data — the chart's text alternative (and what tests read).
  */
-export function usagePanel(accountId: string, now: () => number = Date.now): HTMLElement {
+export function usagePanel(
+  accountId: string,
+  options: { withTopLists?: boolean; now?: () => number } = {},
+): HTMLElement {
+  const now = options.now ?? Date.now;
   const range = select(
     'range',
     [
@@ -61,6 +65,7 @@ export function usagePanel(accountId: string, now: () => number = Date.now): HTM
     field('To (UTC)', to),
   );
   const result = h('div', { class: 'usage-result' });
+  const topLists = h('div', { class: 'top-lists' });
   const controls = h(
     'form',
     { class: 'controls', 'aria-label': 'Usage chart range' },
@@ -74,6 +79,7 @@ export function usagePanel(accountId: string, now: () => number = Date.now): HTM
     { class: 'usage-panel', 'aria-label': 'Requests over time' },
     controls,
     result,
+    topLists,
   );
   let chart: uPlot | undefined;
 
@@ -97,6 +103,7 @@ export function usagePanel(accountId: string, now: () => number = Date.now): HTM
     }
     chart?.destroy();
     chart = undefined;
+    drawTopLists(start, end);
     void loadInto(
       result,
       'usage',
@@ -161,6 +168,37 @@ export function usagePanel(accountId: string, now: () => number = Date.now): HTM
         return figure;
       },
     );
+  };
+
+  /** The busiest keys and routes of the same range (admin-api's usage/top). */
+  const drawTopLists = (start: number, end: number) => {
+    if (!options.withTopLists) return;
+    const base = `/v1/accounts/${encodeURIComponent(accountId)}/usage/top?from=${start}&to=${end}&limit=10`;
+    const keys = h('div', {});
+    const routes = h('div', {});
+    topLists.replaceChildren(keys, routes);
+    const render = (by: 'key' | 'route', box: HTMLElement, title: string) =>
+      loadInto(
+        box,
+        `the top ${by}s`,
+        () => api<{ items: TopItem[] }>('GET', `${base}&by=${by}`),
+        ({ items }) =>
+          items.length === 0
+            ? [h('h3', {}, title), empty(`No ${by}s with requests in this range.`)]
+            : table(
+                title,
+                [by === 'key' ? 'Key' : 'Route', 'Requests', 'Allowed', 'Rejected', 'Last seen'],
+                items.map((i) => [
+                  h('code', {}, (by === 'key' ? i.keyId : i.route) ?? '—'),
+                  String(i.requests),
+                  h('span', { class: 'top-allowed' }, String(i.allowedRequests)),
+                  String(i.rejectedRequests),
+                  when(i.lastSeenAt),
+                ]),
+              ),
+      );
+    void render('key', keys, 'Top keys');
+    void render('route', routes, 'Top routes');
   };
 
   range.addEventListener('change', () => {

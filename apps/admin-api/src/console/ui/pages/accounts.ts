@@ -380,13 +380,25 @@ function keysSection(ctx: PageContext, accountId: string, container: HTMLElement
     void loadInto(
       list,
       'keys',
-      () => api<Page<ApiKey>>('GET', `/v1/accounts/${id}/keys?limit=100`),
-      ({ items }) =>
+      async () => {
+        const { items } = await api<Page<ApiKey>>('GET', `/v1/accounts/${id}/keys?limit=100`);
+        const lastUsed = new Map<string, string | null>();
+        if (items.length > 0 && ctx.can('GET /v1/accounts/:accountId/usage/keys-last-used')) {
+          const query = items.map((k) => `keyId=${encodeURIComponent(k.keyId)}`).join('&');
+          const used = await api<{ items: Array<{ keyId: string; lastUsedAt: string | null }> }>(
+            'GET',
+            `/v1/accounts/${id}/usage/keys-last-used?${query}`,
+          );
+          for (const u of used.items) lastUsed.set(u.keyId, u.lastUsedAt);
+        }
+        return { items, lastUsed };
+      },
+      ({ items, lastUsed }) =>
         items.length === 0
           ? empty('No keys yet.')
           : table(
               'Keys of this account',
-              ['Name', 'Key', 'Env', 'Status', 'Issued', 'Stops working', 'Actions'],
+              ['Name', 'Key', 'Env', 'Status', 'Issued', 'Last used', 'Stops working', 'Actions'],
               items.map((k) => [
                 k.name ?? '—',
                 h('code', {}, k.displayHint),
@@ -398,6 +410,7 @@ function keysSection(ctx: PageContext, accountId: string, container: HTMLElement
                   k.revocation?.reason ? ` (${k.revocation.reason})` : '',
                 ),
                 when(k.issuedAt),
+                lastUsed.has(k.keyId) ? when(lastUsed.get(k.keyId)) : '—',
                 when(k.stopsWorkingAt),
                 keyActions(ctx, k, show),
               ]),

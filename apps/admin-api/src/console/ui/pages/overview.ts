@@ -4,7 +4,10 @@ import { empty, field, h, select } from '../dom';
 import type { Account } from '../types';
 import { usagePanel } from '../usage-chart';
 
-/** Requests over time by outcome for one account at a time (the first page of accounts to pick from). */
+/**
+ * Requests over time by outcome for one account at a time (the first page of accounts to pick
+ * from), with its busiest keys and routes in the same range.
+ */
 export function overviewPage(ctx: PageContext, accountParam?: string): void {
   const body = h('div', {});
   ctx.main.append(pageHeading('Overview'), body);
@@ -25,8 +28,11 @@ export function overviewPage(ctx: PageContext, accountParam?: string): void {
         items.map((a) => [a.accountId, `${a.name} (${a.accountId})`]),
         chosen.accountId,
       );
-      const chart = h('div', {}, usagePanel(chosen.accountId));
-      picker.addEventListener('change', () => chart.replaceChildren(usagePanel(picker.value)));
+      const withTopLists = ctx.can('GET /v1/accounts/:accountId/usage/top');
+      const chart = h('div', {}, usagePanel(chosen.accountId, { withTopLists }));
+      picker.addEventListener('change', () =>
+        chart.replaceChildren(usagePanel(picker.value, { withTopLists })),
+      );
       return [h('div', { class: 'controls' }, field('Account', picker)), chart];
     },
   );
