@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually } from '@tollgate/test-infra';
+import { eventually, freePort } from '@tollgate/test-infra';
+import { enqueueDunningAction } from './dunning-actions';
+import { reactivationFor, suspensionFor } from './dunning';
 import { claimDueSyncs, enqueueStripeSync } from './stripe-sync-outbox';
 import { startStripeBilling, type StripeBillingUnderTest } from './testing/stripe-test-kit';
 import type { InvoiceToCollect } from './types';
@@ -92,6 +94,40 @@ describe('Stripe billing wiring', () => {
     expect(errors).toMatchObject([{ invoiceId: 'inv_inconsistent', attempt: 1 }]);
     expect((await kit.app.inject('/metrics')).body).toMatch(
       /^stripe_sync_failed_attempts_total\{[^}]*kind="rejected"[^}]*\} 1$/m,
+    );
+  });
+
+  it('dunning waits out a key-service outage, and a reactivation never overtakes its suspension', async () => {
+    const kit = await startStripeBilling({
+      KEY_SERVICE_URL: `http://127.0.0.1:${await freePort()}`,
+    });
+    kits.push(kit);
+    const ids = { invoiceId: 'inv_unpaid', accountId: 'acct_unpaid' };
+    await kit.db.transaction(async (tx) => {
+      await enqueueDunningAction(tx, suspensionFor({ maxFailedPayments: 3 }, ids, 3)!);
+      await enqueueDunningAction(tx, reactivationFor(ids));
+    });
+    const dunning = kit.billing.dunning!;
+    expect(await dunning.runOnce()).toBe(1);
+    // The suspension failed and waits for its retry; the reactivation may not go first.
+    expect(await dunning.runOnce()).toBe(0);
+    const actions = await kit.db.sql.query(
+      'select action, status, attempts, last_error from stripe_dunning_actions order by seq',
+    );
+    expect(actions).toMatchObject([
+      {
+        action: 'suspend',
+        status: 'pending',
+        attempts: 1,
+        last_error: expect.stringContaining('not reachable'),
+      },
+      { action: 'reactivate', status: 'pending', attempts: 0, last_error: null },
+    ]);
+    expect(kit.logs.some((l) => l.includes('dunning action failed; will retry'))).toBe(true);
+    kit.clock.now += 2_000;
+    expect(await dunning.runOnce()).toBe(1);
+    expect((await kit.app.inject('/metrics')).body).toMatch(
+      /^billing_dunning_actions_total\{[^}]*action="suspend"[^}]*outcome="retry"[^}]*\} 2$/m,
     );
   });
 });
