@@ -54,7 +54,7 @@ export class PaymentEvents {
     const payment = isPaymentEvent(event) ? event : undefined;
     const invoice = payment?.data.object;
     const record = invoice ? await stripeInvoiceByStripeId(db.sql, invoice.id) : undefined;
-    let effect: ((tx: Sql) => Promise<void>) | undefined;
+    let effect: Effect | undefined;
     let outcome: EventOutcome = 'applied';
     try {
       effect =
@@ -67,15 +67,18 @@ export class PaymentEvents {
       );
       outcome = 'conflict';
     }
+    let dunningQueued = false;
     const recorded = await db.transaction(async (tx) => {
       const first = await recordEvent(
         tx,
         { id: event.id, type: event.type, objectId: invoice?.id, signedAt },
         nowMs,
       );
-      if (first && effect) await effect(tx);
+      if (first && effect) dunningQueued = await effect(tx);
       return first;
     });
+    // After the commit, so the worker finds the action it is woken for.
+    if (dunningQueued) this.options.onDunningAction?.();
     if (!recorded) return 'duplicate';
     if (outcome === 'conflict') return outcome;
     return effect ? 'applied' : 'ignored';
@@ -86,7 +89,7 @@ export class PaymentEvents {
     event: PaymentEvent,
     invoice: Stripe.Invoice,
     record: StripeInvoiceRecord,
-  ): Promise<((tx: Sql) => Promise<void>) | undefined> {
+  ): Promise<Effect | undefined> {
     const { payments, policy } = this.options;
     const ids = { invoiceId: record.invoiceId, accountId: record.accountId };
     const settled = record.status === 'paid' || record.status === 'void';
@@ -97,7 +100,7 @@ export class PaymentEvents {
         const lift = await hasDunningSuspension(this.options.db.sql, record.accountId);
         return async (tx) => {
           await setStatus(tx, record.invoiceId, 'paid', invoice.attempt_count, at);
-          if (lift) await this.dunning(tx, reactivationFor(ids));
+          return lift && queueDunning(tx, reactivationFor(ids));
         };
       }
       case 'invoice.voided': {
@@ -106,12 +109,12 @@ export class PaymentEvents {
         const lift = await hasDunningSuspension(this.options.db.sql, record.accountId);
         return async (tx) => {
           await setStatus(tx, record.invoiceId, 'void', invoice.attempt_count, null);
-          if (lift) await this.dunning(tx, reactivationFor(ids));
+          return lift && queueDunning(tx, reactivationFor(ids));
         };
       }
       case 'invoice.payment_failed': {
         // Late news of a failure on an invoice that has since been paid or voided changes nothing.
-        if (settled) return async () => undefined;
+        if (settled) return async () => false;
         const attempt = Math.max(invoice.attempt_count, 1);
         await ledger(() =>
           payments.markPaymentFailed(record.invoiceId, event.created * 1000, attempt),
@@ -119,16 +122,22 @@ export class PaymentEvents {
         const suspension = suspensionFor(policy, ids, attempt);
         return async (tx) => {
           await setStatus(tx, record.invoiceId, 'open', attempt, null);
-          if (suspension) await this.dunning(tx, suspension);
+          return suspension !== undefined && queueDunning(tx, suspension);
         };
       }
     }
   }
+}
 
-  private async dunning(tx: Sql, action: Parameters<typeof enqueueDunningAction>[1]) {
-    await enqueueDunningAction(tx, action);
-    this.options.onDunningAction?.();
-  }
+/** What an event changes in billing's tables; true when it queued a dunning action. */
+type Effect = (tx: Sql) => Promise<boolean>;
+
+async function queueDunning(
+  tx: Sql,
+  action: Parameters<typeof enqueueDunningAction>[1],
+): Promise<true> {
+  await enqueueDunningAction(tx, action);
+  return true;
 }
 
 /** Runs an `InvoicePayments` call; its 4xx refusals become `LedgerRefusal`. */
