@@ -321,6 +321,18 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
       ]),
     );
     await checkAccessibility(page, 'audit');
+    // The export link carries the same filters and downloads the matching events.
+    const href = await page
+      .getByRole('link', { name: 'Download these events (JSON Lines)' })
+      .getAttribute('href');
+    expect(href).toBe(`/v1/audit-events/export?target=${accountId}`);
+    const exported = await page.evaluate(async (url) => (await fetch(url)).text(), href!);
+    expect(
+      exported
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { action: string }).action),
+    ).toEqual(expect.arrayContaining(['account.create', 'key.issue', 'key.revoke']));
 
     await page.getByRole('link', { name: 'Admin tokens' }).click();
     await page.getByRole('cell', { name: 'console owner', exact: true }).waitFor();
@@ -420,7 +432,8 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     expect(await page.locator('tbody tr').count()).toBe(1);
     expect(await page.content()).not.toContain('Someone Else SA');
     await checkAccessibility(page, 'accounts-scoped');
-    await page.goto(`${base}/console/#/account/${other.accountId}`);
+    await page.getByLabel('Account id').fill(other.accountId);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
     await page.getByText('Could not load the account: Not found').waitFor();
     expect(await page.content()).not.toContain('Someone Else SA');
     await context.close();

@@ -35,7 +35,23 @@ export function accountsPage(ctx: PageContext): void {
         'Create account',
       )
     : null;
-  ctx.main.append(pageHeading('Accounts', create), body);
+  const wanted = h('input', {
+    name: 'accountId',
+    placeholder: 'acct_…',
+    required: true,
+    pattern: 'acct_[0-9A-Za-z]+',
+  });
+  const open = h(
+    'form',
+    { class: 'controls', 'aria-label': 'Open an account by id' },
+    field('Account id', wanted),
+    h('button', { type: 'submit' }, 'Open'),
+  );
+  open.addEventListener('submit', (event) => {
+    event.preventDefault();
+    location.hash = `#/account/${wanted.value.trim()}`;
+  });
+  ctx.main.append(pageHeading('Accounts', create), open, body);
 
   const show = (page: number) => {
     const cursor = cursors[page];

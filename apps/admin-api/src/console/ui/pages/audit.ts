@@ -23,10 +23,16 @@ export function auditPage(ctx: PageContext): void {
     field('To (UTC)', to),
     h('button', { type: 'submit' }, 'Filter'),
   );
-  ctx.main.append(pageHeading('Audit log'), filters, results);
+  const exportLink = h(
+    'a',
+    { class: 'export', download: 'audit-events.jsonl' },
+    'Download these events (JSON Lines)',
+  );
+  ctx.main.append(pageHeading('Audit log', exportLink), filters, results);
 
-  const query = (cursor: string | null) => {
-    const params = new URLSearchParams({ limit: '100' });
+  /** The filters as query parameters (the export takes the same ones, without paging). */
+  const filterParams = () => {
+    const params = new URLSearchParams();
     for (const [name, el] of [
       ['actor', actor],
       ['action', action],
@@ -40,6 +46,11 @@ export function auditPage(ctx: PageContext): void {
       const at = epochFromInput(el.value);
       if (at !== undefined) params.set(name, String(at));
     }
+    return params;
+  };
+  const query = (cursor: string | null) => {
+    const params = filterParams();
+    params.set('limit', '100');
     if (cursor) params.set('cursor', cursor);
     return `/v1/audit-events?${params.toString()}`;
   };
@@ -79,6 +90,8 @@ export function auditPage(ctx: PageContext): void {
         },
       );
     void load(null);
+    // The same filters, every matching event (up to the export's limit), as a file.
+    exportLink.href = `/v1/audit-events/export?${filterParams().toString()}`;
   };
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
