@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultMatch, StripeStandIn } from '@tollgate/stripe-stand-in';
+import type { FaultKind, FaultMatch, StripeStandIn } from '@tollgate/stripe-stand-in';
 import { enqueueStripeSync } from './stripe-sync-outbox';
 import { createStripeClient } from './stripe-client';
 import { idempotencyKeys } from './stripe-sync';
@@ -37,7 +37,7 @@ function invoicesFor(tag: string): InvoiceToCollect[] {
 
 interface Figures {
   scenario: string;
-  faults: { error: number; hang: number; drop: number };
+  faults: Partial<Record<FaultKind, number>>;
   workerAttempts: number;
   stripeRequests: number;
   replays: number;
@@ -180,11 +180,11 @@ describe('Stripe sync under injected faults (real Postgres, real stripe SDK, Str
     const after = standIn.counts();
     const result: Figures = {
       scenario: name,
-      faults: {
-        error: after.faults.error - before.faults.error,
-        hang: after.faults.hang - before.faults.hang,
-        drop: after.faults.drop - before.faults.drop,
-      },
+      faults: Object.fromEntries(
+        (Object.keys(after.faults) as FaultKind[])
+          .map((kind) => [kind, after.faults[kind] - before.faults[kind]] as const)
+          .filter(([, n]) => n > 0),
+      ),
       workerAttempts,
       stripeRequests: standIn.requests.length - requestsBefore,
       replays: after.replays - before.replays,
@@ -270,6 +270,24 @@ describe('Stripe sync under injected faults (real Postgres, real stripe SDK, Str
         recovery.some((r) => lookups[step]!.test(r)),
         recovery.join(', '),
       ).toBe(true);
+    }
+  });
+
+  it('a 500 Stripe keeps under the key (the endpoint ran): applied writes are found by metadata; others wait out the 24 h window', async () => {
+    for (const [step, match] of steps) {
+      await scenario(`500 remembered under the key, write applied (${step})`, async () => {
+        standIn.failDuringRunNext(1, match, { applied: true });
+      });
+      await scenario(`500 remembered under the key, nothing written (${step})`, async () => {
+        standIn.failDuringRunNext(1, match);
+        // Every retry within 24 h gets the same 500 back; the outbox keeps the invoice pending.
+        for (let round = 0; round < 3; round++) {
+          await kit.billing.syncWorker!.runOnce();
+          kit.clock.now += 61_000;
+        }
+        expect(await pendingCount()).toBeGreaterThan(0);
+        kit.clock.now += 25 * HOUR;
+      });
     }
   });
 

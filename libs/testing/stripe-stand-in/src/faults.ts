@@ -4,9 +4,13 @@
  *   remembered under the idempotency key — a failure in front of the API);
  * - `hang`: the request is held unanswered until the client gives up (nothing written);
  * - `drop`: the write is applied and remembered under its idempotency key, then the connection
- *   is cut before the response goes out (the caller cannot tell whether it happened).
+ *   is cut before the response goes out (the caller cannot tell whether it happened);
+ * - `run_error`, `run_error_applied`: the endpoint ran and failed with a 500 that Stripe keeps
+ *   under the idempotency key like any result ("retries return the saved response, including 500
+ *   errors"), so every retry under that key gets the same 500 until the key expires (24 h) —
+ *   with nothing written, or after the write was applied.
  */
-export type FaultKind = 'error' | 'hang' | 'drop';
+export type FaultKind = 'error' | 'hang' | 'drop' | 'run_error' | 'run_error_applied';
 
 /** Which requests a fault applies to; unset fields match everything. */
 export interface FaultMatch {
@@ -23,7 +27,13 @@ interface PendingFault {
 
 export class FaultPlan {
   private readonly pending: PendingFault[] = [];
-  readonly injected: Record<FaultKind, number> = { error: 0, hang: 0, drop: 0 };
+  readonly injected: Record<FaultKind, number> = {
+    error: 0,
+    hang: 0,
+    drop: 0,
+    run_error: 0,
+    run_error_applied: 0,
+  };
 
   add(kind: FaultKind, times: number, match: FaultMatch = {}): void {
     if (!Number.isInteger(times) || times < 1) throw new Error('times must be a positive integer');

@@ -229,6 +229,25 @@ describe('Stripe stand-in, driven by the real stripe SDK', () => {
       expect(standIn.counts()).toMatchObject({ customers: 0, faults: { hang: 1 } });
     });
 
+    it('a 500 from an endpoint that ran is remembered under the key, like any result, for 24 h', async () => {
+      const customer = await sdk().customers.create({});
+      const create = () =>
+        sdk().invoiceItems.create(
+          { customer: customer.id, amount: 10, currency: 'usd' },
+          { idempotencyKey: 'k-run' },
+        );
+      standIn.failDuringRunNext(1, { path: '/v1/invoiceitems' }, { applied: true });
+      await expect(create()).rejects.toMatchObject({ statusCode: 500 });
+      await expect(create()).rejects.toMatchObject({ statusCode: 500 });
+      expect(standIn.counts()).toMatchObject({ invoiceItems: 1, replays: 1 });
+      clockMs += IDEMPOTENCY_KEY_TTL_SECONDS * 1000;
+      await create();
+      expect(standIn.counts()).toMatchObject({
+        invoiceItems: 2,
+        faults: { run_error_applied: 1 },
+      });
+    });
+
     it('500s are retried by the SDK when it may, with the same idempotency key', async () => {
       standIn.failNext(2, { method: 'POST' });
       const customer = await sdk({ maxNetworkRetries: 2 }).customers.create({});

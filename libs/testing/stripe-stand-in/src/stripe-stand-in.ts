@@ -51,6 +51,11 @@ export interface StripeStandIn {
   hangNext(times: number, match?: FaultMatch): void;
   /** The next `times` matching requests are applied, then the connection is cut unanswered. */
   dropResponseNext(times: number, match?: FaultMatch): void;
+  /**
+   * The next `times` matching requests run and fail with a 500 that is remembered under their
+   * idempotency key (replayed to every retry for 24 h), after applying the write or not.
+   */
+  failDuringRunNext(times: number, match?: FaultMatch, options?: { applied?: boolean }): void;
   /** Planned faults not yet used. */
   readonly outstandingFaults: number;
   counts(): StandInCounts;
@@ -226,12 +231,33 @@ export async function startStripeStandIn(
       }
     }
 
+    const runError = () => {
+      const failure = JSON.stringify(
+        new StripeApiError(
+          500,
+          'api_error',
+          'An unknown error occurred (injected, remembered).',
+        ).body(),
+      );
+      if (method === 'POST' && idempotencyKey !== undefined)
+        idempotency.remember(idempotencyKey, fingerprint, { status: 500, body: failure });
+      answer(500, failure);
+    };
+    if (fault === 'run_error') {
+      seen.outcome = fault;
+      return runError();
+    }
+
     let result: unknown;
     try {
       result = route(method, url.pathname, params);
     } catch (err) {
       if (err instanceof StripeApiError) return refuse(err);
       throw err;
+    }
+    if (fault === 'run_error_applied' && result !== undefined) {
+      seen.outcome = fault;
+      return runError();
     }
     if (result === undefined)
       return refuse(
@@ -288,6 +314,8 @@ export async function startStripeStandIn(
     failNext: (times, match) => faults.add('error', times, match),
     hangNext: (times, match) => faults.add('hang', times, match),
     dropResponseNext: (times, match) => faults.add('drop', times, match),
+    failDuringRunNext: (times, match, options = {}) =>
+      faults.add(options.applied ? 'run_error_applied' : 'run_error', times, match),
     get outstandingFaults() {
       return faults.outstanding;
     },
