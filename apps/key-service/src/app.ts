@@ -7,12 +7,14 @@ import { createService, type ServiceDeps } from '@tollgate/service-base';
 import { actingAs, actorOfRequest } from './application/actor';
 import { createKeyServiceCommands } from './application/key-service-commands';
 import { KeyServiceQueries } from './application/key-service-queries';
-import { peppersOf, type KeyServiceConfig } from './config';
+import { accountWebhookCommands, WebhookDeliverer } from './application/webhook-notifications';
+import { peppersOf, webhookAllowsHttp, type KeyServiceConfig } from './config';
 import { mapDomainError } from './http/domain-errors';
 import { accountRoutes } from './http/routes/account-routes';
 import { keyRoutes } from './http/routes/key-routes';
 import { planRoutes } from './http/routes/plan-routes';
 import { secretScanningRoutes } from './http/routes/secret-scanning-routes';
+import { webhookRoutes } from './http/routes/webhook-routes';
 import { createOutboxPublisher } from './outbox/outbox-publisher';
 import { KEY_SERVICE_MIGRATIONS } from './persistence/migrations';
 
@@ -93,8 +95,31 @@ export async function buildApp({
   app.addHook('preHandler', (request, _reply, done) =>
     actingAs(actorOfRequest(request.serviceCaller, request.headers['x-tollgate-actor']), done),
   );
+  const webhookSettings = {
+    allowHttp: webhookAllowsHttp(config),
+    pollMs: config.WEBHOOK_POLL_MS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+  };
+  const deliverer = new WebhookDeliverer({
+    db,
+    now,
+    settings: webhookSettings,
+    log: service.logger.child({ component: 'webhooks' }),
+  });
+  service.afterMigrate(async () => deliverer.start());
+  service.use({
+    name: 'webhooks',
+    checkReady: async () => undefined,
+    close: () => deliverer.stop(),
+  });
+
   const context = { commands, queries, db };
   await app.register(accountRoutes, context);
+  await app.register(webhookRoutes, {
+    webhooks: accountWebhookCommands({ db, now, settings: webhookSettings }),
+  });
   await app.register(keyRoutes, context);
   await app.register(planRoutes, context);
   if (config.SECRET_SCANNING_GITHUB_KEYS) {

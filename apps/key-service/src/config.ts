@@ -24,6 +24,13 @@ export const KeyServiceConfig = z
     SEED_DEFAULT_PLANS: env.booleanFlag(true),
     /** GitHub's secret-scanning signing keys (its public_keys JSON); unset: no receiver. */
     SECRET_SCANNING_GITHUB_KEYS: githubSigningKeys.optional(),
+    /** Accounts' notification webhooks may use http:// (default: outside production only). */
+    WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false']).optional(),
+    WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+    /** The first retry waits this long; each next one twice as long (at most 6 h). */
+    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
     /** Who may call `/v1` (`caller:secret,…`); required in production. */
     SERVICE_TOKENS: env.serviceTokens.optional(),
   })
@@ -31,6 +38,13 @@ export const KeyServiceConfig = z
   .superRefine(env.requireServiceTokensInProduction)
   .superRefine(env.requireCompleteKafkaSasl);
 export type KeyServiceConfig = z.infer<typeof KeyServiceConfig>;
+
+/** https only in production unless WEBHOOK_ALLOW_HTTP says otherwise. */
+export function webhookAllowsHttp(config: KeyServiceConfig): boolean {
+  return config.WEBHOOK_ALLOW_HTTP === undefined
+    ? config.NODE_ENV !== 'production'
+    : config.WEBHOOK_ALLOW_HTTP === 'true';
+}
 
 export function peppersOf(config: KeyServiceConfig): env.KeyPeppers {
   return env.peppersOrDevelopment(config.KEY_PEPPERS);

@@ -1,5 +1,7 @@
 import { parseApiKey } from '@tollgate/api-keys';
 import { DomainError, type KeyCommand } from '@tollgate/key-service-domain';
+import { newEventId } from '@tollgate/events';
+import { accountWebhooks } from '../persistence/account-webhooks';
 import { leakedKeyReports, type LeakOutcome } from '../persistence/leaked-key-reports';
 import { findKeyIdByHash } from '../persistence/read-model';
 import { actingAs } from './actor';
@@ -58,6 +60,24 @@ export function leakedKeyContainment(ctx: CommandContext) {
             );
           }
           const outcome: LeakOutcome = stillWorks ? 'revoked' : 'already_revoked';
+          // The customer hears of it on their webhook, if they set one (sent after commit).
+          if (stillWorks)
+            await accountWebhooks.enqueue(tx, {
+              deliveryId: `whd_${newEventId(now)}`,
+              accountId: match.account_id,
+              eventType: 'key.leaked',
+              payload: {
+                keyId: match.key_id,
+                accountId: match.account_id,
+                displayHint: state.displayHint,
+                name: state.name ?? null,
+                reason: LEAKED,
+                revokedAt: new Date(now).toISOString(),
+                source,
+                foundAtUrl: found.url ?? null,
+              },
+              at: new Date(now),
+            });
           await leakedKeyReports.record(tx, {
             source,
             keyId: match.key_id,

@@ -90,9 +90,11 @@ describe('events name who caused them (real Postgres + Kafka, service credential
             ('key' in e.payload && e.payload.key.keyId === keyId);
           return mine && 'actor' in e.payload ? [[e.type, e.payload.actor]] : [];
         });
-      await collector.waitFor((events) => actors(events).length === 4).catch((err: unknown) => {
-        throw new Error(`${String(err)}: ${JSON.stringify(actors(collector.events))}`);
-      });
+      await collector
+        .waitFor((events) => actors(events).length === 4)
+        .catch((err: unknown) => {
+          throw new Error(`${String(err)}: ${JSON.stringify(actors(collector.events))}`);
+        });
       expect(actors(collector.events)).toEqual(
         expect.arrayContaining([
           ['PlanChanged', 'oidc:alice'],

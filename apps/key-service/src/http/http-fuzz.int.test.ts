@@ -220,6 +220,35 @@ describe('key-service HTTP fuzz (fast-check, real Postgres + Kafka)', () => {
       ),
     ],
     [
+      'PUT /v1/accounts/:accountId/notification-webhook',
+      request(
+        'PUT',
+        segment(accountId()).map((a) => `/v1/accounts/${a}/notification-webhook`),
+        fuzzObject({
+          url: field(
+            fc.oneof(
+              fc.constantFrom('http://127.0.0.1:9/hook', 'https://hooks.example.invalid/t'),
+              textField(fc.string({ maxLength: 80 })),
+            ),
+          ),
+        }),
+      ),
+    ],
+    [
+      'GET /v1/accounts/:accountId/notification-webhook',
+      request(
+        'GET',
+        segment(accountId()).map((a) => `/v1/accounts/${a}/notification-webhook`),
+      ),
+    ],
+    [
+      'DELETE /v1/accounts/:accountId/notification-webhook',
+      request(
+        'DELETE',
+        segment(accountId()).map((a) => `/v1/accounts/${a}/notification-webhook`),
+      ),
+    ],
+    [
       'POST /v1/accounts/:accountId/keys',
       request(
         'POST',

@@ -2,6 +2,7 @@ import { Migration20261127000000Initial } from './Migration20261127000000_initia
 import { Migration20261202000000LeakedKeyReports } from './Migration20261202000000_leaked_key_reports';
 import { Migration20261202120000ScheduledPlanChanges } from './Migration20261202120000_scheduled_plan_changes';
 import { Migration20261202130000KeyNames } from './Migration20261202130000_key_names';
+import { Migration20261202140000AccountWebhooks } from './Migration20261202140000_account_webhooks';
 
 /** key-service's committed migrations, oldest first. */
 export const KEY_SERVICE_MIGRATIONS = [
@@ -15,4 +16,8 @@ export const KEY_SERVICE_MIGRATIONS = [
     class: Migration20261202120000ScheduledPlanChanges,
   },
   { name: 'Migration20261202130000KeyNames', class: Migration20261202130000KeyNames },
+  {
+    name: 'Migration20261202140000AccountWebhooks',
+    class: Migration20261202140000AccountWebhooks,
+  },
 ];
