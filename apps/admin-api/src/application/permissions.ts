@@ -140,6 +140,20 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
     scope: 'unscoped',
     action: 'account.assign_plan',
   },
+  'PUT /v1/accounts/:accountId/notification-webhook': {
+    permission: 'keys:write',
+    scope: 'account',
+    action: 'account.set_notification_webhook',
+  },
+  'GET /v1/accounts/:accountId/notification-webhook': {
+    permission: 'accounts:read',
+    scope: 'account',
+  },
+  'DELETE /v1/accounts/:accountId/notification-webhook': {
+    permission: 'keys:write',
+    scope: 'account',
+    action: 'account.remove_notification_webhook',
+  },
   'DELETE /v1/accounts/:accountId/scheduled-plan-change': {
     permission: 'plans:assign',
     scope: 'unscoped',

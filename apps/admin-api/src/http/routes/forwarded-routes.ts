@@ -67,6 +67,32 @@ export const FORWARDED_ROUTES: readonly ForwardedRoute[] = [
     summary: 'Reactivate an account',
     params: account,
   },
+  {
+    method: 'PUT',
+    url: '/v1/accounts/:accountId/notification-webhook',
+    to: 'keyService',
+    tags: ['accounts'],
+    summary:
+      "Set the account's notification webhook (leaked keys); its signing secret is in this answer only",
+    params: account,
+    body: forwardedBody,
+  },
+  {
+    method: 'GET',
+    url: '/v1/accounts/:accountId/notification-webhook',
+    to: 'keyService',
+    tags: ['accounts'],
+    summary: "The account's notification webhook and its recent deliveries",
+    params: account,
+  },
+  {
+    method: 'DELETE',
+    url: '/v1/accounts/:accountId/notification-webhook',
+    to: 'keyService',
+    tags: ['accounts'],
+    summary: "Remove the account's notification webhook",
+    params: account,
+  },
   // keys
   {
     method: 'POST',
