@@ -77,6 +77,11 @@ export interface AuditFilter {
   limit: number;
 }
 
+/**
+ * Records in append order (oldest first) after `afterSeq`. The order is by the bigint column,
+ * named with its table: a bare `seq` would mean the `seq::text` output column and sort "10"
+ * before "9", so a page's last seq (the cursor) would skip records.
+ */
 export async function auditEvents(
   sql: Sql,
   f: AuditFilter,
@@ -96,7 +101,7 @@ export async function auditEvents(
   const rows = await sql.query<AuditRow>(
     `select seq::text, event_id, at, actor, role, account_scope, action, method, route, target, outcome, status,
        request_id, client_ip, user_agent, body_digest
-     from audit_events where ${where.join(' and ')} order by seq limit ?`,
+     from audit_events where ${where.join(' and ')} order by audit_events.seq limit ?`,
     [...params, f.limit],
   );
   return rows.map((r) => ({
