@@ -320,6 +320,9 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
         'key.revoke',
       ]),
     );
+    // Oldest first, as the audit log stores them.
+    expect(actions.indexOf('account.create')).toBeLessThan(actions.indexOf('key.issue'));
+    expect(actions.indexOf('key.issue')).toBeLessThan(actions.indexOf('key.revoke'));
     await checkAccessibility(page, 'audit');
     // The export link carries the same filters and downloads the matching events.
     const href = await page

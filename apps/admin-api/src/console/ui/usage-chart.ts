@@ -104,8 +104,11 @@ export function usagePanel(
     chart?.destroy();
     chart = undefined;
     drawTopLists(start, end);
+    // Each draw has its own box: an earlier, slower answer lands in a detached one.
+    const box = h('div', {});
+    result.replaceChildren(box);
     void loadInto(
-      result,
+      box,
       'usage',
       () =>
         api<{ points: SeriesPoint[] }>(
@@ -113,6 +116,7 @@ export function usagePanel(
           `/v1/accounts/${encodeURIComponent(accountId)}/usage/series?granularity=${g}&from=${start}&to=${end}`,
         ),
       ({ points }) => {
+        if (!box.isConnected) return []; // superseded by a later draw
         const figure = h('figure', { class: 'usage-chart' });
         const caption = h(
           'figcaption',

@@ -69,9 +69,12 @@ export function auditPage(ctx: PageContext): void {
 
   const search = () => {
     const seen: AuditEvent[] = [];
+    // Each search draws into its own box: an earlier, slower answer lands in a detached one.
+    const box = h('div', {});
+    results.replaceChildren(box);
     const load = (cursor: string | null) =>
       loadInto(
-        results,
+        box,
         'audit events',
         () => api<Page<AuditEvent>>('GET', query(cursor)),
         ({ items, nextCursor }) => {
