@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,5 +182,50 @@ describe('transactional outbox relay (real Postgres + Kafka)', () => {
       (events) => events.some((e) => e.type === 'KeyIssued' && e.payload.key.keyId === key.keyId),
       10_000,
     );
+    await second.stop();
+  }, 60_000);
+
+  it('takes over within about a second when the relay holding the lock is SIGKILLed', async () => {
+    const fixture = await bundleScript(join(import.meta.dirname, 'crash-relay.fixture.ts'));
+    cleanups.push(() => fixture.remove());
+    const lockHolders = async () =>
+      Number(
+        (
+          await ks.db.sql.query<{ n: string }>(
+            `select count(*)::text as n from pg_locks l join pg_stat_activity a using (pid)
+              where l.locktype = 'advisory' and l.granted
+                and a.application_name = 'key-service-outbox-relay'`,
+          )
+        )[0]?.n,
+      );
+    // Nobody leads yet (the relays of earlier tests are stopped), so the lock below is the child's.
+    await eventually(async () => (await lockHolders()) === 0, 10_000, 'no relay to lead');
+    // A relay process that never kills itself (KILL_AFTER_BATCHES=0): it takes the lock and holds it.
+    const leader = spawn(process.execPath, [fixture.entry], {
+      env: { ...process.env, ...ks.env, BATCH_SIZE: '10', KILL_AFTER_BATCHES: '0' },
+      stdio: 'ignore',
+    });
+    cleanups.push(async () => void leader.kill('SIGKILL'));
+    await eventually(async () => (await lockHolders()) === 1, 20_000, 'the child relay to lead');
+
+    // The follower as deployed: one lock attempt a second (the default leaderRetryMs).
+    const follower = relay({ leaderRetryMs: undefined });
+    follower.start();
+    await eventually(
+      async () => (await lockHolders()) === 1 && !follower.isLeader,
+      5_000,
+      'the follower to be following',
+    );
+    expect(follower.isLeader).toBe(false);
+
+    const killedAt = performance.now();
+    leader.kill('SIGKILL');
+    await eventually(() => follower.isLeader, 10_000, 'the follower to take over');
+    const takeoverMs = performance.now() - killedAt;
+    console.info(`outbox relay takeover after SIGKILL: ${Math.round(takeoverMs)} ms`);
+    // One retry interval (1 s) plus a fixed allowance; a lock that outlived its session, or a
+    // slower retry, would exceed it.
+    expect(takeoverMs).toBeLessThan(1_000 + 1_500);
+    await follower.stop();
   }, 60_000);
 });
