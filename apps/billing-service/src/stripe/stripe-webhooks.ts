@@ -26,6 +26,10 @@ const refused = (reason: string, detail: string) =>
 const isEpochSeconds = (v: unknown): v is number =>
   Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 42;
 
+/** Stripe ids (`evt_…`, `in_…`) are short ASCII words; anything else is not Stripe's. */
+const isStripeId = (v: unknown): v is string =>
+  typeof v === 'string' && /^[A-Za-z0-9_]{1,255}$/.test(v);
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -34,15 +38,15 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  * of another shape (another API version, a test tool) is refused rather than half-read.
  */
 function wellFormed(event: unknown): event is Stripe.Event {
-  if (!isObject(event) || typeof event.id !== 'string' || typeof event.type !== 'string')
-    return false;
+  if (!isObject(event) || !isStripeId(event.id) || typeof event.type !== 'string') return false;
+  if (!/^[a-z0-9_.]{1,100}$/.test(event.type)) return false;
   if (!isEpochSeconds(event.created) || !isObject(event.data)) return false;
   if (!event.type.startsWith('invoice.')) return true;
   const invoice = event.data.object;
   const moment = (v: unknown) => v === null || v === undefined || isEpochSeconds(v);
   return (
     isObject(invoice) &&
-    typeof invoice.id === 'string' &&
+    isStripeId(invoice.id) &&
     Number.isSafeInteger(invoice.attempt_count) &&
     (invoice.attempt_count as number) >= 0 &&
     isObject(invoice.status_transitions) &&
