@@ -73,6 +73,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // A request still in flight when shutdown began: its answer ends the connection. Otherwise a
+  // keep-alive client (a proxy's upstream pool) holds it open and close() waits for its idle
+  // timeout, past the shutdown budget.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (!app.server.listening) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
       {
