@@ -89,13 +89,14 @@ export async function writeUsageBatch(
       );
     }
     const newest = fresh.reduce((max, e) => Math.max(max, e.event.occurredAt), 0);
+    // Progress lives in the partition's own row (locked above): no row shared by all partitions,
+    // so concurrent partitions do not wait on each other; `ingest_progress` is a view of the max.
     await tx.query(
-      'update consumer_offsets set next_offset = ? where topic = ? and partition = ?',
-      [String(BigInt(fresh.at(-1)!.offset) + 1n), batch.topic, batch.partition],
-    );
-    await tx.query(
-      `update ingest_progress set newest_event_at = greatest(coalesce(newest_event_at, to_timestamp(0)), to_timestamp(? / 1000.0)), updated_at = now()`,
-      [newest],
+      `update consumer_offsets set next_offset = ?,
+         newest_event_at = greatest(coalesce(newest_event_at, to_timestamp(0)), to_timestamp(? / 1000.0)),
+         updated_at = now()
+       where topic = ? and partition = ?`,
+      [String(BigInt(fresh.at(-1)!.offset) + 1n), newest, batch.topic, batch.partition],
     );
     return {
       counted: counted.length,
