@@ -94,10 +94,15 @@ export async function startServiceProcess(
   const child = spawnNode(entry, { HOST: '127.0.0.1', PORT: '0', ...env });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`service did not listen within ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Not left running: nothing else holds on to it once this rejects.
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `service did not listen within ${timeoutMs} ms (its port is read from the info-level "Server listening at" line):\n${output}`,
+        ),
+      );
+    }, timeoutMs);
     const onData = (d: Buffer) => {
       output += d.toString();
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
