@@ -21,7 +21,10 @@ async function startApp(appRoot: string, env: Record<string, string>) {
       { ...infraEnv(), ...isolated.env, LOG_LEVEL: 'info', ...env },
       60_000,
     );
-    await process.ready(60_000);
+    await process.ready(60_000).catch(async (err: unknown) => {
+      await process.stop('SIGKILL');
+      throw err;
+    });
     return {
       url: process.url,
       async stop() {
