@@ -71,6 +71,23 @@ describe('BatchingProducer (real Kafka)', () => {
     expect(batches).toBeLessThan(1_000 / 5);
   });
 
+  it('splits requests by bytes, so large records never make a batch the broker refuses', async () => {
+    // 40 records of 300 KB to one partition: 12 MB, far over the broker's 1 MB per record batch.
+    const topic = await kit.testKafka.createTopic('large', { numPartitions: 1 });
+    const producer = new BatchingProducer(kit.connection.kafka, {
+      name: 'test-large',
+      metrics: kit.metrics,
+    });
+    await producer.connect();
+    const value = (i: number) => Buffer.alloc(300_000, i);
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => producer.send({ topic, key: 'k', value: value(i) })),
+    );
+    await producer.disconnect();
+    const byKey = await readValues(topic, 40);
+    expect(byKey.get('k')).toHaveLength(40);
+  });
+
   it('flushes everything buffered on disconnect', async () => {
     const topic = await kit.testKafka.createTopic('flush');
     const producer = new BatchingProducer(kit.connection.kafka, {

@@ -13,6 +13,13 @@ export interface BatchingProducerOptions {
   name: string;
   /** Most messages per produce request. */
   maxBatchMessages?: number;
+  /**
+   * Most bytes (keys, values, headers) per produce request, default 768 KiB: the broker refuses a
+   * partition's record batch over its `message.max.bytes` (1 MB by default) with
+   * MESSAGE_TOO_LARGE, which large records (e.g. RequestMeteredBatch) reach in far fewer than
+   * `maxBatchMessages`. A single larger message still goes, alone.
+   */
+  maxBatchBytes?: number;
   /** How long the first message after a quiet period waits for company (kafkajs has no linger). */
   lingerMs?: number;
   /** Bound on messages held in memory; `send` waits for space beyond it (back-pressure). */
@@ -39,6 +46,7 @@ export class BatchingProducer {
   /** Set after a failed batch: the next batch goes through a fresh kafkajs producer. */
   private replaceProducer = false;
   private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
   private readonly lingerMs: number;
   private readonly maxBuffered: number;
   private queue: Pending[] = [];
@@ -54,6 +62,7 @@ export class BatchingProducer {
     private readonly options: BatchingProducerOptions,
   ) {
     this.maxBatch = options.maxBatchMessages ?? 1_000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 768 * 1024;
     this.lingerMs = options.lingerMs ?? 5;
     this.maxBuffered = options.maxBufferedMessages ?? 100_000;
     this.producer = this.newProducer();
@@ -149,12 +158,24 @@ export class BatchingProducer {
     this.draining ??= (async () => {
       try {
         // What piles up while a request is in flight goes out in the next one: no extra linger.
-        while (this.queue.length > 0) await this.sendOneBatch(this.queue.splice(0, this.maxBatch));
+        while (this.queue.length > 0)
+          await this.sendOneBatch(this.queue.splice(0, this.nextBatchLength()));
       } finally {
         this.draining = undefined;
       }
     })();
     return this.draining;
+  }
+
+  /** How many queued messages the next request takes: by count and by bytes, at least one. */
+  private nextBatchLength(): number {
+    const limit = Math.min(this.queue.length, this.maxBatch);
+    let bytes = 0;
+    for (let i = 0; i < limit; i++) {
+      bytes += messageBytes(this.queue[i]!.message);
+      if (bytes > this.maxBatchBytes) return Math.max(1, i);
+    }
+    return limit;
   }
 
   private async sendOneBatch(batch: Pending[]): Promise<void> {
@@ -192,4 +213,13 @@ export class BatchingProducer {
   private releaseSpace(): void {
     while (!this.isFull && this.spaceWaiters.length > 0) this.spaceWaiters.shift()!();
   }
+}
+
+function messageBytes(message: OutgoingMessage): number {
+  let bytes = message.value.length + (message.key === null ? 0 : Buffer.byteLength(message.key));
+  for (const name in message.headers) {
+    const value = message.headers[name]!;
+    bytes += name.length + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
+  }
+  return bytes;
 }
