@@ -35,7 +35,10 @@ const appEnv = {
   'usage-ingestor': {
     SERVICE_TOKENS: `admin-api:${credentials.admin},billing-service:${credentials.billing}`,
   },
-  'billing-service': {},
+  'billing-service': {
+    SERVICE_TOKEN: credentials.billing,
+    SERVICE_TOKENS: `admin-api:${credentials.admin}`,
+  },
 };
 const readyTimeoutMs = Number(process.env.START_READY_TIMEOUT_MS ?? 60_000);
 

@@ -20,6 +20,7 @@ import { mapInternalError } from './http/internal-errors';
 import { accountRoutes } from './http/routes/account-routes';
 import { adminTokenRoutes } from './http/routes/admin-token-routes';
 import { auditRoutes } from './http/routes/audit-routes';
+import { billingRoutes } from './http/routes/billing-routes';
 import { forwardedRoutes } from './http/routes/forwarded-routes';
 import { ADMIN_API_MIGRATIONS } from './persistence/migrations';
 
@@ -82,6 +83,7 @@ export async function buildApp({
     });
   const keyService = internal('key-service', config.KEY_SERVICE_URL);
   const usage = internal('usage-ingestor', config.USAGE_INGESTOR_URL);
+  const billing = internal('billing-service', config.BILLING_SERVICE_URL);
 
   const oidc =
     config.OIDC_ISSUER && config.OIDC_AUDIENCE
@@ -107,8 +109,14 @@ export async function buildApp({
   const auth = { tokens, limits, keyService, db, now, oidc, sessions };
   installAdminAuth(app, auth);
   installConsoleHeaders(app);
-  const context = { tokens, keyService, usage, db };
-  for (const routes of [adminTokenRoutes, accountRoutes, forwardedRoutes, auditRoutes])
+  const context = { tokens, keyService, usage, billing, db };
+  for (const routes of [
+    adminTokenRoutes,
+    accountRoutes,
+    forwardedRoutes,
+    billingRoutes,
+    auditRoutes,
+  ])
     await app.register(routes, context);
   await app.register(sessionRoutes, { sessions, verify: credentialVerifier(auth), now });
   await app.register(consoleAssets, {

@@ -16,6 +16,7 @@ export const AdminApiConfig = z
       .default(''),
     KEY_SERVICE_URL: z.string().url().default('http://127.0.0.1:8082'),
     USAGE_INGESTOR_URL: z.string().url().default('http://127.0.0.1:8083'),
+    BILLING_SERVICE_URL: z.string().url().default('http://127.0.0.1:8084'),
     /** admin-api's own credential toward key-service and usage-ingestor; required in production. */
     SERVICE_TOKEN: env.serviceToken.optional(),
     INTERNAL_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(5_000),

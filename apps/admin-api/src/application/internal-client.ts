@@ -51,6 +51,34 @@ export class InternalClient {
     return { status: res.status, body: parsed as T };
   }
 
+  async stream(path: string, extraHeaders: Record<string, string> = {}): Promise<StreamedResponse> {
+    const headers: Record<string, string> = { ...extraHeaders };
+    if (this.options.serviceToken) headers.authorization = `Bearer ${this.options.serviceToken}`;
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.options.baseUrl), {
+        headers,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch {
+      throw new ProblemError('dependency_unavailable', `${this.options.name} is not reachable`);
+    }
+    if (res.status >= 500 || res.status === 401 || res.status === 403 || !res.body) {
+      await res.body?.cancel();
+      throw new ProblemError(
+        'dependency_unavailable',
+        `${this.options.name} answered ${res.status}`,
+      );
+    }
+    if (res.status >= 400) throw new PassThroughProblem(res.status, await res.json());
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+      contentDisposition: res.headers.get('content-disposition'),
+      body: res.body,
+    };
+  }
+
   /** Like `call`, but a 4xx answer becomes this request's answer (the same problem). */
   async expect<T>(
     method: string,
@@ -62,6 +90,19 @@ export class InternalClient {
     if (result.status >= 400) throw new PassThroughProblem(result.status, result.body);
     return result;
   }
+}
+
+/** A streamed answer (an export): its status, content type and body, read as it arrives. */
+export interface StreamedResponse {
+  status: number;
+  contentType: string;
+  contentDisposition: string | null;
+  body: ReadableStream<Uint8Array>;
+}
+
+export interface StreamingClient {
+  /** GET whose successful answer is streamed, not parsed; a 4xx problem passes through. */
+  stream(path: string, extraHeaders?: Record<string, string>): Promise<StreamedResponse>;
 }
 
 /** An internal app's 4xx problem, answered to the client unchanged (same status, same code). */

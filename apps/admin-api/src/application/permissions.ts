@@ -14,6 +14,8 @@ export const PERMISSIONS = [
   'plans:write',
   'plans:assign',
   'usage:read',
+  'invoices:read',
+  'exports:read',
   'audit:read',
   'self:read',
 ] as const;
@@ -24,6 +26,7 @@ const READ_ALL: Permission[] = [
   'keys:read',
   'plans:read',
   'usage:read',
+  'invoices:read',
   'self:read',
 ];
 
@@ -45,7 +48,14 @@ export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
     'keys:rotate_revoke',
     'audit:read',
   ]),
-  finance: new Set<Permission>(['accounts:read', 'plans:read', 'usage:read', 'self:read']),
+  finance: new Set<Permission>([
+    'accounts:read',
+    'plans:read',
+    'usage:read',
+    'invoices:read',
+    'exports:read',
+    'self:read',
+  ]),
   viewer: new Set<Permission>(READ_ALL),
 };
 
@@ -167,6 +177,26 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
     permission: 'usage:read',
     scope: 'account',
   },
+
+  'GET /v1/accounts/:accountId/invoices': { permission: 'invoices:read', scope: 'account' },
+  'GET /v1/accounts/:accountId/invoices/:invoiceId': {
+    permission: 'invoices:read',
+    scope: 'account',
+  },
+  'GET /v1/accounts/:accountId/upcoming-invoice': {
+    permission: 'invoices:read',
+    scope: 'account',
+  },
+  // Part of changing a plan (and a POST): for those who may assign plans.
+  'POST /v1/accounts/:accountId/plan-change-preview': {
+    permission: 'plans:assign',
+    scope: 'account',
+    action: 'account.preview_plan_change',
+  },
+  'GET /v1/exports/invoices': { permission: 'exports:read', scope: 'unscoped' },
+  'GET /v1/exports/usage': { permission: 'exports:read', scope: 'unscoped' },
+  'GET /v1/exports/revenue': { permission: 'exports:read', scope: 'unscoped' },
+  'GET /v1/reports/reconciliation': { permission: 'exports:read', scope: 'unscoped' },
 
   'GET /v1/audit-events': { permission: 'audit:read', scope: 'unscoped' },
   'GET /v1/audit-events/export': { permission: 'audit:read', scope: 'unscoped' },

@@ -1,3 +1,4 @@
+import { eventually } from '@tollgate/test-infra';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, ROUTE_PERMISSIONS, roleAllows, type Role } from '../application/permissions';
 import {
@@ -15,6 +16,9 @@ const NOT_FOUND_IS_AN_ANSWER = new Set([
   'POST /v1/admin-tokens/:tokenId/revoke',
   'GET /v1/accounts/:accountId/notification-webhook',
   'DELETE /v1/accounts/:accountId/notification-webhook',
+  // billing has no plan for a fresh account until it consumed its PlanChanged, nor this invoice
+  'GET /v1/accounts/:accountId/upcoming-invoice',
+  'GET /v1/accounts/:accountId/invoices/:invoiceId',
 ]);
 
 describe('admin-api (real key-service process, Postgres, Redis)', () => {
@@ -70,7 +74,61 @@ describe('admin-api (real key-service process, Postgres, Redis)', () => {
       .replace(':accountId', tenant === 'A' ? ids.accountA : ids.accountB)
       .replace(':keyId', tenant === 'A' ? ids.keyA : ids.keyB)
       .replace(':planId', 'plan_free')
-      .replace(':tokenId', MISSING_TOKEN_ID);
+      .replace(':tokenId', MISSING_TOKEN_ID)
+      .replace(':invoiceId', 'inv_01JDQ3W8Y6T4K2M9N7P5R3S1V9');
+
+  it('reaches billing-service: invoices, the proration preview and streamed finance exports', async () => {
+    const finance = principals.find((p) => p.label === 'finance')!.token;
+    const scoped = principals.find((p) => p.scoped)!.token;
+    const invoices = await call(finance, 'GET', `/v1/accounts/${ids.accountA}/invoices`);
+    expect(invoices.statusCode, invoices.body).toBe(200);
+    expect(invoices.json()).toEqual({ items: [], nextBefore: null });
+    expect((await call(scoped, 'GET', `/v1/accounts/${ids.accountB}/invoices`)).statusCode).toBe(
+      404,
+    );
+    // billing knows plans through PlanChanged: put tenant B on Pro, then wait (asking billing
+    // directly, not to spend the admin tokens' request budget) until it can rate A's move to Pro.
+    const moved = await call(owner, 'PUT', `/v1/accounts/${ids.accountB}/plan`, {
+      planId: 'plan_pro',
+    });
+    expect(moved.statusCode, moved.body).toBe(200);
+    let direct = 0;
+    await eventually(
+      async () =>
+        (direct = (
+          await fetch(
+            new URL(`/v1/accounts/${ids.accountA}/plan-change-preview`, internal.billingServiceUrl),
+            {
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${internal.adminCredential}`,
+                'content-type': 'application/json',
+              },
+              body: JSON.stringify({ planId: 'plan_pro', planVersion: 1 }),
+            },
+          )
+        ).status) === 200,
+      30_000,
+      () => `billing-service to rate account A's move to Pro (answered ${direct})`,
+    );
+    const preview = await call(owner, 'POST', `/v1/accounts/${ids.accountA}/plan-change-preview`, {
+      planId: 'plan_pro',
+      planVersion: 1,
+    });
+    expect(preview.statusCode, preview.body).toBe(200);
+    expect(preview.json()).toMatchObject({
+      current: { currency: expect.any(String) },
+      differenceMinor: expect.any(Number),
+    });
+    const csv = await call(finance, 'GET', '/v1/exports/invoices?period=2026-11&format=csv');
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(csv.body.split('\r\n')[0]).toMatch(/^period,invoice_id,account_id,/);
+    // Billing's own 400s pass through; exports are finance's, not a viewer's.
+    expect((await call(finance, 'GET', '/v1/exports/invoices?period=nope')).statusCode).toBe(400);
+    const viewer = principals.find((p) => p.label === 'viewer')!.token;
+    expect((await call(viewer, 'GET', '/v1/exports/invoices?period=2026-11')).statusCode).toBe(403);
+  }, 60_000);
 
   it('role × route sweep: every role and an account-scoped token get exactly what the permission table says', async () => {
     const unexpected: string[] = [];
@@ -249,6 +307,7 @@ describe('failed admin authentication is limited per client across replicas (rea
     internal = {
       keyServiceUrl: 'http://127.0.0.1:9',
       usageIngestorUrl: 'http://127.0.0.1:9',
+      billingServiceUrl: 'http://127.0.0.1:9',
       topicPrefix: '',
       adminCredential: 'x'.repeat(40),
       edgeCredential: '',

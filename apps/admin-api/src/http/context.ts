@@ -7,5 +7,6 @@ export interface AdminContext {
   tokens: AdminTokens;
   keyService: InternalClient;
   usage: InternalClient;
+  billing: InternalClient;
   db: Database;
 }

@@ -23,6 +23,7 @@ export const secret = () => randomBytes(32).toString('base64url');
 export interface InternalApps {
   keyServiceUrl: string;
   usageIngestorUrl: string;
+  billingServiceUrl: string;
   adminCredential: string;
   edgeCredential: string;
   /** The topic prefix all of them (and an edge-auth joining them) share. */
@@ -59,29 +60,45 @@ export async function startInternalApp(appRoot: string, env: Record<string, stri
 export async function startInternalApps(): Promise<InternalApps> {
   const adminCredential = secret();
   const edgeCredential = secret();
+  const billingCredential = secret();
   // One topic prefix for the apps of this test (removed with its topics at stop).
   const topics = isolatedServiceEnv('adm_topics');
   const topicPrefix = topics.env.KAFKA_TOPIC_PREFIX;
   const keyService = await startInternalApp('apps/key-service', {
-    SERVICE_TOKENS: `admin-api:${adminCredential},edge-auth:${edgeCredential}`,
+    SERVICE_TOKENS: `admin-api:${adminCredential},edge-auth:${edgeCredential},billing-service:${billingCredential}`,
     KAFKA_TOPIC_PREFIX: topicPrefix,
     OUTBOX_POLL_MS: '10',
   });
   const usage = await startInternalApp('apps/usage-ingestor', {
-    SERVICE_TOKENS: `admin-api:${adminCredential}`,
+    SERVICE_TOKENS: `admin-api:${adminCredential},billing-service:${billingCredential}`,
     KAFKA_TOPIC_PREFIX: topicPrefix,
     INGEST_MAX_WAIT_MS: '50',
   }).catch(async (err: unknown) => {
     await keyService.stop();
     throw err;
   });
+  const billing = await startInternalApp('apps/billing-service', {
+    SERVICE_TOKENS: `admin-api:${adminCredential}`,
+    SERVICE_TOKEN: billingCredential,
+    KEY_SERVICE_URL: keyService.url,
+    USAGE_INGESTOR_URL: usage.url,
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    // Periods are closed by billing's own tests; here it answers reads.
+    PERIOD_CLOSING_ENABLED: 'false',
+  }).catch(async (err: unknown) => {
+    await usage.stop();
+    await keyService.stop();
+    throw err;
+  });
   return {
     keyServiceUrl: keyService.url,
     usageIngestorUrl: usage.url,
+    billingServiceUrl: billing.url,
     adminCredential,
     edgeCredential,
     topicPrefix,
     async stop() {
+      await billing.stop();
       await usage.stop();
       await keyService.stop();
       await topics.cleanup();
@@ -103,7 +120,8 @@ export interface AdminApiUnderTest {
 
 /** admin-api in process on its own schema and Redis key space, talking to `internal`. */
 export async function startAdminApi(
-  internal: Pick<InternalApps, 'keyServiceUrl' | 'usageIngestorUrl' | 'adminCredential'>,
+  internal: Pick<InternalApps, 'keyServiceUrl' | 'usageIngestorUrl' | 'adminCredential'> &
+    Partial<Pick<InternalApps, 'billingServiceUrl'>>,
   overrides: Record<string, string> = {},
   options: { now?: () => number } = {},
 ): Promise<AdminApiUnderTest> {
@@ -115,6 +133,7 @@ export async function startAdminApi(
     REDIS_KEY_PREFIX: redis.keyPrefix,
     KEY_SERVICE_URL: internal.keyServiceUrl,
     USAGE_INGESTOR_URL: internal.usageIngestorUrl,
+    ...(internal.billingServiceUrl ? { BILLING_SERVICE_URL: internal.billingServiceUrl } : {}),
     SERVICE_TOKEN: internal.adminCredential,
     ...overrides,
   });
