@@ -39,7 +39,8 @@ export async function ledgerOfPeriodPage(
                           where a.adjusts_invoice_id = i.invoice_id), 0))::text as invoiced_units,
             (select min(l.usage_from_ms) from invoice_lines l where l.invoice_id = i.invoice_id and l.kind = 'usage')::text as usage_from,
             (select max(l.usage_to_ms) from invoice_lines l where l.invoice_id = i.invoice_id and l.kind = 'usage')::text as usage_to,
-            s.amount_due_minor::text as stripe_amount
+            -- The invoice total Stripe holds (amount_due is floored at 0 and would flag credit notes).
+            s.total_minor::text as stripe_amount
      from invoices i left join stripe_invoices s on s.invoice_id = i.invoice_id
      where i.period = ? and i.account_id > ?
      order by i.account_id limit ?`,
