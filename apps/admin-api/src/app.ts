@@ -22,6 +22,7 @@ import { adminTokenRoutes } from './http/routes/admin-token-routes';
 import { auditRoutes } from './http/routes/audit-routes';
 import { billingRoutes } from './http/routes/billing-routes';
 import { forwardedRoutes } from './http/routes/forwarded-routes';
+import { planChangeRoute } from './http/routes/plan-change-route';
 import { ADMIN_API_MIGRATIONS } from './persistence/migrations';
 
 export const SERVICE = 'admin-api';
@@ -114,6 +115,7 @@ export async function buildApp({
     adminTokenRoutes,
     accountRoutes,
     forwardedRoutes,
+    planChangeRoute,
     billingRoutes,
     auditRoutes,
   ])

@@ -128,6 +128,17 @@ describe('admin-api (real key-service process, Postgres, Redis)', () => {
     expect((await call(finance, 'GET', '/v1/exports/invoices?period=nope')).statusCode).toBe(400);
     const viewer = principals.find((p) => p.label === 'viewer')!.token;
     expect((await call(viewer, 'GET', '/v1/exports/invoices?period=2026-11')).statusCode).toBe(403);
+    // The plan change itself answers with billing's preview of it (rated before the change).
+    const changed = await call(owner, 'PUT', `/v1/accounts/${ids.accountA}/plan`, {
+      planId: 'plan_pro',
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({
+      plan: { planId: 'plan_pro' },
+      prorationPreview: {
+        differenceMinor: preview.json<{ differenceMinor: number }>().differenceMinor,
+      },
+    });
   }, 60_000);
 
   it('role × route sweep: every role and an account-scoped token get exactly what the permission table says', async () => {

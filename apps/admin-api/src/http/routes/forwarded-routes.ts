@@ -181,15 +181,6 @@ export const FORWARDED_ROUTES: readonly ForwardedRoute[] = [
     body: forwardedBody,
   },
   {
-    method: 'PUT',
-    url: '/v1/accounts/:accountId/plan',
-    to: 'keyService',
-    tags: ['plans'],
-    summary: 'Move an account to a plan now or at a time (upgrade or downgrade)',
-    params: account,
-    body: forwardedBody,
-  },
-  {
     method: 'DELETE',
     url: '/v1/accounts/:accountId/scheduled-plan-change',
     to: 'keyService',
