@@ -17,7 +17,7 @@ describe('runService shutdown (a real process)', () => {
     const app = await startServiceProcess(fixture.entry, {});
     const answer = fetch(new URL('/in-flight', app.url)).then(async (res) => ({
       status: res.status,
-      body: (await res.json()),
+      body: await res.json(),
     }));
     await eventually(
       () => app.output().includes('in-flight request started'),
