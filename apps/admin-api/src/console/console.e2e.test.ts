@@ -84,7 +84,10 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     });
     page.on('response', (res) => {
       // usage totals answer 404 `no_usage_recorded` for an account without traffic (shown as 0 used).
-      const noUsageYet = res.status() === 404 && res.url().includes('/usage/totals?');
+      // and billing answers 404 `no_subscription` until it has consumed the account's plan.
+      const noUsageYet =
+        res.status() === 404 &&
+        (res.url().includes('/usage/totals?') || res.url().endsWith('/upcoming-invoice'));
       if ((res.status() === 404 && !noUsageYet) || res.status() >= 500)
         problems.push(`${res.status()} ${res.request().method()} ${res.url()}`);
     });
@@ -416,6 +419,62 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     await ownerPage.context.close();
     timings['viewer + CSRF refusals'] = Math.round(performance.now() - started);
   }, 60_000);
+
+  it('shows finance the invoices and the exports, and previews a plan change before it is made', async () => {
+    const started = performance.now();
+    const customer = (await manage('POST', '/v1/accounts', { name: 'Billed Ltd' })).json<{
+      accountId: string;
+    }>();
+    // billing knows a plan version once some account moved to it: put one on Pro, and wait until
+    // billing can rate the customer's move there.
+    const other = (await manage('POST', '/v1/accounts', { name: 'Pro Before Ltd' })).json<{
+      accountId: string;
+    }>();
+    await manage('PUT', `/v1/accounts/${other.accountId}/plan`, { planId: 'plan_pro' });
+    await eventually(
+      async () =>
+        (
+          await manage('POST', `/v1/accounts/${customer.accountId}/plan-change-preview`, {
+            planId: 'plan_pro',
+            planVersion: 1,
+          })
+        ).statusCode === 200,
+      30_000,
+      'billing-service to rate a move to plan_pro',
+    );
+
+    const finance = await newPage();
+    await signIn(finance.page, await admin.token({ name: 'finance', role: 'finance' }));
+    await finance.page.getByRole('link', { name: 'Finance exports' }).click();
+    const csvLink = finance.page.getByRole('link', { name: 'Invoices (CSV)' });
+    await csvLink.waitFor();
+    await finance.page.getByText(/^No invoices for \d{4}-\d{2}\.$/).waitFor();
+    const csv = await finance.page.request.get(
+      new URL((await csvLink.getAttribute('href'))!, base).href,
+    );
+    expect(csv.status()).toBe(200);
+    expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
+    expect((await csv.text()).split('\r\n')[0]).toMatch(/^period,invoice_id,/);
+    await checkAccessibility(finance.page, 'exports');
+    await finance.page.goto(`${base}/console/#/account/${customer.accountId}`);
+    await finance.page.getByRole('heading', { name: 'Billing' }).waitFor();
+    await finance.page.getByText('No invoices yet').waitFor();
+    // finance may not change plans: no button to, and so no preview either.
+    expect(await finance.page.getByRole('button', { name: 'Change plan…' }).count()).toBe(0);
+    expect(finance.problems).toEqual([]);
+    await finance.context.close();
+
+    const operator = await newPage();
+    await signIn(operator.page, owner);
+    await operator.page.goto(`${base}/console/#/account/${customer.accountId}`);
+    await operator.page.getByRole('button', { name: 'Change plan…' }).click();
+    await operator.page.getByLabel('Plan', { exact: true }).selectOption('plan_pro');
+    await operator.page.getByText(/with the change \([+−]/).waitFor();
+    await checkAccessibility(operator.page, 'plan-change-preview');
+    expect(operator.problems).toEqual([]);
+    await operator.context.close();
+    timings['finance and preview'] = Math.round(performance.now() - started);
+  }, 90_000);
 
   it('shows an account-scoped token only its own account', async () => {
     const started = performance.now();

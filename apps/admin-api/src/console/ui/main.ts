@@ -4,6 +4,7 @@ import { h } from './dom';
 import { accountPage, accountsPage } from './pages/accounts';
 import { adminTokensPage } from './pages/admin-tokens';
 import { auditPage } from './pages/audit';
+import { exportsPage } from './pages/billing';
 import { overviewPage } from './pages/overview';
 import { plansPage } from './pages/plans';
 import { signInPage } from './pages/sign-in';
@@ -41,6 +42,13 @@ const ROUTES: Route[] = [
     inNav: false,
   },
   { path: 'plans', title: 'Plans', needs: 'GET /v1/plans', render: plansPage, inNav: true },
+  {
+    path: 'exports',
+    title: 'Finance exports',
+    needs: 'GET /v1/exports/invoices',
+    render: exportsPage,
+    inNav: true,
+  },
   {
     path: 'audit',
     title: 'Audit log',

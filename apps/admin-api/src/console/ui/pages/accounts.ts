@@ -4,6 +4,7 @@ import { formDialog, showSecretOnce, valueOf } from '../dialogs';
 import { empty, epochFromInput, field, h, select, table, uid, when } from '../dom';
 import type { Account, ApiKey, PlanDetail, PlanSummary } from '../types';
 import { usagePanel } from '../usage-chart';
+import { invoicesSection, previewPanel } from './billing';
 
 const accountLink = (a: Account) => h('a', { href: `#/account/${a.accountId}` }, a.name);
 
@@ -174,7 +175,15 @@ export function accountPage(ctx: PageContext, accountId?: string): void {
         actions.append(
           h(
             'button',
-            { type: 'button', onclick: () => changePlan(account, reload) },
+            {
+              type: 'button',
+              onclick: () =>
+                changePlan(
+                  account,
+                  reload,
+                  ctx.can('POST /v1/accounts/:accountId/plan-change-preview'),
+                ),
+            },
             'Change plan…',
           ),
         );
@@ -231,6 +240,8 @@ export function accountPage(ctx: PageContext, accountId?: string): void {
     },
   );
   if (ctx.can('GET /v1/accounts/:accountId/keys')) keysSection(ctx, accountId, keys);
+  const billing = invoicesSection(ctx, accountId);
+  if (billing) ctx.main.append(billing);
 }
 
 /**
@@ -301,22 +312,28 @@ function quotaGauge(ctx: PageContext, account: Account): HTMLElement | null {
   return box;
 }
 
-function changePlan(account: Account, done: () => void): void {
+function changePlan(account: Account, done: () => void, canPreview: boolean): void {
   const plan = h(
     'select',
     { name: 'planId', required: true },
     h('option', { value: '' }, 'Loading plans…'),
   );
   const at = h('input', { type: 'datetime-local', name: 'effectiveAt' });
-  void api<{ items: PlanSummary[] }>('GET', '/v1/plans').then(({ items }) =>
+  const preview = canPreview ? previewPanel(account.accountId) : null;
+  let versions = new Map<string, number>();
+  const rate = () => preview?.show(plan.value, versions.get(plan.value), epochFromInput(at.value));
+  void api<{ items: PlanSummary[] }>('GET', '/v1/plans').then(({ items }) => {
+    versions = new Map(items.map((p) => [p.planId, p.latestVersion]));
     plan.replaceChildren(
       ...select(
         'planId',
         items.map((p) => [p.planId, `${p.name} (${p.planId}, v${p.latestVersion})`]),
         account.plan.planId,
       ).children,
-    ),
-  );
+    );
+  });
+  plan.addEventListener('change', rate);
+  at.addEventListener('change', rate);
   formDialog({
     title: `Change the plan of ${account.name}`,
     fields: [
@@ -326,6 +343,7 @@ function changePlan(account: Account, done: () => void): void {
         at,
         'Empty: now. A later date schedules the change; it can be cancelled until then.',
       ),
+      ...(preview ? [preview.element] : []),
     ],
     submitLabel: 'Change plan',
     action: async (form) => {
