@@ -420,6 +420,10 @@ try {
     FAILED_AUTH_LIMIT: '1000000',
     // Several edges on one host: each its own admin port.
     ADMIN_PORT: '0',
+    // BENCH_EDGE_NODE_OPTIONS: e.g. --max-semi-space-size=64 (V8 flags Node allows there).
+    ...(process.env.BENCH_EDGE_NODE_OPTIONS
+      ? { NODE_OPTIONS: process.env.BENCH_EDGE_NODE_OPTIONS }
+      : {}),
     // BENCH_EDGE_CPU_PROFILE=<dir>: each edge writes a .cpuprofile there when it exits.
     ...(process.env.BENCH_EDGE_CPU_PROFILE
       ? {
