@@ -559,7 +559,26 @@ try {
     );
   }
   for (const s of servers) s.child.kill('SIGCONT');
-  const ingested = await usageCount(ingestorSchema);
+  // Every decision is metered exactly once: what the edges decided (their own counters) is what
+  // the usage-ingestor counts once it has caught up.
+  let decided = 0;
+  for (const edge of [edgeRedis, edgeMemory]) {
+    const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
+      edge.output(),
+    )?.[1];
+    if (!adminUrl) throw new Error(`no admin listener address in the output:\n${edge.output()}`);
+    const text = await (await fetch(new URL('/metrics', adminUrl))).text();
+    for (const match of text.matchAll(/^edge_decisions_total\{[^}]*\} (\d+)$/gm))
+      decided += Number(match[1]);
+  }
+  let ingested = 0;
+  await eventually(
+    async () => (ingested = await usageCount(ingestorSchema)) >= decided,
+    120_000,
+    () => `the usage-ingestor to count ${decided} requests (${ingested} so far)`,
+  ).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 2_000)); // anything counted twice would show by now
+  ingested = await usageCount(ingestorSchema);
 
   console.log(
     `\nedge-auth vs baselines: ${wrkPath ? `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s` : `autocannon (wrk not installed), ${CONNECTIONS} connections, ${SECONDS} s`}, loopback, ${cpus().length} cores, load average before ${loadBefore}`,
@@ -592,13 +611,16 @@ try {
       `| ${target.name} | ${l.achieved} | ${l.p50.toFixed(3)} | ${l.p99.toFixed(3)} | ${(l.p99 - latencies[0]!.p99).toFixed(3)}${l.failed ? ` (non-2xx or errors: ${l.failed})` : ''} |`,
     );
   }
-  console.log(`\nusage-ingestor counted ${ingested} requests metered by the edges so far`);
+  console.log(
+    `\nmetering: the edges decided ${decided} requests, the usage-ingestor counted ${ingested} (${ingested === decided ? 'exact' : 'NOT exact'})`,
+  );
   results.throughput = targets.map((t, i) => ({
     name: t.name,
     rps: rounds.map((r) => r[i]!.rps),
     latency: latencies[i],
   }));
   results.loadBefore = loadBefore;
+  results.metering = { decided, ingested };
 
   if (PARTS === 'throughput') {
     await producer.disconnect();
