@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@tollgate/test-infra';
-import { enqueueStripeSync } from './stripe-sync-outbox';
+import { enqueueStripeSync } from '../persistence/stripe/stripe-sync-outbox';
 import { startKeyServiceAndEdge, type KeyServiceAndEdge } from './testing/internal-apps';
 import { startStripeBilling, type StripeBillingUnderTest } from './testing/stripe-test-kit';
 

@@ -9,7 +9,7 @@ import {
   recordSuspension,
   retryDunningAction,
   type DunningAction,
-} from './dunning-actions';
+} from '../persistence/stripe/dunning-actions';
 import type { KeyServiceAccounts } from './key-service-accounts';
 import { PollingLoop } from './polling-loop';
 import { retryDelayMs, type SyncLog } from './stripe-sync-worker';

@@ -5,7 +5,7 @@
  * and Stripe's webhooks report payment back through `InvoicePayments`; dunning suspends an account
  * through key-service after repeated failed payments and reactivates it once paid.
  */
-export { enqueueStripeSync } from './stripe-sync-outbox';
+export { enqueueStripeSync } from '../persistence/stripe/stripe-sync-outbox';
 export type { InvoiceToCollect, InvoicePayments } from './types';
 export { installStripeBilling, type StripeBilling, type StripeBillingHost } from './stripe-billing';
 export { stripeEnv, StripeConfig } from './stripe-config';

@@ -1,11 +1,14 @@
 import type Stripe from 'stripe';
 import type { Database, Sql } from '@tollgate/postgres';
 import { ProblemError } from '@tollgate/service-runtime';
-import { enqueueDunningAction, hasDunningSuspension } from './dunning-actions';
+import { enqueueDunningAction, hasDunningSuspension } from '../persistence/stripe/dunning-actions';
 import { reactivationFor, suspensionFor, type DunningPolicy } from './dunning';
-import { stripeInvoiceByStripeId, type StripeInvoiceRecord } from './stripe-records';
+import {
+  stripeInvoiceByStripeId,
+  type StripeInvoiceRecord,
+} from '../persistence/stripe/stripe-records';
 import type { InvoicePayments } from './types';
-import { recordEvent, seenDelivery } from './webhook-event-log';
+import { recordEvent, seenDelivery } from '../persistence/stripe/webhook-event-log';
 
 export type EventOutcome =
   | 'applied'

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, freePort } from '@tollgate/test-infra';
-import { enqueueDunningAction } from './dunning-actions';
+import { enqueueDunningAction } from '../persistence/stripe/dunning-actions';
 import { reactivationFor, suspensionFor } from './dunning';
-import { claimDueSyncs, enqueueStripeSync } from './stripe-sync-outbox';
+import { claimDueSyncs, enqueueStripeSync } from '../persistence/stripe/stripe-sync-outbox';
 import { startStripeBilling, type StripeBillingUnderTest } from './testing/stripe-test-kit';
 import type { InvoiceToCollect } from './types';
 

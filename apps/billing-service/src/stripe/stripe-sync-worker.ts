@@ -3,7 +3,12 @@ import type Stripe from 'stripe';
 import type { Database } from '@tollgate/postgres';
 import { describeStripeError, isTransientStripeError } from './stripe-client';
 import { UncollectableInvoiceError, syncInvoiceToStripe } from './stripe-sync';
-import { claimDueSyncs, markSynced, scheduleRetry, syncBacklog } from './stripe-sync-outbox';
+import {
+  claimDueSyncs,
+  markSynced,
+  scheduleRetry,
+  syncBacklog,
+} from '../persistence/stripe/stripe-sync-outbox';
 import { PollingLoop } from './polling-loop';
 
 export interface SyncLog {

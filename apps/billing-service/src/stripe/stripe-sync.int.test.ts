@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultKind, FaultMatch, StripeStandIn } from '@tollgate/stripe-stand-in';
-import { enqueueStripeSync } from './stripe-sync-outbox';
+import { enqueueStripeSync } from '../persistence/stripe/stripe-sync-outbox';
 import { createStripeClient } from './stripe-client';
 import { idempotencyKeys } from './stripe-sync';
 import { StripeSyncWorker } from './stripe-sync-worker';

@@ -8,7 +8,7 @@ import {
   stripeCustomerOf,
   stripeInvoiceOf,
   stripeItemsOf,
-} from './stripe-records';
+} from '../persistence/stripe/stripe-records';
 import type { InvoiceToCollect } from './types';
 
 /**

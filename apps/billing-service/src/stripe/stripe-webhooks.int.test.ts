@@ -11,7 +11,7 @@ import {
   hostileJson,
   newTally,
 } from '@tollgate/test-infra';
-import { enqueueStripeSync } from './stripe-sync-outbox';
+import { enqueueStripeSync } from '../persistence/stripe/stripe-sync-outbox';
 import { startStripeBilling, type StripeBillingUnderTest } from './testing/stripe-test-kit';
 
 const ADMIN_CREDENTIAL = randomBytes(32).toString('base64url');

@@ -39,7 +39,7 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLE
   return h('div', { class: 'field' }, h('label', { for: id }, label), control, hintEl);
 }
 
-export function select(
+export function dropdown(
   name: string,
   options: Array<[value: string, label: string]>,
   selected?: string,

@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import { api } from './api';
 import { loadInto } from './context';
-import { empty, epochFromInput, field, h, select, table, when } from './dom';
+import { empty, epochFromInput, field, h, dropdown, table, when } from './dom';
 import type { SeriesPoint, TopItem } from './types';
 
 type Granularity = 'minute' | 'hour' | 'day';
@@ -39,7 +39,7 @@ export function usagePanel(
   options: { withTopLists?: boolean; now?: () => number } = {},
 ): HTMLElement {
   const now = options.now ?? Date.now;
-  const range = select(
+  const range = dropdown(
     'range',
     [
       ...Object.entries(RANGES).map(([k, r]): [string, string] => [k, r.label]),
@@ -47,7 +47,7 @@ export function usagePanel(
     ],
     '24h',
   );
-  const granularity = select(
+  const granularity = dropdown(
     'granularity',
     [
       ['minute', 'Minute'],

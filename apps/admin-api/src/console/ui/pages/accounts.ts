@@ -1,7 +1,7 @@
 import { api, ApiError, type Page } from '../api';
 import { loadInto, pageHeading, type PageContext } from '../context';
 import { formDialog, showSecretOnce, valueOf } from '../dialogs';
-import { empty, epochFromInput, field, h, select, table, uid, when } from '../dom';
+import { empty, epochFromInput, field, h, dropdown, table, uid, when } from '../dom';
 import type { Account, ApiKey, PlanDetail, PlanSummary } from '../types';
 import { usagePanel } from '../usage-chart';
 import { invoicesSection, previewPanel } from './billing';
@@ -325,7 +325,7 @@ function changePlan(account: Account, done: () => void, canPreview: boolean): vo
   void api<{ items: PlanSummary[] }>('GET', '/v1/plans').then(({ items }) => {
     versions = new Map(items.map((p) => [p.planId, p.latestVersion]));
     plan.replaceChildren(
-      ...select(
+      ...dropdown(
         'planId',
         items.map((p) => [p.planId, `${p.name} (${p.planId}, v${p.latestVersion})`]),
         account.plan.planId,
@@ -377,7 +377,7 @@ function keysSection(ctx: PageContext, accountId: string, container: HTMLElement
                 ),
                 field(
                   'Environment',
-                  select(
+                  dropdown(
                     'env',
                     [
                       ['live', 'live'],

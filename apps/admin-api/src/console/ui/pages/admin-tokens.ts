@@ -1,7 +1,7 @@
 import { api, type Page } from '../api';
 import { loadInto, pageHeading, type PageContext } from '../context';
 import { formDialog, showSecretOnce, valueOf } from '../dialogs';
-import { empty, epochFromInput, field, h, select, table, when } from '../dom';
+import { empty, epochFromInput, field, h, dropdown, table, when } from '../dom';
 import type { AdminToken } from '../types';
 
 const ROLES: Array<[string, string]> = [
@@ -26,7 +26,7 @@ export function adminTokensPage(ctx: PageContext): void {
               title: 'Create an admin token',
               fields: [
                 field('Name', h('input', { name: 'name', required: true, maxlength: 100 })),
-                field('Role', select('role', ROLES, 'viewer')),
+                field('Role', dropdown('role', ROLES, 'viewer')),
                 field(
                   'Account scope',
                   h('input', { name: 'accountId', placeholder: 'acct_…' }),

@@ -1,6 +1,6 @@
 import { api, type Page } from '../api';
 import { loadInto, pageHeading, type PageContext } from '../context';
-import { empty, field, h, select } from '../dom';
+import { empty, field, h, dropdown } from '../dom';
 import type { Account } from '../types';
 import { usagePanel } from '../usage-chart';
 
@@ -23,7 +23,7 @@ export function overviewPage(ctx: PageContext, accountParam?: string): void {
             : 'No accounts to show.',
         );
       const chosen = items.find((a) => a.accountId === accountParam) ?? items[0]!;
-      const picker = select(
+      const picker = dropdown(
         'account',
         items.map((a) => [a.accountId, `${a.name} (${a.accountId})`]),
         chosen.accountId,

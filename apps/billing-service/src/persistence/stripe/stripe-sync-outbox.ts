@@ -1,5 +1,5 @@
 import type { Sql } from '@tollgate/postgres';
-import type { InvoiceToCollect } from './types';
+import type { InvoiceToCollect } from '../../stripe/types';
 
 /**
  * Queues `invoice` for Stripe in the caller's transaction, so the invoice and its sync request
