@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -122,7 +121,7 @@ export async function billingRoutes(app: FastifyInstance, { billing }: AdminCont
         reply.code(answer.status).type(answer.contentType);
         if (answer.contentDisposition)
           reply.header('content-disposition', answer.contentDisposition);
-        return reply.send(Readable.fromWeb(answer.body as NodeReadableStream<Uint8Array>));
+        return reply.send(Readable.fromWeb(answer.body));
       },
     );
 }
