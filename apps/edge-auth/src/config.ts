@@ -166,8 +166,13 @@ export const EdgeAuthConfig = z
     METER_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(20),
     /** Most RequestMetered events in one RequestMeteredBatch record on the usage topic (1: one per record). */
     METER_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(1_000),
-    /** Longest a keys/plans/accounts fetch waits while tailing (update latency). */
-    TABLE_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(50),
+    /**
+     * Longest the broker holds an empty keys/plans/accounts fetch while tailing. Not the update
+     * latency: the broker answers a fetch as soon as it has data (revocation p99 32 ms at 500,
+     * 48 ms at 50); a short value only spends request-thread CPU on empty fetches (11-14 % of its
+     * busy time at 50 ms under load).
+     */
+    TABLE_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(500),
 
     /**
      * `/metrics` and the detailed `/readyz` are served here, not on the public PORT (which keeps
