@@ -224,7 +224,9 @@ describe('usage meter (real Kafka: a private broker that the test stops and rest
 
     expectExactlyTheRecordedEvents(seen, recorded);
     expect(await segmentsIn(spoolDir)).toEqual([]);
-    expect(slowestRecordMs).toBeLessThan(50);
+    // record() never waits for the broker: waiting for it (requests time out after seconds) would
+    // exceed this by far, while a GC pause on a busy shared machine (66 ms seen) stays below.
+    expect(slowestRecordMs).toBeLessThan(500);
     // The bound on events waiting for Kafka, plus the appends of one tick waiting for the disk.
     expect(mostBuffered).toBeLessThanOrEqual(maxBuffered + 50);
 
