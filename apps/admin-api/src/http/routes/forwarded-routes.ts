@@ -245,7 +245,14 @@ export async function forwardedRoutes(app: FastifyInstance, context: AdminContex
     api.route({
       method: route.method,
       url: route.url,
-      schema: { tags, summary, params, body, querystring },
+      // Only the parts the route has (an undefined `body` makes Fastify warn at every start).
+      schema: {
+        tags,
+        summary,
+        ...(params ? { params } : {}),
+        ...(body ? { body } : {}),
+        ...(querystring ? { querystring } : {}),
+      },
       handler: (request, reply) => {
         const path = internalPath(route.target ?? route.url, request);
         return forward(
