@@ -116,6 +116,9 @@ describe('kafkaLogCreator: a Kafka outage is logged once per state change', () =
     const errors = lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]?.msg).toMatch(/^Kafka unavailable: /);
+    // Quiet again: recovered (the state is the process's, shared by the tests of this file).
+    vi.advanceTimersByTime(10_000);
+    expect(lines.at(-1)?.msg).toMatch(/^Kafka available again/);
   });
 
   it('logs a group rebalancing answer as routine, not as an error', () => {
@@ -127,5 +130,25 @@ describe('kafkaLogCreator: a Kafka outage is logged once per state change', () =
       }),
     );
     expect(lines.map((l) => l.level)).toEqual(['info']);
+  });
+
+  it('tells one outage once for the whole process, however many clients see it', () => {
+    const { lines, sink } = capture();
+    const consumer = kafkaLogCreator(sink, { quietMs: 10_000 })(logLevel.WARN);
+    const producer = kafkaLogCreator(sink, { quietMs: 10_000 })(logLevel.WARN);
+    for (let i = 0; i < 30; i++) {
+      consumer(refused(i));
+      producer(refused(i + 1));
+      producer(entry(logLevel.ERROR, 'Failed to send messages: KafkaJSProtocolError'));
+      vi.advanceTimersByTime(100);
+    }
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      expect.stringMatching(/^Kafka unavailable: /),
+    ]);
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+    vi.advanceTimersByTime(10_000);
+    expect(lines.filter((l) => l.level === 'info').map((l) => l.msg)).toEqual([
+      expect.stringMatching(/^Kafka available again \(/),
+    ]);
   });
 });

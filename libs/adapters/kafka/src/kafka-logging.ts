@@ -51,28 +51,29 @@ const connectivity = {
   clientsDown: new Set<object>(),
   connectionErrors: 0,
   outages: 0,
+  /** When the current run of partition-leadership errors began, in any client (none: no run). */
+  movingSince: undefined as number | undefined,
+  movingQuiet: undefined as NodeJS.Timeout | undefined,
 };
 
 /**
  * Routes kafkajs's own log lines into our structured logger (and so through its redaction).
  *
  * A broker outage makes kafkajs log an error for every retry of every client (hundreds a minute).
- * Connection trouble is therefore logged once per state change instead, as the Redis breaker
- * does: one error when the first connection error arrives ("Kafka unavailable"), the rest at
- * debug and counted (`kafka_client_connection_errors_total`) together with every other kafkajs
+ * Connection trouble is therefore logged once per state change of the process instead, as the
+ * Redis breaker does: one error when the first client's first connection error arrives ("Kafka
+ * unavailable"), the rest — of that client and of every other client of the process — at debug
+ * and counted (`kafka_client_connection_errors_total`) together with every other kafkajs
  * complaint while it lasts (consumers restarting, sends failing: consequences of the outage), then
- * one line when no connection error has come for `quietMs` ("available again"). kafkajs only logs
- * trouble, so a quiet period is the sign of recovery. Outside an outage, errors and warnings pass
- * through as before.
+ * one line when no client has had a connection error for `quietMs` ("available again"). kafkajs
+ * only logs trouble, so a quiet period is the sign of recovery. Outside an outage, errors and
+ * warnings pass through as before.
  */
 export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {}): logCreator {
   const quietMs = options.quietMs ?? DEFAULT_QUIET_MS;
   const leadershipGraceMs = options.leadershipGraceMs ?? DEFAULT_LEADERSHIP_GRACE_MS;
   const client = {};
   let downSince: number | undefined;
-  /** When the current run of leadership errors began (none for `quietMs` ends the run). */
-  let movingSince: number | undefined;
-  let movingQuiet: NodeJS.Timeout | undefined;
   let suppressed = 0;
   let recovery: NodeJS.Timeout | undefined;
 
@@ -82,11 +83,11 @@ export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {
     const downMs = Date.now() - downSince;
     downSince = undefined;
     connectivity.clientsDown.delete(client);
-    sink.info(
-      { component: 'kafkajs', kafkaDownMs: downMs, suppressedErrors: suppressed },
-      `Kafka available again (no connection error for ${quietMs} ms)`,
-    );
+    const fields = { component: 'kafkajs', kafkaDownMs: downMs, suppressedErrors: suppressed };
     suppressed = 0;
+    // The process is back when its last client is.
+    if (connectivity.clientsDown.size > 0) return sink.debug(fields, 'Kafka available again');
+    sink.info(fields, `Kafka available again (no connection error for ${quietMs} ms)`);
   };
 
   const connectionTrouble = (fields: object, message: string) => {
@@ -100,7 +101,10 @@ export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {
       return;
     }
     downSince = Date.now();
+    const firstDown = connectivity.clientsDown.size === 0;
     connectivity.clientsDown.add(client);
+    // Another client of the process is already down: the outage has been told.
+    if (!firstDown) return sink.debug(fields, message);
     connectivity.outages++;
     sink.error(
       fields,
@@ -108,21 +112,26 @@ export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {
     );
   };
 
-  /** A leader moving: one warning per run, an outage only when the run outlasts the grace. */
+  /**
+   * A leader moving: one warning per run (across the process's clients), an outage only when the
+   * run outlasts the grace.
+   */
   const leadershipMoving = (fields: object, message: string) => {
     const now = Date.now();
-    clearTimeout(movingQuiet);
-    movingQuiet = setTimeout(() => (movingSince = undefined), quietMs);
-    movingQuiet.unref();
-    if (downSince !== undefined) return connectionTrouble(fields, message);
-    if (movingSince === undefined) {
-      movingSince = now;
+    clearTimeout(connectivity.movingQuiet);
+    connectivity.movingQuiet = setTimeout(() => (connectivity.movingSince = undefined), quietMs);
+    connectivity.movingQuiet.unref();
+    if (downSince !== undefined || connectivity.clientsDown.size > 0)
+      return connectionTrouble(fields, message);
+    if (connectivity.movingSince === undefined) {
+      connectivity.movingSince = now;
       return sink.warn(
         fields,
         `Kafka partition leadership moving, retrying: ${message} (an outage if it lasts ${leadershipGraceMs} ms)`,
       );
     }
-    if (now - movingSince >= leadershipGraceMs) return connectionTrouble(fields, message);
+    if (now - connectivity.movingSince >= leadershipGraceMs)
+      return connectionTrouble(fields, message);
     sink.debug(fields, message);
   };
 
@@ -137,7 +146,7 @@ export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {
       if (trouble && ROUTINE.test(said)) return sink.info(fields, message);
       // During an outage everything kafkajs complains about (crashed consumers restarting, failed
       // sends) follows from it: counted with it, not logged one by one.
-      if (trouble && downSince !== undefined) {
+      if (trouble && (downSince !== undefined || connectivity.clientsDown.size > 0)) {
         suppressed++;
         return sink.debug(fields, message);
       }
