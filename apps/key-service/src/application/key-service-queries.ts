@@ -2,6 +2,7 @@ import type { Sql } from '@tollgate/postgres';
 import { planSnapshot } from '../outbox/integration-events';
 import {
   accountsAfter,
+  accountsMatchingAfter,
   findAccount,
   findKey,
   findKeyByHash,
@@ -13,6 +14,8 @@ import {
 } from '../persistence/read-model';
 
 export const MAX_PAGE_SIZE = 100;
+/** The longest account search (`q`): names are at most 200 characters, ids 31. */
+export const MAX_ACCOUNT_SEARCH_LENGTH = 100;
 
 export interface Page<T> {
   items: T[];
@@ -133,8 +136,15 @@ export class KeyServiceQueries {
     return row && accountView(row, this.now());
   }
 
-  async listAccounts(cursor: string | undefined, limit: number): Promise<Page<AccountView>> {
-    const rows = await accountsAfter(this.sql, cursor ?? '', limit + 1);
+  /** `q` (optional): a case-insensitive prefix of the name, or exactly an account id. */
+  async listAccounts(
+    cursor: string | undefined,
+    limit: number,
+    q?: string,
+  ): Promise<Page<AccountView>> {
+    const rows = q
+      ? await accountsMatchingAfter(this.sql, q, cursor ?? '', limit + 1)
+      : await accountsAfter(this.sql, cursor ?? '', limit + 1);
     const now = this.now();
     return page(
       rows,

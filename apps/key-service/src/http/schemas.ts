@@ -1,12 +1,24 @@
 import { Type } from 'typebox';
 import { ID_PATTERNS } from '@tollgate/events';
 import { idSchemas, nullable, pageQuery, safeText } from '@tollgate/service-runtime';
-import { MAX_PAGE_SIZE } from '../application/key-service-queries';
+import { MAX_ACCOUNT_SEARCH_LENGTH, MAX_PAGE_SIZE } from '../application/key-service-queries';
 
 /** TypeBox schemas shared by the routes: they validate input (400 naming the field), type the handlers and feed OpenAPI. */
 export const { account: accountId, key: keyId, plan: planId } = idSchemas(ID_PATTERNS);
 
 export const page = pageQuery({ max: MAX_PAGE_SIZE, default: 50 });
+
+/** The accounts listing's query: a page, and optionally `q` (a name prefix or an account id). */
+export const accountSearch = Type.Unsafe<{ limit: number; cursor?: string; q?: string }>(
+  Type.Object(
+    {
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })),
+      cursor: Type.Optional(safeText({ maxLength: 100 })),
+      q: Type.Optional(safeText({ minLength: 1, maxLength: MAX_ACCOUNT_SEARCH_LENGTH })),
+    },
+    { additionalProperties: false },
+  ),
+);
 
 export const scopes = Type.Array(safeText({ maxLength: 64 }), { maxItems: 50 });
 // Any key, each value a short string. Not Type.Record: its `^.*$` key pattern skips keys with line breaks.

@@ -59,6 +59,27 @@ export function accountsAfter(sql: Sql, after: string, limit: number): Promise<A
   );
 }
 
+/** A `LIKE` pattern for names starting with `text`, in which `%`, `_` and the backslash match themselves. */
+const prefixPattern = (text: string) => `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Keyset page of the accounts `q` finds: a case-insensitive prefix of the name (served by the
+ * `lower(name) text_pattern_ops` index), or exactly an account id; in id order after `after`.
+ */
+export function accountsMatchingAfter(
+  sql: Sql,
+  q: string,
+  after: string,
+  limit: number,
+): Promise<AccountRow[]> {
+  return sql.query<AccountRow>(
+    `select * from accounts
+      where (lower(name) like lower(?) escape '\\' or account_id = ?) and account_id > ?
+      order by account_id limit ?`,
+    [prefixPattern(q), q, after, limit],
+  );
+}
+
 export async function findKey(sql: Sql, keyId: string): Promise<KeyRow | undefined> {
   const [row] = await sql.query<KeyRow>('select * from api_keys where key_id = ?', [keyId]);
   return row;

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { epochMs, ProblemError } from '@tollgate/service-runtime';
 import type { KeyServiceContext } from '../context';
 import { idempotent } from '../idempotency';
-import { accountId, accountName, page, planId, reasonBody } from '../schemas';
+import { accountId, accountName, accountSearch, planId, reasonBody } from '../schemas';
 
 export async function accountRoutes(
   app: FastifyInstance,
@@ -45,11 +45,17 @@ export async function accountRoutes(
     {
       schema: {
         tags: ['accounts'],
-        summary: 'List accounts (keyset pagination)',
-        querystring: page,
+        summary:
+          'List accounts (keyset pagination); `q` finds names starting with it (any case) or the account with that id',
+        querystring: accountSearch,
       },
     },
-    (request) => queries.listAccounts(request.query.cursor, request.query.limit),
+    (request) =>
+      queries.listAccounts(
+        request.query.cursor,
+        request.query.limit,
+        request.query.q?.trim() || undefined,
+      ),
   );
 
   api.get('/v1/accounts/:accountId', { schema: { tags: ['accounts'], params } }, (request) =>

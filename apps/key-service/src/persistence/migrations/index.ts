@@ -3,6 +3,7 @@ import { Migration20261202000000LeakedKeyReports } from './Migration202612020000
 import { Migration20261202120000ScheduledPlanChanges } from './Migration20261202120000_scheduled_plan_changes';
 import { Migration20261202130000KeyNames } from './Migration20261202130000_key_names';
 import { Migration20261202140000AccountWebhooks } from './Migration20261202140000_account_webhooks';
+import { Migration20261203000000AccountNameSearch } from './Migration20261203000000_account_name_search';
 
 /** key-service's committed migrations, oldest first. */
 export const KEY_SERVICE_MIGRATIONS = [
@@ -19,5 +20,9 @@ export const KEY_SERVICE_MIGRATIONS = [
   {
     name: 'Migration20261202140000AccountWebhooks',
     class: Migration20261202140000AccountWebhooks,
+  },
+  {
+    name: 'Migration20261203000000AccountNameSearch',
+    class: Migration20261203000000AccountNameSearch,
   },
 ];
