@@ -18,32 +18,36 @@ import {
 
 describe('usage ingestion (real Kafka + Postgres)', () => {
   describe('one ingestor', () => {
+    // The ingestor's clock is fixed (mid-June 2026): which month counts as closed never depends on
+    // the day the test runs.
+    const NOW = Date.UTC(2026, 5, 15, 12, 0, 0);
+    const recent = { start: NOW - 5 * 60_000 };
     let kit: IngestorUnderTest;
     let app: FastifyInstance;
     beforeAll(async () => {
       kit = await usageTestKit('usage_truth');
-      app = await kit.startApp();
+      app = await kit.startApp({ now: () => NOW });
     });
     afterAll(async () => {
       await kit?.close();
     });
 
     it('counts every event exactly once, through duplicates and out-of-order timestamps', async () => {
-      const events = makeEvents(5_000);
+      const events = makeEvents(5_000, recent);
       // 500 copies re-sent at later offsets, as an edge-auth spool replay would.
       const resent = events.slice(1_000, 1_500);
       await kit.produce(events);
       await kit.produce(resent);
       const expected = expectedTotals(events);
       const totals = await kit.waitForRequests(expected.requests);
-      await new Promise((r) => setTimeout(r, 500));
+      await kit.waitForCaughtUp();
       expect(await kit.totals()).toEqual(expected);
       expect(totals.requests).toBe(5_000);
     });
 
     it('counts a batch record replayed from the spool twice once, beside single records', async () => {
       const before = await kit.totals();
-      const events = makeEvents(3_000);
+      const events = makeEvents(3_000, recent);
       const batches = batchesOf(events.slice(0, 2_000), 250);
       await kit.produceBatches(batches);
       await kit.produce(events.slice(2_000));
@@ -54,7 +58,7 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
       await kit.produceBatches(batchesOf(events.slice(2_500, 2_600), 100));
       const expected = expectedTotals(events);
       await kit.waitForRequests(before.requests + expected.requests);
-      await new Promise((r) => setTimeout(r, 500));
+      await kit.waitForCaughtUp();
       const after = await kit.totals();
       expect(after.requests - before.requests).toBe(3_000);
       expect(after.costUnits - before.costUnits).toBe(expected.costUnits);
@@ -62,18 +66,16 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
 
     it('counts a late event in its real minute and flags it for billing; dead-letters poison', async () => {
       const before = await kit.totals();
-      const lastMonth = new Date();
-      lastMonth.setUTCDate(0);
       const late = sampleEvent('RequestMetered', {
         eventId: newEventId(),
-        occurredAt: lastMonth.getTime(),
+        // The last minute of May, ingested in June: May has closed.
+        occurredAt: Date.UTC(2026, 4, 31, 23, 59, 30),
         accountId: newId('account'),
       });
       await kit.produceRaw(Buffer.from('garbage'), { [EVENT_TYPE_HEADER]: 'RequestMetered' });
       await kit.produce([late]);
       await kit.waitForRequests(before.requests + 1);
-      const period = new Date(late.occurredAt).toISOString().slice(0, 7);
-      const res = await app.inject(`/v1/usage/accounts/${late.accountId}/totals?period=${period}`);
+      const res = await app.inject(`/v1/usage/accounts/${late.accountId}/totals?period=2026-05`);
       expect(res.json()).toMatchObject({
         billableUnits: 1,
         lateArrivals: { requests: 1, costUnits: 1 },
@@ -155,7 +157,7 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
       );
       const expected = expectedTotals(events);
       await kit.waitForRequests(expected.requests, 120_000);
-      await new Promise((r) => setTimeout(r, 1_000));
+      await kit.waitForCaughtUp(60_000);
       expect(await kit.totals()).toEqual(expected);
       expect(await running.stop('SIGTERM')).toBe(0);
       running = undefined;
@@ -179,7 +181,7 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
       void second;
       const expected = expectedTotals(events);
       await kit.waitForRequests(expected.requests, 60_000);
-      await new Promise((r) => setTimeout(r, 500));
+      await kit.waitForCaughtUp();
       expect(await kit.totals()).toEqual(expected);
     } finally {
       await kit.close();

@@ -91,7 +91,7 @@ export class UsageIngestor {
         const ingestedAt = this.options.now();
         const result = await writeUsageBatch(
           this.options.db,
-          { topic, partition, events: metered },
+          { topic, partition, events: metered, seenAt: ingestedAt },
           (counted) => aggregateUsage(counted, ingestedAt),
         );
         this.counted.inc({ result: 'counted' }, result.counted);
@@ -101,8 +101,8 @@ export class UsageIngestor {
     });
     await this.consumer.start();
     this.pruneTimer = setInterval(() => {
-      pruneDedupeWindow(this.options.db, this.options.dedupeWindowHours).catch((err: unknown) =>
-        log.warn({ err }, 'pruning the dedupe window failed'),
+      pruneDedupeWindow(this.options.db, this.options.dedupeWindowHours, this.options.now()).catch(
+        (err: unknown) => log.warn({ err }, 'pruning the dedupe window failed'),
       );
     }, 60_000);
     this.pruneTimer.unref();

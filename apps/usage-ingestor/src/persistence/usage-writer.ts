@@ -6,6 +6,8 @@ export interface PartitionBatch {
   topic: string;
   partition: number;
   events: Array<{ offset: string; event: RequestMetered }>;
+  /** When the batch was read (epoch ms, the ingestor's clock): its event ids are remembered from then. */
+  seenAt: number;
 }
 
 export interface WriteResult {
@@ -43,8 +45,9 @@ export async function writeUsageBatch(
     // Every insert below goes in one fixed order (sorted by its unique key), so two members that
     // briefly hold overlapping work during a rebalance wait on each other instead of deadlocking.
     const inserted = await tx.query<{ event_id: string }>(
-      'insert into seen_events (event_id) select unnest(?::text[]) on conflict do nothing returning event_id',
-      [fresh.map((e) => e.event.eventId).sort()],
+      `insert into seen_events (event_id, seen_at) select unnest(?::text[]), to_timestamp(? / 1000.0)
+       on conflict do nothing returning event_id`,
+      [fresh.map((e) => e.event.eventId).sort(), batch.seenAt],
     );
     const newIds = new Set(inserted.map((r) => r.event_id));
     // A batch may carry the same eventId twice: count it once.
@@ -106,12 +109,21 @@ export async function writeUsageBatch(
   });
 }
 
-/** Forgets event ids older than the dedupe window (a copy re-sent later than that would count again). */
-export async function pruneDedupeWindow(db: Database, windowHours: number): Promise<number> {
+/**
+ * Forgets event ids seen more than the dedupe window before `now` (epoch ms, the ingestor's clock):
+ * a copy re-sent later than that would count again. Returns how many were forgotten.
+ */
+export async function pruneDedupeWindow(
+  db: Database,
+  windowHours: number,
+  now: number,
+): Promise<number> {
   const [row] = await db.sql.query<{ deleted: string }>(
-    `with gone as (delete from seen_events where seen_at < now() - make_interval(hours => ?) returning 1)
+    `with gone as (
+       delete from seen_events where seen_at < to_timestamp(? / 1000.0) - make_interval(hours => ?)
+       returning 1)
      select count(*)::text as deleted from gone`,
-    [windowHours],
+    [now, windowHours],
   );
   return Number(row?.deleted ?? 0);
 }

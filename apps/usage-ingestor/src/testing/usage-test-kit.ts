@@ -105,6 +105,11 @@ export interface IngestorUnderTest {
   produceRaw(value: Buffer, headers?: Record<string, string>): Promise<void>;
   totals(): Promise<Totals>;
   waitForRequests(count: number, timeoutMs?: number): Promise<Totals>;
+  /**
+   * Waits until the ingestor has applied every record on the usage topic (its stored offsets reach
+   * the topic's end), so totals read afterwards are final: nothing still in flight can add to them.
+   */
+  waitForCaughtUp(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -191,6 +196,25 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
         () => `${count} requests counted (${current.requests} so far)`,
       );
       return current;
+    },
+    async waitForCaughtUp(timeoutMs = 60_000) {
+      const ends = await (await kafka.admin()).fetchTopicOffsets(usageTopic);
+      let behind: string[] = [];
+      await eventually(
+        async () => {
+          const stored = await db.sql.query<{ partition: number; next_offset: string }>(
+            'select partition, next_offset::text from consumer_offsets where topic = ?',
+            [usageTopic],
+          );
+          const next = new Map(stored.map((r) => [r.partition, BigInt(r.next_offset)]));
+          behind = ends
+            .filter((e) => (next.get(e.partition) ?? 0n) < BigInt(e.high))
+            .map((e) => `${e.partition}: ${next.get(e.partition) ?? 0n}/${e.high}`);
+          return behind.length === 0;
+        },
+        timeoutMs,
+        () => `the ingestor to apply the whole usage topic (behind: ${behind.join(', ')})`,
+      );
     },
     async close() {
       for (const app of apps) await app.close();
