@@ -6,6 +6,9 @@ import { usageTestKit, type IngestorUnderTest } from '../testing/usage-test-kit'
 
 const ACCOUNT = 'acct_01JDQ3W8Y6T4K2M9N7P5R3S1C1';
 const OTHER_ACCOUNT = 'acct_01JDQ3W8Y6T4K2M9N7P5R3S1C9';
+/** Busy in the month before, and with test keys only in T0's month: never among its top accounts. */
+const THIRD_ACCOUNT = 'acct_01JDQ3W8Y6T4K2M9N7P5R3S1C7';
+const THIRD_KEY = 'key_01JDQ3W8Y6T4K2M9N7P5R3S1C6';
 const BUSY = 'key_01JDQ3W8Y6T4K2M9N7P5R3S1C2';
 const QUIET = 'key_01JDQ3W8Y6T4K2M9N7P5R3S1C3';
 const IDLE = 'key_01JDQ3W8Y6T4K2M9N7P5R3S1C4';
@@ -46,6 +49,15 @@ describe('usage analytics: top keys and routes, last use per key (real Kafka + P
       ...[0, 1, 2, 3, 4, 5, 6, 7].map((m) =>
         event(minute(m), FOREIGN, 'orders.list', { accountId: OTHER_ACCOUNT }),
       ),
+      event(T0 - 86_400_000, THIRD_KEY, 'orders.list', {
+        accountId: THIRD_ACCOUNT,
+        costUnits: 100,
+      }),
+      event(minute(8), THIRD_KEY, 'orders.list', {
+        accountId: THIRD_ACCOUNT,
+        env: 'test',
+        costUnits: 50,
+      }),
       // An invalid key (no key id) counts for routes, never as a key.
       event(minute(7), '', 'admin.delete', { keyId: null, outcome: 'invalid', status: 401 }),
     ];
@@ -116,6 +128,33 @@ describe('usage analytics: top keys and routes, last use per key (real Kafka + P
     expect(single.json()).toEqual({
       items: [{ keyId: BUSY, lastUsedAt: new Date(minute(42)).toISOString() }],
     });
+  });
+
+  it("ranks a month's accounts by billable units (live, allowed), most first, within the limit", async () => {
+    const res = await get('/v1/usage/top-accounts?period=2030-07&limit=5');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({
+      period: '2030-07',
+      items: [
+        { accountId: ACCOUNT, billableUnits: 12 },
+        { accountId: OTHER_ACCOUNT, billableUnits: 8 },
+      ],
+    });
+    expect((await get('/v1/usage/top-accounts?period=2030-07&limit=1')).json()).toEqual({
+      period: '2030-07',
+      items: [{ accountId: ACCOUNT, billableUnits: 12 }],
+    });
+    expect((await get('/v1/usage/top-accounts?period=2030-06')).json()).toEqual({
+      period: '2030-06',
+      items: [{ accountId: THIRD_ACCOUNT, billableUnits: 100 }],
+    });
+    for (const url of [
+      '/v1/usage/top-accounts',
+      '/v1/usage/top-accounts?period=2030-13',
+      '/v1/usage/top-accounts?period=2030-07&limit=101',
+      '/v1/usage/top-accounts?period=2030-07&limit=0',
+    ])
+      expect((await get(url)).statusCode, url).toBe(400);
   });
 
   it('refuses bad input with 400: unknown dimension, reversed range, too many keys, bad ids', async () => {

@@ -182,6 +182,27 @@ export async function usageRoutes(
   );
 
   api.get(
+    '/v1/usage/top-accounts',
+    {
+      schema: {
+        summary:
+          "The accounts with the most billable units (live keys' allowed cost units) in a billing period (UTC month), most first; at most `limit` (≤ 100)",
+        querystring: Type.Object(
+          {
+            period: isoMonth,
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const { period, limit = 10 } = request.query;
+      return { period, items: await queries.topAccounts(period, limit) };
+    },
+  );
+
+  api.get(
     '/v1/usage/freshness',
     { schema: { summary: 'How far behind the newest aggregated event is' } },
     () => queries.freshness(now()),

@@ -213,6 +213,25 @@ export class UsageQueries {
   }
 
   /**
+   * The accounts with the most billable units (live keys' allowed cost units, what the monthly
+   * quota counts) in a billing period, most first, ties by id. It reads the period's minute rows
+   * of every account (the BRIN index on `bucket` skips older months); `limit` bounds the answer.
+   */
+  async topAccounts(period: string, limit: number) {
+    const [year, month] = period.split('-').map(Number) as [number, number];
+    const rows = await this.sql.query<{ account_id: string; units: string }>(
+      `select account_id, sum(cost_units)::text as units
+       from usage_minute
+       where bucket >= to_timestamp(? / 1000.0) and bucket < to_timestamp(? / 1000.0)
+         and outcome = 'allowed' and env = 'live'
+       group by account_id
+       order by sum(cost_units) desc, account_id limit ?`,
+      [Date.UTC(year, month - 1, 1), Date.UTC(year, month, 1), limit],
+    );
+    return rows.map((r) => ({ accountId: r.account_id, billableUnits: Number(r.units) }));
+  }
+
+  /**
    * The minute each key of the account last presented a request (any outcome), or null: one
    * index probe per key on (key_id, bucket), so a page of keys costs a page of probes.
    */
