@@ -36,7 +36,7 @@ describe('createService: migrations take turns and /v1 answers 503 until done (r
     service.afterMigrate(async () => {
       const start = performance.now();
       // Seeding-like work that takes a while, so an overlap would show.
-      await service.db!.sql.query('select pg_sleep(0.2)');
+      await service.db.sql.query('select pg_sleep(0.2)');
       afterMigrateRuns.push({ replica: name, start, end: performance.now() });
     });
     service.app.get('/v1/ping', async () => ({ ok: true }));
