@@ -2,14 +2,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import { EventCodec, TOPICS, type RequestMetered } from '@tollgate/events';
 import {
   buildServiceArtifact,
+  eventually,
   captureLogs,
   infraEnv,
   isolatedServiceEnv,
   startServiceProcess,
   waitUntilReady,
+  testEndpoints,
   type ServiceProcess,
+  uniqueName,
 } from '@tollgate/test-infra';
 import { loadConfig } from '@tollgate/service-runtime';
 import { buildApp } from '../app';
@@ -175,5 +180,43 @@ export async function startEdge(
       await app.close();
       await rm(spoolDir, { recursive: true, force: true });
     },
+  };
+}
+
+export interface UsageReader {
+  /** Every RequestMetered read so far, batches unpacked, in topic order. */
+  events: RequestMetered[];
+  /** Resolves once `predicate` holds for the events read so far. */
+  waitFor(predicate: (events: RequestMetered[]) => boolean, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Reads the usage topic of a topic namespace from its beginning, until stopped. */
+export async function readUsage(topicPrefix: string): Promise<UsageReader> {
+  const codec = new EventCodec();
+  const consumer = new Kafka({
+    clientId: 'usage-reader',
+    brokers: testEndpoints().kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  }).consumer({ groupId: uniqueName('usage-reader'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topicPrefix + TOPICS.usage.name, fromBeginning: true });
+  const events: RequestMetered[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = codec.decode(message.headers, message.value);
+      if (event.type === 'RequestMeteredBatch') events.push(...event.payload.events);
+      else if (event.type === 'RequestMetered') events.push(event.payload);
+    },
+  });
+  return {
+    events,
+    waitFor: (predicate, timeoutMs = 30_000) =>
+      eventually(
+        () => predicate(events),
+        timeoutMs,
+        () => `RequestMetered events (${events.length} read)`,
+      ),
+    stop: () => consumer.disconnect(),
   };
 }

@@ -1,0 +1,11 @@
+/**
+ * A window length (whole seconds, at least `approxMs`) whose current window — fixed windows are
+ * aligned to the epoch, counted by Redis `TIME` — still has at least `roomMs` to run, so a test
+ * that counts inside one window cannot see it roll over, whatever the time of day it runs at.
+ * Redis and the test share this host's clock; `roomMs` should dwarf the test's own duration.
+ */
+export function windowWithRoom(approxMs: number, roomMs: number, now = Date.now()): number {
+  if (roomMs >= approxMs) throw new RangeError('roomMs must be shorter than the window');
+  for (let windowMs = Math.ceil(approxMs / 1_000) * 1_000; ; windowMs += 1_000)
+    if (windowMs - (now % windowMs) >= roomMs) return windowMs;
+}
