@@ -6,6 +6,7 @@ import { EventCodec, planSnapshotProblem, TOPICS } from '@tollgate/events';
 import { kafkaMetrics, provisionTopics } from '@tollgate/kafka';
 import { createRedis } from '@tollgate/redis';
 import { createService } from '@tollgate/service-base';
+import { env } from '@tollgate/service-runtime';
 import { forwardAuthSourceOf, peppersOf, type EdgeAuthConfig } from './config';
 import { adminListener } from './http/admin-listener';
 import { forwardAuthRoutes } from './http/forward-auth-routes';
@@ -116,6 +117,7 @@ export async function buildApp({
     service: SERVICE,
     logLevel: config.LOG_LEVEL,
     brokers: config.KAFKA_BROKERS,
+    security: env.kafkaClientSecurity(config),
     topic: topics.usage,
     spoolDir: config.SPOOL_DIR,
     maxBuffered: config.METER_MAX_BUFFERED,

@@ -1,9 +1,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventCodec } from '@tollgate/events';
-import { eventually, uniqueName } from '@tollgate/test-infra';
+import { eventually, startSaslBroker, uniqueName, type SaslBroker } from '@tollgate/test-infra';
 import { startKeyService, type KeyServiceUnderTest } from './testing/key-service-test-kit';
-import { startSaslBroker, type SaslBroker } from './testing/sasl-broker';
 
 /**
  * KAFKA_SASL_* end to end: key-service's config reaches the service base's Kafka connection, the

@@ -21,6 +21,7 @@ registry.setDefaultLabels({ service: config.service });
 const kafka = createKafkaConnection({
   brokers: config.brokers,
   clientId: `${config.service}-metering`,
+  ...config.security,
   log: logger.child({ component: 'kafka' }),
 });
 const producer = new BatchingProducer(kafka.kafka, {

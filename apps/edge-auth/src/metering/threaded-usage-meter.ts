@@ -11,14 +11,19 @@ import {
   type EventCodec,
   type RequestMetered,
 } from '@tollgate/events';
+import type { KafkaConnectionOptions } from '@tollgate/kafka';
 import { FrameWriter } from './usage-frames';
 import type { UsageMeter } from './usage-meter';
+
+export type KafkaClientSecurity = Pick<KafkaConnectionOptions, 'ssl' | 'sasl'>;
 
 /** What the metering thread is started with (workerData). */
 export interface MeteringWorkerConfig {
   service: string;
   logLevel: string;
   brokers: string[];
+  /** The same TLS/SASL the app's own Kafka connection uses (KAFKA_SSL, KAFKA_SASL_*). */
+  security?: KafkaClientSecurity;
   topic: string;
   spoolDir: string;
   maxBuffered: number;

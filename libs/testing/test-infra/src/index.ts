@@ -26,3 +26,4 @@ export { freePort, freePorts } from './free-ports';
 export { createPrivateBroker, type PrivateBroker } from './private-broker';
 export { startRedis, stopRedis } from './private-redis';
 export * from './http-fuzz';
+export { startSaslBroker, type SaslBroker } from './sasl-broker';

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { isPortOpen } from './endpoints';
+import { eventually } from './eventually';
 import { freePorts } from './free-ports';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,11 @@ export interface PrivateBroker {
   brokers: string[];
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * SIGKILLs the broker process (a crash, not a clean stop: no controlled shutdown, no flush of
+   * its log segments beyond what the OS already holds) and waits until it is gone.
+   */
+  kill(): Promise<void>;
   /** Stops the broker and deletes its data, logs and pid file. */
   remove(): Promise<void>;
 }
@@ -27,7 +34,7 @@ export async function createPrivateBroker(): Promise<PrivateBroker> {
   // The shared broker's resolved jar classpath (jars in the Maven cache) saves a Maven run.
   const sharedClasspath = join(root, '.local/kafka/classpath.txt');
   if (existsSync(sharedClasspath)) await copyFile(sharedClasspath, join(home, 'classpath.txt'));
-  const [port, controllerPort] = await freePorts(2);
+  const [port, controllerPort] = (await freePorts(2)) as [number, number];
   const env = {
     ...process.env,
     TOLLGATE_KAFKA_HOME: home,
@@ -46,6 +53,23 @@ export async function createPrivateBroker(): Promise<PrivateBroker> {
     brokers: [`127.0.0.1:${port}`],
     start: () => kafkaSh('start'),
     stop: () => kafkaSh('stop'),
+    async kill() {
+      const pid = Number((await readFile(join(home, 'kafka.pid'), 'utf8')).trim());
+      process.kill(pid, 'SIGKILL');
+      const alive = () => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await eventually(
+        async () => !alive() && !(await isPortOpen('127.0.0.1', port)),
+        30_000,
+        `the killed broker (pid ${pid}) to be gone`,
+      );
+    },
     async remove() {
       try {
         await kafkaSh('stop');

@@ -4,7 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually, freePorts, isPortOpen, workspaceRoot } from '@tollgate/test-infra';
+import { isPortOpen } from './endpoints';
+import { eventually } from './eventually';
+import { freePorts } from './free-ports';
+import { workspaceRoot } from './workspace-root';
 
 const run = promisify(execFile);
 
