@@ -59,12 +59,30 @@ export async function buildApp({
     payments,
   });
 
+  const timelineLog = service.logger.child({ component: 'timeline' });
   const timeline = new TimelineConsumer({
     db,
     kafka,
     codec,
     metrics: kafkaMetricSet,
-    log: service.logger.child({ component: 'timeline' }),
+    log: timelineLog,
+    // PRORATION_BEHAVIOR=immediate: a change inside a period is invoiced as it arrives; one that
+    // cannot be (the database, a plan without price) is left to the closing worker's next run.
+    onPlanChanges: async (changes) => {
+      let issued = 0;
+      for (const { accountId, eventId } of changes) {
+        try {
+          if ((await invoicing.invoiceProration(accountId, eventId))?.changeEventId === eventId)
+            issued++;
+        } catch (err) {
+          timelineLog.warn(
+            { err, accountId, eventId },
+            'could not invoice the plan change at once; the period-closing worker retries',
+          );
+        }
+      }
+      if (issued > 0) stripe.syncWorker?.wake();
+    },
     groupId: config.CONSUMER_GROUP,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,

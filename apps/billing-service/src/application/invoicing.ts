@@ -3,12 +3,15 @@ import { enqueueOutbox, type Database } from '@tollgate/postgres';
 import { billingPeriod, periodAt, type BillingPeriod } from '../domain/billing-period';
 import {
   adjustmentLine,
+  rateProration,
   rateSegments,
   sumOf,
   type ProrationBehavior,
+  type RatedInvoice,
   type RatedLine,
 } from '../domain/rating';
 import {
+  midPeriodChange,
   planSegments,
   type PlanEntry,
   type PlanPrice,
@@ -17,13 +20,16 @@ import {
 } from '../domain/subscription-timeline';
 import {
   adjustedUnits,
+  collectedPeriodInvoicesBefore,
   insertDraftInvoice,
+  invoiceOfChange,
   invoiceOfPeriod,
   transitionInvoice,
   type InvoiceLineRecord,
   type InvoiceRecord,
+  type NewInvoice,
 } from '../persistence/invoice-repository';
-import { timelineOf } from '../persistence/timeline-repository';
+import { changesWithoutProration, timelineOf } from '../persistence/timeline-repository';
 import { enqueueStripeSync } from '../stripe';
 import type { UsageSource } from './usage-source';
 
@@ -122,15 +128,61 @@ export class Invoicing {
     const period = periodAt(now);
     const current = await this.ratePeriod(accountId, period, { usageUntil: now, timeline });
     if (!current) return undefined;
+    const changed = [...timeline, change];
     const withChange = await this.ratePeriod(accountId, period, {
       usageUntil: now,
-      timeline: [...timeline, change],
+      timeline: changed,
     });
+    const midPeriod =
+      this.options.proration === 'immediate' ? midPeriodChange(changed, change.eventId) : undefined;
+    const prorationInvoice = midPeriod ? rateProration(midPeriod) : null;
     return {
       current,
       withChange: withChange!,
-      differenceMinor: withChange!.totalMinor - current.totalMinor,
+      /** What `PRORATION_BEHAVIOR=immediate` would invoice at once for the change; null otherwise. */
+      prorationInvoice,
+      differenceMinor:
+        withChange!.totalMinor - current.totalMinor + (prorationInvoice?.totalMinor ?? 0),
     };
+  }
+
+  /**
+   * `PRORATION_BEHAVIOR=immediate`: invoices the plan change `eventId` at once for the difference
+   * over the rest of its period (see `rateProration`), finalized and queued for Stripe like a
+   * period's invoice. One invoice per change, whoever asks and however often (the PlanChanged
+   * consumer on arrival, the closing worker on every run). Nothing when the behaviour is another,
+   * when the change is no mid-period change in force (replaced, first plan, at a period's start,
+   * same version, or not effective yet: the worker issues it once it is), when its period is
+   * already invoiced (a PlanChanged that arrives after its period closed changes no closed
+   * period, like under `next_invoice`), or when the difference is zero.
+   */
+  async invoiceProration(accountId: string, eventId: string): Promise<InvoiceRecord | undefined> {
+    if (this.options.proration !== 'immediate') return undefined;
+    const { sql } = this.options.db;
+    const existing = await invoiceOfChange(sql, accountId, eventId);
+    if (existing) return existing;
+    const now = this.options.now();
+    const change = midPeriodChange(await timelineOf(sql, accountId), eventId);
+    if (!change || change.change.effectiveAt > now) return undefined;
+    if (await invoiceOfPeriod(sql, accountId, change.period.period)) return undefined;
+    const rated = rateProration(change);
+    if (rated.totalMinor === 0) return undefined;
+    return this.finalize(
+      this.newInvoice(accountId, change.period.period, rated, now, {
+        kind: 'proration',
+        changeEventId: eventId,
+      }),
+    );
+  }
+
+  /**
+   * The plan changes effective in [from, min(to, now)] that may still owe a proration invoice
+   * (`invoiceProration` decides): the closing worker's catch-up for changes scheduled inside a
+   * period and for a consumer that could not issue one. Empty unless the behaviour is `immediate`.
+   */
+  async dueProrations(from: number, to: number) {
+    if (this.options.proration !== 'immediate') return [];
+    return changesWithoutProration(this.options.db.sql, from, Math.min(to, this.options.now() + 1));
   }
 
   /**
@@ -146,25 +198,76 @@ export class Invoicing {
     const timeline = await timelineOf(this.options.db.sql, accountId);
     const rated = await this.ratePeriod(accountId, bounds, { timeline });
     if (!rated) return undefined;
-    const adjustments = await this.lateArrivals(accountId, periodAt(bounds.start - 1), timeline);
+    // The period's invoice leaves the differences to the proration invoices: they must exist.
+    if (this.options.proration === 'immediate')
+      for (const entry of timeline)
+        if (
+          entry.kind === 'plan' &&
+          entry.effectiveAt > bounds.start &&
+          entry.effectiveAt < bounds.end
+        )
+          await this.invoiceProration(accountId, entry.eventId);
+    const adjustments = await this.lateArrivals(accountId, period, timeline);
     const now = this.options.now();
-    const invoiceId = newId('invoice', now);
-    const lines: InvoiceLineRecord[] = [
-      ...rated.lines.map((l) => ({ ...l, adjusts: null })),
-      ...adjustments,
-    ].map((l, i) => ({ ...l, lineNo: i + 1 }));
-    const totalMinor = sumOf(lines);
-    return this.options.db.transaction(async (tx) => {
-      const inserted = await insertDraftInvoice(tx, {
-        invoiceId,
+    return this.finalize(
+      this.newInvoice(
         accountId,
         period,
-        currency: rated.currency,
-        totalMinor,
-        createdAt: now,
-        lines,
-      });
-      if (!inserted) return invoiceOfPeriod(tx, accountId, period);
+        {
+          currency: rated.currency,
+          lines: [...rated.lines.map((l) => ({ ...l, adjusts: null })), ...adjustments],
+        },
+        now,
+        { kind: 'period', changeEventId: null },
+      ),
+    );
+  }
+
+  private newInvoice(
+    accountId: string,
+    period: string,
+    rated: Pick<RatedInvoice, 'currency'> & {
+      lines: ReadonlyArray<
+        RatedLine &
+          Partial<Pick<InvoiceLineRecord, 'usageFrom' | 'usageTo' | 'suspended' | 'adjusts'>>
+      >;
+    },
+    now: number,
+    kind: Pick<NewInvoice, 'kind' | 'changeEventId'>,
+  ): NewInvoice {
+    const lines: InvoiceLineRecord[] = rated.lines.map((l, i) => ({
+      usageFrom: l.from,
+      usageTo: l.from,
+      suspended: false,
+      adjusts: null,
+      ...l,
+      lineNo: i + 1,
+    }));
+    return {
+      invoiceId: newId('invoice', now),
+      accountId,
+      period,
+      ...kind,
+      currency: rated.currency,
+      totalMinor: sumOf(lines),
+      createdAt: now,
+      lines,
+    };
+  }
+
+  /**
+   * Writes the invoice as a draft and finalizes it in one transaction with its InvoiceFinalized
+   * event (outbox) and its Stripe collection request. When it exists already (the period's, or
+   * the same change's), the existing one is returned and nothing is written.
+   */
+  private finalize(draft: NewInvoice): Promise<InvoiceRecord | undefined> {
+    const { invoiceId, accountId, period, totalMinor, createdAt: now } = draft;
+    return this.options.db.transaction(async (tx) => {
+      const inserted = await insertDraftInvoice(tx, draft);
+      if (!inserted)
+        return draft.changeEventId === null
+          ? invoiceOfPeriod(tx, accountId, period)
+          : invoiceOfChange(tx, accountId, draft.changeEventId);
       const invoice = (await transitionInvoice(tx, invoiceId, ['draft'], 'finalized', {
         finalizedAt: now,
       }))!;
@@ -197,6 +300,9 @@ export class Invoicing {
         accountId,
         currency: invoice.currency,
         period,
+        ...(draft.kind === 'proration'
+          ? { description: `Tollgate plan change ${period} (proration)` }
+          : {}),
         lines: invoice.lines.map((l) => ({
           lineId: `${invoiceId}-${l.lineNo}`,
           description: l.description,
@@ -209,21 +315,41 @@ export class Invoicing {
   }
 
   /**
-   * Usage of `previous`'s finalized invoice that the ledger holds now beyond what was billed
-   * (the invoiced units plus earlier adjustments), priced as the increment on each usage line.
+   * Usage of every earlier period's finalized invoice (not only the previous period's) that the
+   * ledger holds now beyond what was billed (the invoiced units plus earlier adjustments), priced
+   * as the increment on each usage line. An invoice whose usage range the ledger still counts
+   * as billed costs one usage-ingestor call; only one that differs is read line by line.
    */
   private async lateArrivals(
     accountId: string,
-    previous: BillingPeriod,
+    period: string,
     timeline: readonly TimelineEntry[],
   ): Promise<Array<Omit<InvoiceLineRecord, 'lineNo'>>> {
     const { sql } = this.options.db;
-    const invoice = await invoiceOfPeriod(sql, accountId, previous.period);
-    if (!invoice || invoice.status === 'draft' || invoice.status === 'void') return [];
-    const adjusted = await adjustedUnits(sql, invoice.invoiceId);
     const lines: Array<Omit<InvoiceLineRecord, 'lineNo'>> = [];
-    for (const line of invoice.lines) {
-      if (line.kind !== 'usage' || line.usageTo <= line.usageFrom) continue;
+    for (const invoice of await collectedPeriodInvoicesBefore(sql, accountId, period))
+      lines.push(...(await this.lateArrivalsOf(invoice, timeline)));
+    return lines;
+  }
+
+  private async lateArrivalsOf(
+    invoice: InvoiceRecord,
+    timeline: readonly TimelineEntry[],
+  ): Promise<Array<Omit<InvoiceLineRecord, 'lineNo'>>> {
+    const { sql } = this.options.db;
+    const { accountId } = invoice;
+    const usageLines = invoice.lines.filter((l) => l.kind === 'usage' && l.usageTo > l.usageFrom);
+    if (usageLines.length === 0) return [];
+    const adjusted = await adjustedUnits(sql, invoice.invoiceId);
+    const billedInAll = usageLines.reduce(
+      (sum, l) => sum + l.quantity + (adjusted.get(l.lineNo) ?? 0),
+      0,
+    );
+    const from = Math.min(...usageLines.map((l) => l.usageFrom));
+    const to = Math.max(...usageLines.map((l) => l.usageTo));
+    if ((await this.options.usage.billableUnits(accountId, from, to)) <= billedInAll) return [];
+    const lines: Array<Omit<InvoiceLineRecord, 'lineNo'>> = [];
+    for (const line of usageLines) {
       const billed = line.quantity + (adjusted.get(line.lineNo) ?? 0);
       const now = await this.options.usage.billableUnits(accountId, line.usageFrom, line.usageTo);
       if (now <= billed) continue;

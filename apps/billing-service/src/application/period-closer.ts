@@ -1,5 +1,5 @@
 import type { Database } from '@tollgate/postgres';
-import { closablePeriods } from '../domain/billing-period';
+import { closablePeriods, periodAt } from '../domain/billing-period';
 import { accountsToClose } from '../persistence/timeline-repository';
 import type { Invoicing } from './invoicing';
 import type { UsageSource } from './usage-source';
@@ -36,11 +36,21 @@ export class PeriodCloser {
     },
   ) {}
 
-  /** One closing run; resolves with the invoices written and the accounts that failed. */
-  async closeDue(): Promise<{ closed: number; failed: number; waiting: string[] }> {
+  /**
+   * One closing run; resolves with the period invoices written, the proration invoices issued
+   * (`PRORATION_BEHAVIOR=immediate`: changes effective by now that still owe one) and the
+   * accounts that failed.
+   */
+  async closeDue(): Promise<{
+    closed: number;
+    prorations: number;
+    failed: number;
+    waiting: string[];
+  }> {
     const now = this.options.now();
-    const result = { closed: 0, failed: 0, waiting: [] as string[] };
+    const result = { closed: 0, prorations: 0, failed: 0, waiting: [] as string[] };
     const periods = closablePeriods(now, this.options.graceMs, LOOKBACK_PERIODS);
+    await this.issueProrations(periods[0]?.start ?? periodAt(now).start, now, result);
     if (periods.length === 0) return result;
     const newest = await this.options.usage.newestEventAt();
     for (const period of periods) {
@@ -77,8 +87,27 @@ export class PeriodCloser {
         { periods: result.waiting, newestEventAt: newest },
         'waiting for usage-ingestor to reach the period end before closing',
       );
-    if (result.closed > 0) this.options.onClosed?.(result.closed);
+    if (result.closed + result.prorations > 0)
+      this.options.onClosed?.(result.closed + result.prorations);
     return result;
+  }
+
+  private async issueProrations(
+    from: number,
+    to: number,
+    result: { prorations: number; failed: number },
+  ): Promise<void> {
+    for (const { accountId, eventId } of await this.options.invoicing.dueProrations(from, to)) {
+      try {
+        if (await this.options.invoicing.invoiceProration(accountId, eventId)) result.prorations++;
+      } catch (err) {
+        result.failed++;
+        this.options.log.warn(
+          { err, accountId, eventId },
+          'could not invoice the plan change at once; retrying on the next run',
+        );
+      }
+    }
   }
 
   start(intervalMs: number): void {

@@ -1,4 +1,5 @@
 import type { Sql } from '@tollgate/postgres';
+import { FIRST_INVOICE } from '../persistence/invoice-repository';
 import { ledgerOfPeriodPage } from '../persistence/reconciliation-queries';
 import type { UsageSource } from './usage-source';
 
@@ -30,7 +31,7 @@ export async function* reconcilePeriod(
   usage: UsageSource,
   period: string,
 ): AsyncGenerator<ReconciliationRow> {
-  let after = '';
+  let after = FIRST_INVOICE;
   for (;;) {
     const page = await ledgerOfPeriodPage(sql, period, after, PAGE);
     for (const row of page) {
@@ -57,6 +58,6 @@ export async function* reconcilePeriod(
       };
     }
     if (page.length < PAGE) return;
-    after = page.at(-1)?.accountId ?? after;
+    after = page.at(-1) ?? after;
   }
 }

@@ -56,6 +56,11 @@ export class TimelineConsumer {
       topicPrefix: string;
       replicationFactor: number;
       onRecorded?: (count: number) => void;
+      /**
+       * Called with a batch's plan changes once they are recorded (redeliveries included: the
+       * callee is idempotent), before the batch is committed to Kafka.
+       */
+      onPlanChanges?: (changes: Array<{ accountId: string; eventId: string }>) => Promise<void>;
     },
   ) {}
 
@@ -109,6 +114,11 @@ export class TimelineConsumer {
           recordTimelineEntries(tx, entries),
         );
         this.options.onRecorded?.(recorded);
+        await this.options.onPlanChanges?.(
+          entries.flatMap(({ accountId, entry }) =>
+            entry.kind === 'plan' ? [{ accountId, eventId: entry.eventId }] : [],
+          ),
+        );
       },
     });
     await this.consumer.start();

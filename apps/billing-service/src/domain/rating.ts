@@ -1,5 +1,5 @@
 import { divideHalfEven, toSafeNumber } from './rounding';
-import type { PlanPrice, PlanSegment } from './subscription-timeline';
+import type { MidPeriodChange, PlanPrice, PlanSegment } from './subscription-timeline';
 
 export type LineKind = 'base_fee' | 'usage' | 'adjustment';
 
@@ -52,10 +52,14 @@ export class UnpricedPlanError extends Error {
  * arrears): `next_invoice` prorates each plan's base fee by the seconds it was in force, on the
  * period's invoice; `none` charges the base fee of the plan the period started on for the whole
  * period (from the account's first plan, if that came later) and ignores later changes and
- * suspensions for the base fee. Usage is rated at the prices in force when it happened either way.
+ * suspensions for the base fee; `immediate` puts the same base fee as `none` on the period's
+ * invoice and invoices each change inside the period at once, on an invoice of its own, for the
+ * difference over the rest of the period (`rateProration`), so the period's invoice does not
+ * charge that difference again. Usage is rated at the prices in force when it happened either way,
+ * on the period's invoice.
  */
-export type ProrationBehavior = 'next_invoice' | 'none';
-export const PRORATION_BEHAVIORS = ['next_invoice', 'none'] as const;
+export type ProrationBehavior = 'next_invoice' | 'none' | 'immediate';
+export const PRORATION_BEHAVIORS = ['next_invoice', 'none', 'immediate'] as const;
 
 /**
  * Rates a period's segments with each segment's billable units (live, allowed cost units in
@@ -90,7 +94,7 @@ export function rateSegments(
       to: segment.to,
     };
     const included = segment.suspended ? 0n : share(plan.includedUnits);
-    if (proration === 'none' && i === 0) {
+    if (proration !== 'next_invoice' && i === 0) {
       const to = segments.at(-1)?.to ?? segment.to;
       const seconds = segments.reduce((sum, s) => sum + s.seconds, 0);
       lines.push({
@@ -127,6 +131,38 @@ export function rateSegments(
     });
   }
   return { currency, lines, totalMinor: sumOf(lines) };
+}
+
+/**
+ * The invoice `PRORATION_BEHAVIOR=immediate` issues for a plan change inside a period: the unused
+ * base fee of the previous plan from the change to the period's end (a negative line) and the new
+ * plan's base fee over the same seconds, each prorated by seconds like a segment's base fee and
+ * rounded once, half-even. An upgrade's total is what it owes now, a downgrade's is a credit.
+ * Usage is not on it: it stays on the period's invoice.
+ */
+export function rateProration({ change, previous, period }: MidPeriodChange): RatedInvoice {
+  const next = change.plan;
+  for (const plan of [previous, next]) if (plan.missingPrice) throw new UnpricedPlanError(plan);
+  if (next.currency !== previous.currency)
+    throw new CurrencyMixError(previous.currency, next.currency);
+  const seconds = Math.floor(period.end / 1000) - Math.floor(change.effectiveAt / 1000);
+  const periodSeconds = BigInt((period.end - period.start) / 1000);
+  const span = `${day(change.effectiveAt)} to ${day(period.end)}`;
+  const line = (plan: PlanPrice, what: string, sign: bigint): RatedLine => ({
+    kind: 'base_fee',
+    description: `${plan.name} v${plan.planVersion} ${what}, ${span}`,
+    planId: plan.planId,
+    planVersion: plan.planVersion,
+    from: change.effectiveAt,
+    to: period.end,
+    quantity: seconds,
+    includedUnits: 0,
+    amountMinor: toSafeNumber(
+      divideHalfEven(sign * BigInt(plan.baseFeeMinor) * BigInt(seconds), periodSeconds),
+    ),
+  });
+  const lines = [line(previous, 'unused time', -1n), line(next, 'remaining time', 1n)];
+  return { currency: next.currency, lines, totalMinor: sumOf(lines) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { BillingPeriod } from './billing-period';
+import { periodAt, type BillingPeriod } from './billing-period';
 
 /** A plan version's price as PlanChanged carries it (money in minor units, unit prices in micros). */
 export interface PlanPrice {
@@ -117,6 +117,36 @@ export function planSegments(
     }
   }
   return segments;
+}
+
+/** A plan change that takes effect strictly inside a period, with the plan in force just before it. */
+export interface MidPeriodChange {
+  change: PlanEntry;
+  previous: PlanPrice;
+  period: BillingPeriod;
+}
+
+/**
+ * The change `eventId` as `PRORATION_BEHAVIOR=immediate` invoices it: undefined when it does not
+ * take effect (a newer assignment replaced it), when it is the account's first plan (a new account
+ * is not a change), when it takes effect at a period's first instant (the period simply starts on
+ * it) or when it keeps the same plan version.
+ */
+export function midPeriodChange(
+  entries: readonly TimelineEntry[],
+  eventId: string,
+): MidPeriodChange | undefined {
+  const changes = effectiveChanges(entries.filter((e): e is PlanEntry => e.kind === 'plan'));
+  const index = changes.findIndex((c) => c.eventId === eventId);
+  const change = changes[index];
+  const before = changes[index - 1];
+  if (!change || !before) return undefined;
+  const period = periodAt(change.effectiveAt);
+  const previous = before.plan;
+  if (change.effectiveAt === period.start) return undefined;
+  if (previous.planId === change.plan.planId && previous.planVersion === change.plan.planVersion)
+    return undefined;
+  return { change, previous, period };
 }
 
 function segment(from: number, to: number, plan: PlanPrice, suspended: boolean): PlanSegment {

@@ -13,9 +13,10 @@ import {
   isoMonth,
   MAX_PAGE_SIZE,
   planId,
+  prorationPreview,
   ratedPeriod,
 } from './schemas';
-import { invoiceView, ratedPeriodView } from './views';
+import { invoiceView, prorationView, ratedPeriodView } from './views';
 
 export async function billingRoutes(
   app: FastifyInstance,
@@ -67,6 +68,7 @@ export async function billingRoutes(
           200: Type.Object({
             current: ratedPeriod,
             withChange: ratedPeriod,
+            prorationInvoice: Type.Union([prorationPreview, Type.Null()]),
             differenceMinor: Type.Integer(),
           }),
         },
@@ -101,6 +103,7 @@ export async function billingRoutes(
       return {
         current: ratedPeriodView(preview.current),
         withChange: ratedPeriodView(preview.withChange),
+        prorationInvoice: preview.prorationInvoice && prorationView(preview.prorationInvoice),
         differenceMinor: preview.differenceMinor,
       };
     },
@@ -111,7 +114,8 @@ export async function billingRoutes(
     {
       schema: {
         tags,
-        summary: "An account's invoices, newest period first (page with `before`, a period)",
+        summary:
+          "An account's invoices, newest period first (a period's proration invoices beside its own); `limit` periods per page, the next page with `before` (a period)",
         params,
         querystring: Type.Object(
           {
@@ -130,13 +134,13 @@ export async function billingRoutes(
     },
     async (request) => {
       const limit = request.query.limit ?? 12;
-      const items = await invoicesOf(db.sql, request.params.accountId, {
+      const { invoices, periods } = await invoicesOf(db.sql, request.params.accountId, {
         limit,
         beforePeriod: request.query.before,
       });
       return {
-        items: items.map(invoiceView),
-        nextBefore: items.length === limit ? items.at(-1)!.period : null,
+        items: invoices.map(invoiceView),
+        nextBefore: periods.length === limit ? periods.at(-1)! : null,
       };
     },
   );

@@ -28,10 +28,24 @@ export const ratedPeriod = Type.Object({
   totalMinor: Type.Integer(),
 });
 
+export const prorationPreview = Type.Object({
+  currency: Type.String(),
+  lines: Type.Array(line),
+  totalMinor: Type.Integer({ description: 'negative for a credit (a downgrade)' }),
+});
+
 export const invoice = Type.Object({
   invoiceId: Type.String(),
   accountId: Type.String(),
   period: Type.String(),
+  kind: Type.String({
+    enum: ['period', 'proration'],
+    description:
+      "`period`: the period's invoice; `proration`: a plan change invoiced at once (PRORATION_BEHAVIOR=immediate)",
+  }),
+  changeEventId: Type.Union([Type.String(), Type.Null()], {
+    description: 'the PlanChanged eventId a proration invoice bills',
+  }),
   currency: Type.String(),
   status: Type.String({ enum: ['draft', 'finalized', 'paid', 'payment_failed', 'void'] }),
   totalMinor: Type.Integer(),

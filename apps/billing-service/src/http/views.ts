@@ -1,10 +1,11 @@
 import type { RatedPeriod } from '../application/invoicing';
+import type { RatedInvoice, RatedLine } from '../domain/rating';
 import type { InvoiceLineRecord, InvoiceRecord } from '../persistence/invoice-repository';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
-type AnyLine = Omit<InvoiceLineRecord, 'lineNo' | 'adjusts'> & { lineNo?: number };
+type AnyLine = RatedLine & Partial<Pick<InvoiceLineRecord, 'lineNo'>>;
 
 function lineView(l: AnyLine) {
   return {
@@ -31,11 +32,22 @@ export function ratedPeriodView(rated: RatedPeriod) {
   };
 }
 
+/** The invoice a plan change would be billed at once (`PRORATION_BEHAVIOR=immediate`). */
+export function prorationView(rated: RatedInvoice) {
+  return {
+    currency: rated.currency,
+    lines: rated.lines.map(lineView),
+    totalMinor: rated.totalMinor,
+  };
+}
+
 export function invoiceView(invoice: InvoiceRecord) {
   return {
     invoiceId: invoice.invoiceId,
     accountId: invoice.accountId,
     period: invoice.period,
+    kind: invoice.kind,
+    changeEventId: invoice.changeEventId,
     currency: invoice.currency,
     status: invoice.status,
     totalMinor: invoice.totalMinor,

@@ -1,16 +1,19 @@
 import type { Sql } from '@tollgate/postgres';
-import { invoicesOfPeriodPage, type InvoiceRecord } from './invoice-repository';
+import { FIRST_INVOICE, invoicesOfPeriodPage, type InvoiceRecord } from './invoice-repository';
 
 const PAGE = 200;
 
-/** A period's invoices (void ones included, with their status), a page at a time in account order. */
+/**
+ * A period's invoices (void ones included, with their status; proration invoices beside the
+ * period's own), a page at a time in (account, invoice) order.
+ */
 export async function* invoicesOfPeriod(sql: Sql, period: string): AsyncGenerator<InvoiceRecord> {
-  let after = '';
+  let after = FIRST_INVOICE;
   for (;;) {
     const page = await invoicesOfPeriodPage(sql, period, after, PAGE);
     yield* page;
     if (page.length < PAGE) return;
-    after = page.at(-1)!.accountId;
+    after = page.at(-1)!;
   }
 }
 

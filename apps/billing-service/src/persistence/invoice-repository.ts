@@ -3,6 +3,12 @@ import type { LineKind } from '../domain/rating';
 
 export type InvoiceStatus = 'draft' | 'finalized' | 'paid' | 'payment_failed' | 'void';
 
+/**
+ * `period`: a billing period's invoice (one per account and period). `proration`: a plan change
+ * inside a period invoiced at once (`PRORATION_BEHAVIOR=immediate`), one per PlanChanged eventId.
+ */
+export type InvoiceKind = 'period' | 'proration';
+
 export interface InvoiceLineRecord {
   lineNo: number;
   kind: LineKind;
@@ -24,6 +30,9 @@ export interface InvoiceRecord {
   invoiceId: string;
   accountId: string;
   period: string;
+  kind: InvoiceKind;
+  /** The PlanChanged a proration invoice bills; null on a period's invoice. */
+  changeEventId: string | null;
   currency: string;
   status: InvoiceStatus;
   totalMinor: number;
@@ -39,6 +48,8 @@ interface InvoiceRow {
   invoice_id: string;
   account_id: string;
   period: string;
+  kind: InvoiceKind;
+  change_event_id: string | null;
   currency: string;
   status: InvoiceStatus;
   total_minor: string;
@@ -68,7 +79,7 @@ interface LineRow {
   adjusts_line_no: number | null;
 }
 
-const INVOICE_COLUMNS = `invoice_id, account_id, period, currency, status, total_minor::text,
+const INVOICE_COLUMNS = `invoice_id, account_id, period, kind, change_event_id, currency, status, total_minor::text,
   created_at_ms::text, finalized_at_ms::text, paid_at_ms::text, voided_at_ms::text, failed_attempts`;
 const LINE_COLUMNS = `invoice_id, line_no, kind, description, plan_id, plan_version, from_ms::text, to_ms::text,
   usage_from_ms::text, usage_to_ms::text, suspended, quantity::text, included_units::text, amount_minor::text,
@@ -103,6 +114,8 @@ function invoiceOf(r: InvoiceRow, lines: InvoiceLineRecord[]): InvoiceRecord {
     invoiceId: r.invoice_id,
     accountId: r.account_id,
     period: r.period,
+    kind: r.kind,
+    changeEventId: r.change_event_id,
     currency: r.currency,
     status: r.status,
     totalMinor: Number(r.total_minor),
@@ -115,18 +128,25 @@ function invoiceOf(r: InvoiceRow, lines: InvoiceLineRecord[]): InvoiceRecord {
   };
 }
 
-/** Writes a draft invoice and its lines; false when the account already has one for the period. */
-export async function insertDraftInvoice(
-  tx: Sql,
-  invoice: Omit<InvoiceRecord, 'status' | 'finalizedAt' | 'paidAt' | 'voidedAt' | 'failedAttempts'>,
-): Promise<boolean> {
+export type NewInvoice = Omit<
+  InvoiceRecord,
+  'status' | 'finalizedAt' | 'paidAt' | 'voidedAt' | 'failedAttempts'
+>;
+
+/**
+ * Writes a draft invoice and its lines; false when it exists already: the account's invoice of
+ * the period (kind `period`) or the invoice of the same plan change (kind `proration`).
+ */
+export async function insertDraftInvoice(tx: Sql, invoice: NewInvoice): Promise<boolean> {
   const inserted = await tx.query(
-    `insert into invoices (invoice_id, account_id, period, currency, status, total_minor, created_at_ms)
-     values (?, ?, ?, ?, 'draft', ?, ?) on conflict (account_id, period) do nothing returning invoice_id`,
+    `insert into invoices (invoice_id, account_id, period, kind, change_event_id, currency, status, total_minor, created_at_ms)
+     values (?, ?, ?, ?, ?, ?, 'draft', ?, ?) on conflict do nothing returning invoice_id`,
     [
       invoice.invoiceId,
       invoice.accountId,
       invoice.period,
+      invoice.kind,
+      invoice.changeEventId,
       invoice.currency,
       invoice.totalMinor,
       invoice.createdAt,
@@ -233,30 +253,74 @@ export async function invoiceById(sql: Sql, invoiceId: string): Promise<InvoiceR
   return (await withLines(sql, rows))[0];
 }
 
+/** The account's invoice of the period (kind `period`; proration invoices are not it). */
 export async function invoiceOfPeriod(
   sql: Sql,
   accountId: string,
   period: string,
 ): Promise<InvoiceRecord | undefined> {
   const rows = await sql.query<InvoiceRow>(
-    `select ${INVOICE_COLUMNS} from invoices where account_id = ? and period = ?`,
+    `select ${INVOICE_COLUMNS} from invoices where account_id = ? and period = ? and kind = 'period'`,
     [accountId, period],
   );
   return (await withLines(sql, rows))[0];
 }
 
-/** An account's invoices, newest period first, `limit` per page after the cursor (a period). */
+/** The proration invoice of one plan change (its PlanChanged eventId), if it was issued. */
+export async function invoiceOfChange(
+  sql: Sql,
+  accountId: string,
+  changeEventId: string,
+): Promise<InvoiceRecord | undefined> {
+  const rows = await sql.query<InvoiceRow>(
+    `select ${INVOICE_COLUMNS} from invoices
+     where account_id = ? and change_event_id = ? and kind = 'proration'`,
+    [accountId, changeEventId],
+  );
+  return (await withLines(sql, rows))[0];
+}
+
+/**
+ * The account's finalized (or later) period invoices before `period`, oldest first: the ones
+ * usage that arrived late may still have to be adjusted for.
+ */
+export async function collectedPeriodInvoicesBefore(
+  sql: Sql,
+  accountId: string,
+  period: string,
+): Promise<InvoiceRecord[]> {
+  const rows = await sql.query<InvoiceRow>(
+    `select ${INVOICE_COLUMNS} from invoices
+     where account_id = ? and period < ? and kind = 'period' and status not in ('draft', 'void')
+     order by period`,
+    [accountId, period],
+  );
+  return withLines(sql, rows);
+}
+
+/**
+ * An account's invoices, newest period first (in a period: the newest invoice first), of at most
+ * `limit` periods before the cursor (a period): a page never splits a period's invoices.
+ */
 export async function invoicesOf(
   sql: Sql,
   accountId: string,
   page: { limit: number; beforePeriod?: string | undefined },
-): Promise<InvoiceRecord[]> {
+): Promise<{ invoices: InvoiceRecord[]; periods: string[] }> {
+  const periods = (
+    await sql.query<{ period: string }>(
+      `select distinct period from invoices
+       where account_id = ? and (?::text is null or period < ?) order by period desc limit ?`,
+      [accountId, page.beforePeriod ?? null, page.beforePeriod ?? null, page.limit],
+    )
+  ).map((r) => r.period);
   const rows = await sql.query<InvoiceRow>(
     `select ${INVOICE_COLUMNS} from invoices
-     where account_id = ? and (?::text is null or period < ?) order by period desc limit ?`,
-    [accountId, page.beforePeriod ?? null, page.beforePeriod ?? null, page.limit],
+     where account_id = ? and period = any(?::text[])
+     order by period desc, created_at_ms desc, invoice_id desc`,
+    [accountId, periods],
   );
-  return withLines(sql, rows);
+  return { invoices: await withLines(sql, rows), periods };
 }
 
 /**
@@ -272,17 +336,24 @@ export async function adjustedUnits(sql: Sql, invoiceId: string): Promise<Map<nu
   return new Map(rows.map((r) => [r.adjusts_line_no, Number(r.units)]));
 }
 
-/** One page of a period's invoices for exports, in account order after `afterAccountId`. */
+/** Where a page of a period's invoices ends: they are read in (account, invoice) order. */
+export interface InvoiceCursor {
+  accountId: string;
+  invoiceId: string;
+}
+export const FIRST_INVOICE: InvoiceCursor = { accountId: '', invoiceId: '' };
+
+/** One page of a period's invoices for exports, in (account, invoice) order after `after`. */
 export async function invoicesOfPeriodPage(
   sql: Sql,
   period: string,
-  afterAccountId: string,
+  after: InvoiceCursor,
   limit: number,
 ): Promise<InvoiceRecord[]> {
   const rows = await sql.query<InvoiceRow>(
-    `select ${INVOICE_COLUMNS} from invoices where period = ? and account_id > ?
-     order by account_id limit ?`,
-    [period, afterAccountId, limit],
+    `select ${INVOICE_COLUMNS} from invoices where period = ? and (account_id, invoice_id) > (?, ?)
+     order by account_id, invoice_id limit ?`,
+    [period, after.accountId, after.invoiceId, limit],
   );
   return withLines(sql, rows);
 }

@@ -1,4 +1,5 @@
 import type { Sql } from '@tollgate/postgres';
+import type { InvoiceCursor } from './invoice-repository';
 
 export interface LedgerRow {
   accountId: string;
@@ -14,11 +15,11 @@ export interface LedgerRow {
   stripeAmountMinor: number | null;
 }
 
-/** A period's invoices in account order after `afterAccountId`, with what the ledger and Stripe hold. */
+/** A period's invoices in (account, invoice) order after `after`, with what the ledger and Stripe hold. */
 export async function ledgerOfPeriodPage(
   sql: Sql,
   period: string,
-  afterAccountId: string,
+  after: InvoiceCursor,
   limit: number,
 ): Promise<LedgerRow[]> {
   const rows = await sql.query<{
@@ -42,9 +43,9 @@ export async function ledgerOfPeriodPage(
             -- The invoice total Stripe holds (amount_due is floored at 0 and would flag credit notes).
             s.total_minor::text as stripe_amount
      from invoices i left join stripe_invoices s on s.invoice_id = i.invoice_id
-     where i.period = ? and i.account_id > ?
-     order by i.account_id limit ?`,
-    [period, afterAccountId, limit],
+     where i.period = ? and (i.account_id, i.invoice_id) > (?, ?)
+     order by i.account_id, i.invoice_id limit ?`,
+    [period, after.accountId, after.invoiceId, limit],
   );
   return rows.map((r) => ({
     accountId: r.account_id,

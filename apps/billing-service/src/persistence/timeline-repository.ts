@@ -76,6 +76,27 @@ export async function knownPlanVersion(
 }
 
 /**
+ * Plan changes effective in [from, to) that have no proration invoice yet, oldest first: the ones
+ * `PRORATION_BEHAVIOR=immediate` may still owe an invoice for (the invoicing decides; a change a
+ * newer assignment replaced, or the account's first plan, owes none and stays in this list).
+ */
+export async function changesWithoutProration(
+  sql: Sql,
+  from: number,
+  to: number,
+): Promise<Array<{ accountId: string; eventId: string }>> {
+  const rows = await sql.query<{ account_id: string; event_id: string }>(
+    `select t.account_id, t.event_id from timeline_entries t
+     where t.kind = 'plan' and t.at_ms > ? and t.at_ms < ?
+       and not exists (select 1 from invoices i
+                       where i.account_id = t.account_id and i.change_event_id = t.event_id)
+     order by t.at_ms, t.event_id`,
+    [from, to],
+  );
+  return rows.map((r) => ({ accountId: r.account_id, eventId: r.event_id }));
+}
+
+/**
  * Accounts on a plan before `periodEnd` that have no invoice for `period` yet: the ones a closing
  * run still has to bill, a page at a time in account order after `afterAccountId`.
  */
@@ -89,7 +110,8 @@ export async function accountsToClose(
   const rows = await sql.query<{ account_id: string }>(
     `select distinct t.account_id from timeline_entries t
      where t.kind = 'plan' and t.at_ms < ? and t.account_id > ?
-       and not exists (select 1 from invoices i where i.account_id = t.account_id and i.period = ?)
+       and not exists (select 1 from invoices i
+                       where i.account_id = t.account_id and i.period = ? and i.kind = 'period')
      order by t.account_id limit ?`,
     [periodEnd, afterAccountId, period, limit],
   );

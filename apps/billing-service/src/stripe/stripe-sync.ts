@@ -143,7 +143,7 @@ async function ensureInvoice(
       collection_method: 'charge_automatically',
       auto_advance: false,
       pending_invoice_items_behavior: 'exclude',
-      description: `Tollgate usage ${invoice.period}`,
+      description: invoice.description ?? `Tollgate usage ${invoice.period}`,
       metadata: {
         tollgate_invoice_id: invoice.invoiceId,
         tollgate_account_id: invoice.accountId,

@@ -6,6 +6,8 @@ export interface InvoiceToCollect {
   currency: string;
   /** The billing period, `YYYY-MM`. */
   period: string;
+  /** Stripe's invoice description; `Tollgate usage <period>` when absent. */
+  description?: string;
   lines: Array<{ lineId: string; description: string; amountMinor: number; quantity?: number }>;
   totalMinor: number;
 }
