@@ -8,6 +8,10 @@ import {
 } from '../testing/edge-test-kit';
 import { freePort, startRedis, stopRedis, eventually } from '@tollgate/test-infra';
 
+/** The limiter's deadline for Redis, and what a request may take beyond it on a loaded 2-core box. */
+const REDIS_DEADLINE_MS = 200;
+const SLACK_MS = 500;
+
 /** edge-auth on a private Redis that the test kills mid-load and brings back. */
 describe('edge-auth through a Redis outage (private redis-server, real key-service and Kafka)', () => {
   let ks: KeyServiceProcess;
@@ -61,7 +65,7 @@ describe('edge-auth through a Redis outage (private redis-server, real key-servi
       const edge = await startEdge(ks, {
         REDIS_URL: `redis://127.0.0.1:${port}`,
         REDIS_FAILURE_MODE: mode,
-        REDIS_LIMIT_TIMEOUT_MS: '200',
+        REDIS_LIMIT_TIMEOUT_MS: String(REDIS_DEADLINE_MS),
         REDIS_BREAKER_COOLDOWN_MS: '300',
       });
       try {
@@ -75,11 +79,14 @@ describe('edge-auth through a Redis outage (private redis-server, real key-servi
         await stopRedis(redis!);
         redis = undefined;
         load.statuses.length = 0;
+        load.slowest.ms = 0;
         for (let i = 0; i < 5; i++) await load.burst(10);
         const outage = [...new Set(load.statuses)];
         expect(outage.filter((s) => ![...during, 429].includes(s))).toEqual([]);
         expect(outage.some((s) => during.includes(s))).toBe(true);
-        expect(load.slowest.ms).toBeLessThan(2_000);
+        console.info(`redis outage (${mode}): slowest decision ${load.slowest.ms.toFixed(1)} ms`);
+        // Waiting for a reconnect, or for ioredis' own 4× longer command timeout, would exceed it.
+        expect(load.slowest.ms).toBeLessThan(REDIS_DEADLINE_MS + SLACK_MS);
         const metrics = (await edge.app.inject('/metrics')).body;
         expect(metrics).toMatch(/edge_ratelimit_breaker_open\{service="edge-auth"\} 1/);
         expect(edge.logs.join('')).toMatch(/"level":40.*(breaker|redis)/i);

@@ -10,6 +10,7 @@ import {
   eventually,
 } from '@tollgate/test-infra';
 import { startKeyServiceProcess, type KeyServiceProcess } from '../testing/edge-test-kit';
+import { windowWithRoom } from '../testing/limit-windows';
 
 const REPLICAS = 3;
 const LIMIT = 100;
@@ -42,7 +43,8 @@ describe('three edge-auth processes share exact limits (real key-service, Kafka,
             // Exactness is the point here: a slow Redis on this busy box must deny, not fall back
             // to per-replica local limits (which admit up to N × limit by design).
             REDIS_FAILURE_MODE: 'fail-closed',
-            REDIS_LIMIT_TIMEOUT_MS: '500',
+            // Generous: a 503 fails the test, it must come from a defect, not from this box's load.
+            REDIS_LIMIT_TIMEOUT_MS: '2000',
           },
           60_000,
         ),
@@ -65,8 +67,9 @@ describe('three edge-auth processes share exact limits (real key-service, Kafka,
   it('never admits more than the limit across replicas and concurrent clients', async () => {
     await ks.createPlan('plan_replicas', {
       rateLimits: [
-        { name: 'per-hour', limit: LIMIT, windowMs: 3_600_000 },
-        { name: 'per-day', limit: LIMIT * 10, windowMs: 86_400_000 },
+        // Windows that cannot roll over while the test counts.
+        { name: 'per-hour', limit: LIMIT, windowMs: windowWithRoom(3_600_000, 20 * 60_000) },
+        { name: 'per-day', limit: LIMIT * 10, windowMs: windowWithRoom(86_400_000, 20 * 60_000) },
       ],
       monthlyQuota: null,
       limitScope: 'account',
@@ -78,19 +81,21 @@ describe('three edge-auth processes share exact limits (real key-service, Kafka,
         headers: { authorization: `Bearer ${key}`, 'x-original-uri': '/v1/x' },
       }).then((r) => r.status);
 
-    const statuses: number[] = [];
-    // Warm-up requests count too: the total admitted must still be exactly the limit.
+    // Warm-up requests count too: the total admitted must still be exactly the limit. Until a
+    // replica knows a key it may answer 401 (or 503 while its lookup is refused as busy).
+    let admittedInWarmUp = 0;
     for (const edge of edges)
       for (const key of keys)
         await eventually(
           async () => {
             const status = await verify(edge, key.plaintext);
-            statuses.push(status);
+            if (status === 200) admittedInWarmUp++;
             return status === 200;
           },
           10_000,
           'key known',
         );
+    const statuses: number[] = [];
     const clients = 20;
     const perClient = 15; // 3 × 20 × 15 = 900 requests for a limit of 100
     await Promise.all(
@@ -101,10 +106,8 @@ describe('three edge-auth processes share exact limits (real key-service, Kafka,
         }),
       ),
     );
-    const admitted = statuses.filter((s) => s === 200).length;
-    expect(statuses.filter((s) => ![200, 401, 429, 503].includes(s))).toEqual([]);
-    expect(admitted).toBeLessThanOrEqual(LIMIT);
-    // Only requests refused while Redis was unreachable (503) may leave the limit unfilled.
-    if (!statuses.includes(503)) expect(admitted).toBe(LIMIT);
+    // Every replica knows both keys: each answer is a decision by the shared limit, no 503.
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(admittedInWarmUp + statuses.filter((s) => s === 200).length).toBe(LIMIT);
   }, 120_000);
 });

@@ -2,13 +2,16 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, type RedisClient } from '@tollgate/redis';
-import { createTestRedis, type TestRedis } from '@tollgate/test-infra';
+import { createTestRedis, eventually, type TestRedis } from '@tollgate/test-infra';
+import { windowWithRoom } from '../testing/limit-windows';
 import { compileLimits } from './compile-limits';
 import { createRateLimiter } from './create-rate-limiter';
 import { describeLimiterContract } from './limiter-contract';
 import type { RateLimiter } from './types';
 
 const HOUR = 3_600_000;
+/** Windows in these tests have this long to run, far more than a test takes: none rolls over. */
+const ROOM = 20 * 60_000;
 
 async function connect(url: string): Promise<RedisClient> {
   const redis = createRedis({ url });
@@ -57,22 +60,25 @@ describe('RedisLimiter (real Redis)', () => {
   });
 
   it('keeps one hash per scope, hash-tagged, expiring with its longest period', async () => {
+    const hourly = windowWithRoom(HOUR, ROOM);
     const limits = compileLimits({
       rateLimits: [
         { name: 'burst', limit: 10, windowMs: 1_000 },
-        { name: 'per-hour', limit: 100, windowMs: HOUR },
+        { name: 'per-hour', limit: 100, windowMs: hourly },
       ],
       monthlyQuota: null,
     });
+    const period = Math.floor(Date.now() / hourly);
     await limiter.check({ scope: 'key_layout', limits, cost: 3, now: Date.now() });
     const key = `${testRedis.keyPrefix}{key_layout}`;
     expect(await testRedis.keys()).toEqual([key]);
     const hash = await redis.client.hgetall(key);
-    expect(Object.keys(hash).sort()).toEqual(['#sig', 'burst:1000', 'per-hour:3600000']);
-    expect(hash['per-hour:3600000']).toBe(`${Math.floor(Date.now() / HOUR)}:3`);
+    expect(Object.keys(hash).sort()).toEqual(['#sig', 'burst:1000', `per-hour:${hourly}`]);
+    expect(hash[`per-hour:${hourly}`]).toBe(`${period}:3`);
     const ttl = await redis.client.pttl(key);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(HOUR);
+    // The hash lives until the hourly window ends, which is at least ROOM away.
+    expect(ttl).toBeGreaterThan(ROOM - 60_000);
+    expect(ttl).toBeLessThanOrEqual(hourly - (Date.now() % hourly) + 1_000);
   });
 
   it('expires a quota-carrying hash at the end of the UTC month', async () => {
@@ -85,7 +91,7 @@ describe('RedisLimiter (real Redis)', () => {
 
   it('counts windows by the server clock, whatever `now` each replica passes', async () => {
     const limits = compileLimits({
-      rateLimits: [{ name: 'per-hour', limit: 10, windowMs: HOUR }],
+      rateLimits: [{ name: 'per-hour', limit: 10, windowMs: windowWithRoom(HOUR, ROOM) }],
       monthlyQuota: null,
     });
     const scope = 'key_skewed';
@@ -97,28 +103,33 @@ describe('RedisLimiter (real Redis)', () => {
   it('drops counters of removed policies once their window is over', async () => {
     const scope = 'key_cleanup';
     const key = `${testRedis.keyPrefix}{${scope}}`;
-    const perSecond = compileLimits({
-      rateLimits: [{ name: 'per-second', limit: 5, windowMs: 1_000 }],
+    // A short window that is certain to be live for its first 5 s, then over within 10 s.
+    const short = windowWithRoom(6_000, 5_000);
+    const shortLimits = compileLimits({
+      rateLimits: [{ name: 'short', limit: 5, windowMs: short }],
       monthlyQuota: null,
     });
     const perHour = compileLimits({
-      rateLimits: [{ name: 'per-hour', limit: 5, windowMs: HOUR }],
+      rateLimits: [{ name: 'per-hour', limit: 1_000_000, windowMs: HOUR }],
       monthlyQuota: null,
     });
-    const started = Date.now();
-    const first = await limiter.check({ scope, limits: perSecond, cost: 1, now: Date.now() });
+    await limiter.check({ scope, limits: shortLimits, cost: 1, now: Date.now() });
     await limiter.check({ scope, limits: perHour, cost: 1, now: Date.now() });
-    if (Date.now() - started < first.policies[0]!.resetMs) {
-      // Still live: kept for replicas on the other plan version, with a note when to look again.
-      expect((await redis.client.hkeys(key)).sort()).toEqual([
-        '#gc',
-        '#sig',
-        'per-hour:3600000',
-        'per-second:1000',
-      ]);
-    }
-    await sleep(first.policies[0]!.resetMs + 20);
-    await limiter.check({ scope, limits: perHour, cost: 1, now: Date.now() });
+    // Still live: kept for replicas on the other plan version, with a note when to look again.
+    expect((await redis.client.hkeys(key)).sort()).toEqual([
+      '#gc',
+      '#sig',
+      'per-hour:3600000',
+      `short:${short}`,
+    ]);
+    await eventually(
+      async () => {
+        await limiter.check({ scope, limits: perHour, cost: 1, now: Date.now() });
+        return (await redis.client.hkeys(key)).length === 2;
+      },
+      short + 5_000,
+      'the short window to be dropped',
+    );
     expect((await redis.client.hkeys(key)).sort()).toEqual(['#sig', 'per-hour:3600000']);
   });
 
@@ -127,7 +138,7 @@ describe('RedisLimiter (real Redis)', () => {
     try {
       const limiters = connections.map((c) => strictLimiter(c, testRedis.keyPrefix));
       const limits = compileLimits({
-        rateLimits: [{ name: 'per-hour', limit: 100, windowMs: HOUR }],
+        rateLimits: [{ name: 'per-hour', limit: 100, windowMs: windowWithRoom(HOUR, ROOM) }],
         monthlyQuota: 1_000,
       });
       const results = await Promise.all(
