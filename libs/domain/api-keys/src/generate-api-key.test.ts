@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { API_KEY_ENVS, BODY_LENGTH, type ApiKeyEnv } from './api-key-format';
+import { API_KEY_ENVS, BODY_LENGTH, formatApiKey, type ApiKeyEnv } from './api-key-format';
 import { generateApiKey } from './generate-api-key';
 import { parseApiKey } from './parse-api-key';
 
@@ -19,6 +19,26 @@ function expectedChecksum(unchecked: string): string {
 }
 
 describe('generateApiKey', () => {
+  // Known answers computed outside this code base (Python's zlib.crc32, base62 by hand): keys
+  // already issued must keep their checksums whatever the implementation becomes.
+  it.each([
+    ['tg', 'live', 'AbCdEfGhIjKlMnOpQrStUvWxYz0', 'tg_live_AbCdEfGhIjKlMnOpQrStUvWxYz04XTqq6'],
+    ['tg', 'test', '0'.repeat(27), `tg_test_${'0'.repeat(27)}0yKUN3`],
+    ['acme2', 'live', 'z'.repeat(27), `acme2_live_${'z'.repeat(27)}3UwewP`],
+    [
+      'abcdefghijklmnop',
+      'test',
+      '0123456789ABCDEFGHIJKLMNOPQ',
+      'abcdefghijklmnop_test_0123456789ABCDEFGHIJKLMNOPQ28ceos',
+    ],
+  ] as const)('formats and accepts the known key %s_%s_%s…', (prefix, env, body, key) => {
+    expect(formatApiKey(prefix, env, body)).toBe(key);
+    expect(expectedChecksum(key.slice(0, -6))).toBe(key.slice(-6));
+    expect(parseApiKey(key, { prefix })).toEqual({ ok: true, prefix, env });
+    const lastDigit = key.at(-1) === 'A' ? 'B' : 'A';
+    expect(parseApiKey(key.slice(0, -1) + lastDigit, { prefix }).ok).toBe(false);
+  });
+
   it.each(prefixes.flatMap((prefix) => API_KEY_ENVS.map((env) => [prefix, env] as const)))(
     'issues %s %s keys that parse, with a 27-character body and a stable length',
     (prefix, env) => {
