@@ -21,6 +21,7 @@ import { accountRoutes } from './http/routes/account-routes';
 import { adminTokenRoutes } from './http/routes/admin-token-routes';
 import { auditRoutes } from './http/routes/audit-routes';
 import { billingRoutes } from './http/routes/billing-routes';
+import { quotaRoutes } from './http/routes/quota-routes';
 import { forwardedRoutes } from './http/routes/forwarded-routes';
 import { planChangeRoute } from './http/routes/plan-change-route';
 import { ADMIN_API_MIGRATIONS } from './persistence/migrations';
@@ -110,13 +111,14 @@ export async function buildApp({
   const auth = { tokens, limits, keyService, db, now, oidc, sessions };
   installAdminAuth(app, auth);
   installConsoleHeaders(app);
-  const context = { tokens, keyService, usage, billing, db };
+  const context = { tokens, keyService, usage, billing, db, now };
   for (const routes of [
     adminTokenRoutes,
     accountRoutes,
     forwardedRoutes,
     planChangeRoute,
     billingRoutes,
+    quotaRoutes,
     auditRoutes,
   ])
     await app.register(routes, context);

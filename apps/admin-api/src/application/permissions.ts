@@ -177,9 +177,14 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RoutePermission>> = {
     permission: 'usage:read',
     scope: 'account',
   },
+  'GET /v1/usage/closest-to-quota': { permission: 'usage:read', scope: 'unscoped' },
 
   'GET /v1/accounts/:accountId/invoices': { permission: 'invoices:read', scope: 'account' },
   'GET /v1/accounts/:accountId/invoices/:invoiceId': {
+    permission: 'invoices:read',
+    scope: 'account',
+  },
+  'GET /v1/accounts/:accountId/invoices/:invoiceId/csv': {
     permission: 'invoices:read',
     scope: 'account',
   },

@@ -9,4 +9,6 @@ export interface AdminContext {
   usage: InternalClient;
   billing: InternalClient;
   db: Database;
+  /** Epoch-ms clock (the current month of deployment-wide usage views). */
+  now: () => number;
 }

@@ -3,7 +3,18 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AdminContext } from '../context';
 import { forward, forwardedHeaders, withQuery } from './forward';
-import { accountId, page, reasonBody } from './schemas';
+import { accountId, accountSearch, reasonBody } from './schemas';
+
+interface AccountView {
+  accountId: string;
+  name: string;
+}
+
+/** key-service's `q` for the one account a scoped token sees: a name prefix in any case, or the id. */
+const matches = (account: AccountView, q: string | undefined) =>
+  !q?.trim() ||
+  account.accountId === q.trim() ||
+  account.name.toLowerCase().startsWith(q.trim().toLowerCase());
 
 interface KeyPage {
   items: Array<{ keyId: string; status: string }>;
@@ -21,16 +32,18 @@ export async function accountRoutes(app: FastifyInstance, { keyService }: AdminC
     {
       schema: {
         tags,
-        summary: 'List accounts (an account-scoped token sees its own)',
-        querystring: page,
+        summary:
+          'List accounts (an account-scoped token sees its own); `q` finds names starting with it (any case) or the account with that id',
+        querystring: accountSearch,
       },
     },
     async (request, reply) => {
       const scoped = request.principal!.accountId;
       if (!scoped)
         return forward(keyService, request, reply, 'GET', withQuery(request, '/v1/accounts'));
-      const own = await keyService.call('GET', `/v1/accounts/${scoped}`);
-      return { items: own.status === 200 ? [own.body] : [], nextCursor: null };
+      const own = await keyService.call<AccountView>('GET', `/v1/accounts/${scoped}`);
+      const found = own.status === 200 && matches(own.body, request.query.q);
+      return { items: found ? [own.body] : [], nextCursor: null };
     },
   );
 

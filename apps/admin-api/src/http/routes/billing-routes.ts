@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ID_PATTERNS } from '@tollgate/events';
 import { idSchemas, ProblemError } from '@tollgate/service-runtime';
+import { invoiceCsv, type InvoiceView } from '../../application/invoice-csv';
 import type { AdminContext } from '../context';
 import { forward, forwardedHeaders, withQuery } from './forward';
 import { accountId, forwardedBody } from './schemas';
@@ -60,6 +61,31 @@ export async function billingRoutes(app: FastifyInstance, { billing }: AdminCont
       if (body.accountId !== request.params.accountId)
         throw new ProblemError('not_found', 'Not found');
       return body;
+    },
+  );
+
+  api.get(
+    '/v1/accounts/:accountId/invoices/:invoiceId/csv',
+    {
+      schema: {
+        tags,
+        summary:
+          'One invoice as CSV: a row per line (period segment, quantity, amount), then the total',
+        params: Type.Object({ accountId, invoiceId }),
+        produces: ['text/csv'],
+      },
+    },
+    async (request, reply) => {
+      const { body } = await billing.expect<InvoiceView>(
+        'GET',
+        `/v1/invoices/${request.params.invoiceId}`,
+      );
+      if (body.accountId !== request.params.accountId)
+        throw new ProblemError('not_found', 'Not found');
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${body.invoiceId}.csv"`)
+        .send(invoiceCsv(body));
     },
   );
 

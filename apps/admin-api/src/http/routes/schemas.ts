@@ -12,6 +12,18 @@ export const {
 
 export const page = pageQuery({ max: 100, default: 50 });
 
+/** The accounts listing's query: a page and optionally `q`, which key-service matches. */
+export const accountSearch = Type.Unsafe<{ limit: number; cursor?: string; q?: string }>(
+  Type.Object(
+    {
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+      cursor: Type.Optional(safeText({ maxLength: 100 })),
+      q: Type.Optional(safeText({ minLength: 1, maxLength: 100 })),
+    },
+    { additionalProperties: false },
+  ),
+);
+
 /** Bodies the internal app validates in full (its 400 answers pass through); here only bounded. */
 export const forwardedBody = Type.Object({}, { additionalProperties: true, maxProperties: 20 });
 
