@@ -1,6 +1,14 @@
-import { Kafka, logLevel } from 'kafkajs';
+import avro from 'avsc';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId, topicOf } from '@tollgate/events';
+import {
+  EVENT_TYPE_HEADER,
+  newEventId,
+  newId,
+  RELEASED_SCHEMAS,
+  SCHEMA_FINGERPRINT_HEADER,
+  topicOf,
+} from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import {
   eventually,
@@ -101,6 +109,68 @@ describe('edge-auth key table fed from Kafka (real Kafka and Redis)', () => {
     }
   });
 
+  it('dead-letters the exact bytes it received (an older schema version, extra headers) and keeps applying', async () => {
+    const account = await topics.account(plan('plan_table_bytes', 100));
+    const key = await topics.key(account);
+    await eventually(async () => (await verify(edge, key.plaintext)).statusCode === 200);
+
+    // A poison plan as an older producer writes it: PlanChanged v1 bytes, plus a header the edge
+    // does not know. Re-encoding what the edge decoded would give other bytes (the current schema).
+    const v1 = RELEASED_SCHEMAS.find((s) => s.type === 'PlanChanged' && s.version === 1);
+    if (!v1) throw new Error('PlanChanged v1 is not a released schema');
+    const writer = avro.Type.forSchema(v1.schema as unknown as avro.Schema);
+    const poison = plan('plan_poison_v1', 1e13);
+    const value = writer.toBuffer({
+      ...sampleEvent('PlanChanged'),
+      eventId: newEventId(),
+      schemaVersion: 1,
+      accountId: account,
+      planId: poison.planId,
+      planVersion: 1,
+      plan: poison,
+      previousPlan: null,
+      effectiveAt: 0,
+    });
+    const headers = {
+      [EVENT_TYPE_HEADER]: Buffer.from('PlanChanged'),
+      [SCHEMA_FINGERPRINT_HEADER]: Buffer.from(writer.fingerprint('sha256').toString('hex')),
+      traceparent: Buffer.from('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'),
+    };
+    const producer = new Kafka({
+      clientId: 'poison-v1',
+      brokers: testEndpoints().kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: prefix + topicOf('PlanChanged').name,
+        acks: -1,
+        messages: [{ key: account, value, headers }],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    await topics.revoke(key);
+
+    await eventually(async () => (await verify(edge, key.plaintext)).statusCode === 401);
+    let letter: KafkaMessage | undefined;
+    await eventually(
+      async () => {
+        const records = await deadLetterRecords(prefix);
+        letter = records.find((r) => r.key?.toString() === account);
+        return letter !== undefined;
+      },
+      10_000,
+      'the dead letter of the v1 poison plan',
+    );
+    expect(letter?.value?.equals(value)).toBe(true);
+    expect(letter?.key?.equals(Buffer.from(account))).toBe(true);
+    for (const [name, bytes] of Object.entries(headers))
+      expect(Buffer.from(letter?.headers?.[name] as Buffer).equals(bytes)).toBe(true);
+    expect(letter?.headers?.['tollgate-dlq-reason']?.toString()).toBe('invalid_plan');
+  });
+
   it('holds a future-dated plan change after a restart until it is due', async () => {
     const known = await topics.account(plan('plan_before', 11));
     const accountId = newId('account');
@@ -180,6 +250,13 @@ describe('edge-auth key table fed from Kafka (real Kafka and Redis)', () => {
 
 /** The `tollgate-dlq-reason` of every record in the dead-letter topic. */
 async function deadLetters(prefix: string): Promise<string[]> {
+  return (await deadLetterRecords(prefix)).map(
+    (message) => message.headers?.['tollgate-dlq-reason']?.toString() ?? '',
+  );
+}
+
+/** Every record in the dead-letter topic, as received. */
+async function deadLetterRecords(prefix: string): Promise<KafkaMessage[]> {
   const kafka = new Kafka({
     clientId: 'dlq-reader',
     brokers: testEndpoints().kafkaBrokers,
@@ -195,13 +272,13 @@ async function deadLetters(prefix: string): Promise<string[]> {
   const consumer = kafka.consumer({ groupId: `dlq-${newId('key')}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  const reasons: string[] = [];
+  const records: KafkaMessage[] = [];
   await consumer.run({
     eachMessage: async ({ message }) => {
-      reasons.push(message.headers?.['tollgate-dlq-reason']?.toString() ?? '');
+      records.push(message);
     },
   });
-  await eventually(async () => reasons.length >= total, 10_000, 'dead letters read');
+  await eventually(async () => records.length >= total, 10_000, 'dead letters read');
   await consumer.disconnect();
-  return reasons;
+  return records;
 }

@@ -8,6 +8,7 @@ import {
   type DeadLetter,
   type KafkaConnection,
   type KafkaMetrics,
+  type RawMessage,
 } from '@tollgate/kafka';
 import type { Dependency } from '@tollgate/service-runtime';
 import { eventRefusal } from './event-refusal';
@@ -146,7 +147,7 @@ export class KeyTableFeed implements Dependency {
           metrics,
           log,
           maxWaitTimeInMs: this.options.maxWaitTimeInMs,
-          onEvent: (consumed) => this.apply(consumed),
+          onEvent: (consumed, message) => this.apply(consumed, message),
         },
       );
       if (generation !== this.generation) return;
@@ -198,14 +199,15 @@ export class KeyTableFeed implements Dependency {
     });
   }
 
-  private apply(consumed: ConsumedEvent): void {
+  private apply(consumed: ConsumedEvent, message: RawMessage): void {
     const { event } = consumed;
     const refusal = eventRefusal(event);
-    if (refusal) return this.quarantine(consumed, refusal.reason, refusal.detail);
+    if (refusal) return this.quarantine(consumed, message, refusal.reason, refusal.detail);
     try {
       this.applyValid(event);
     } catch (err) {
-      this.quarantine(consumed, 'apply_failed', err instanceof Error ? err.message : String(err));
+      const detail = err instanceof Error ? err.message : String(err);
+      this.quarantine(consumed, message, 'apply_failed', detail);
     }
   }
 
@@ -237,8 +239,13 @@ export class KeyTableFeed implements Dependency {
   }
 
   /** One log line and one metric per refused event; the dead letter is written in the background. */
-  private quarantine(consumed: ConsumedEvent, reason: string, detail: string): void {
-    const { event, topic, partition, offset, key } = consumed;
+  private quarantine(
+    consumed: ConsumedEvent,
+    message: RawMessage,
+    reason: string,
+    detail: string,
+  ): void {
+    const { event, topic, partition, offset } = consumed;
     this.quarantined.inc({ event_type: event.type, reason });
     this.options.log.warn(
       {
@@ -253,18 +260,12 @@ export class KeyTableFeed implements Dependency {
       },
       'key table: event not applied (quarantined to the dead-letter topic); later events still apply',
     );
-    // The reader hands over the decoded event: it is re-encoded (same eventId, current schema).
-    const encoded = this.options.codec.encode(event.type, event.payload);
+    // The record as received, byte for byte: not a re-encoding of what this edge decoded, which
+    // would lose whatever the edge's schema does not know and hide a producer's encoding fault.
     const letter: DeadLetter = {
       sourceTopic: topic,
       partition,
-      message: {
-        key: key === null ? null : Buffer.from(key),
-        value: encoded.value,
-        offset,
-        timestamp: String(consumed.timestamp),
-        headers: encoded.headers,
-      },
+      message,
       consumer: READER_NAME,
       reason,
       error: detail,

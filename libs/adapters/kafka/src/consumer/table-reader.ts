@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { ConsumedEvent } from './consumed-event';
+import type { ConsumedEvent, RawMessage } from './consumed-event';
 import {
   CONSUMER_RETRY,
   decodeOrDeadLetter,
@@ -12,7 +12,11 @@ export interface TableReaderOptions extends DecodeDependencies {
   /** Names this reader in logs, metrics and its (never committed) consumer group. */
   name: string;
   topics: readonly string[];
-  onEvent(event: ConsumedEvent): void;
+  /**
+   * Each decoded event, with the record exactly as received (key, value and header bytes): what a
+   * handler that refuses the event dead-letters, byte for byte, instead of re-encoding it.
+   */
+  onEvent(event: ConsumedEvent, message: RawMessage): void;
   /** A record with a null value: the key was deleted from the compacted topic. */
   onTombstone?(topic: string, key: string | null): void;
   /** Longest a fetch waits for new data while tailing (default 50 ms). */
@@ -105,7 +109,7 @@ export class TableReader {
         this.options.onTombstone?.(topic, message.key?.toString() ?? null);
       } else {
         const consumed = await decodeOrDeadLetter(this.decode, topic, partition, message);
-        if (consumed) this.options.onEvent(consumed);
+        if (consumed) this.options.onEvent(consumed, message);
       }
       payload.resolveOffset(message.offset);
     }
