@@ -45,14 +45,18 @@ const BURST = pricedPlan('plan_burst', 1, {
   tiers: [{ upToUnits: null, unitPriceMicros: 200_000 }],
 });
 
+// 100,000 metered requests in all (and one witness). Pro's included units (100,000 prorated)
+// cover A's and B's steady usage, so only the burst is priced: at 0.2 cents a unit.
 const COUNTS = {
-  aSteady: 4_000,
-  aBurst: 2_000,
-  aTest: 1_000,
-  aLimited: 500,
-  bLive: 4_000,
-  bTest: 500,
+  aSteady: 34_000,
+  aBurst: 16_000,
+  aTest: 8_000,
+  aLimited: 4_000,
+  bLive: 34_000,
+  bTest: 4_000,
 };
+const BURST_MINOR = COUNTS.aBurst / 5;
+const MARCH_A_TOTAL = 1_423 + 67 + BURST_MINOR + 3_471;
 
 function requests(
   count: number,
@@ -176,17 +180,17 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
     expect(usageUnits(b.lines)).toBe(COUNTS.bLive);
     expect((await monthTotals(A)).byEnv.test.requests).toBe(COUNTS.aTest);
 
-    // Bypass attempt: the burst hour is billed on plan_burst (2,000 × 0.2 = 400), not re-priced
+    // Bypass attempt: the burst hour is billed on plan_burst (16,000 × 0.2 = 3,200), not re-priced
     // by the downgrade; at Pro's prices it would have fallen inside the included units (0).
     expect(a.lines.map((l) => [l.kind, l.planId, l.quantity, l.amountMinor])).toEqual([
       ['base_fee', 'plan_pro', 9 * 86_400, 1_423], // 4,900 × 9/31
       ['usage', 'plan_pro', COUNTS.aSteady / 2, 0],
       ['base_fee', 'plan_burst', 3_600, 67], // 50,000 × 3,600/2,678,400 = 67.2
-      ['usage', 'plan_burst', COUNTS.aBurst, 400],
+      ['usage', 'plan_burst', COUNTS.aBurst, BURST_MINOR],
       ['base_fee', 'plan_pro', 2_678_400 - 9 * 86_400 - 3_600, 3_471], // 4,900 × 1,897,200/2,678,400
       ['usage', 'plan_pro', COUNTS.aSteady / 2, 0],
     ]);
-    expect(a.totalMinor).toBe(1_423 + 67 + 400 + 3_471);
+    expect(a.totalMinor).toBe(MARCH_A_TOTAL);
     expect(b.totalMinor).toBe(4_900);
     expect(a.status).toBe('finalized');
 
@@ -247,14 +251,19 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
         r.mismatch,
       ]),
     ).toEqual([
-      [A, 6_100, 6_000, 'units;not_in_stripe'],
-      [B, 4_000, 4_000, 'not_in_stripe'],
+      [
+        A,
+        COUNTS.aSteady + COUNTS.aBurst + 100,
+        COUNTS.aSteady + COUNTS.aBurst,
+        'units;not_in_stripe',
+      ],
+      [B, COUNTS.bLive, COUNTS.bLive, 'not_in_stripe'],
     ]);
     clock = at('2025-05-01T01:00:01Z');
     expect(await app.billing.closer.closeDue()).toMatchObject({ closed: 2, failed: 0 });
     expect((await reconcile()).map((r) => [r.account_id, r.invoiced_units, r.mismatch])).toEqual([
-      [A, 6_100, 'not_in_stripe'],
-      [B, 4_000, 'not_in_stripe'],
+      [A, COUNTS.aSteady + COUNTS.aBurst + 100, 'not_in_stripe'],
+      [B, COUNTS.bLive, 'not_in_stripe'],
     ]);
     const [april, march] = (await get(`/v1/accounts/${A}/invoices`)).json<{
       items: Array<{
@@ -270,7 +279,7 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
         .filter((l) => l.kind === 'adjustment')
         .map((l) => [l.planId, l.quantity, l.amountMinor]),
     ).toEqual([['plan_burst', 100, 20]]);
-    expect(march!.totalMinor).toBe(1_423 + 67 + 400 + 3_471);
+    expect(march!.totalMinor).toBe(MARCH_A_TOTAL);
   });
 
   it('exports invoices, usage and revenue as CSV with stable columns, and JSON', async () => {
@@ -279,7 +288,7 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
     expect(csv.headers['content-type']).toContain('text/csv');
     const [header, ...rows] = csv.body.trimEnd().split('\r\n');
     expect(header).toBe(
-      'period,invoice_id,account_id,invoice_status,currency,line_no,line_kind,plan_id,plan_version,segment_from,segment_to,quantity,amount_minor,invoice_total_minor,finalized_at',
+      'period,invoice_id,account_id,invoice_status,currency,line_no,line_kind,plan_id,plan_version,segment_from,segment_to,quantity,amount_minor,invoice_total_minor,finalized_at,invoice_kind',
     );
     expect(rows).toHaveLength(6 + 2);
     const usage = await get('/v1/exports/usage?period=2025-03&format=json');
@@ -291,7 +300,7 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
       Array<{ plan_id: string; total_minor: number }>
     >();
     expect(revenue).toEqual([
-      expect.objectContaining({ plan_id: 'plan_burst', total_minor: 467 }),
+      expect.objectContaining({ plan_id: 'plan_burst', total_minor: 67 + BURST_MINOR }),
       expect.objectContaining({ plan_id: 'plan_pro', total_minor: 1_423 + 3_471 + 4_900 }),
     ]);
   });
@@ -358,30 +367,93 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
     });
   });
 
+  it('bills late usage of any earlier finalized period (two back) on the next invoice, once', async () => {
+    // Closing May: 50 late units of March (two periods back, on the burst segment) and 30 of
+    // April (one back, inside B's included units).
+    await ingestor.produce([
+      ...requests(50, A, UPGRADE, DOWNGRADE),
+      ...requests(30, B, at('2025-04-10T00:00:00Z'), at('2025-04-11T00:00:00Z')),
+      ...requests(1, WITNESS, at('2025-06-01T00:10:00Z'), at('2025-06-01T00:11:00Z')),
+    ]);
+    await eventually(
+      async () =>
+        (await monthTotals(A)).billableUnits === COUNTS.aSteady + COUNTS.aBurst + 150 &&
+        (await ingestor.get<{ newestEventAt: string | null }>('/v1/usage/freshness'))
+          .newestEventAt === '2025-06-01T00:10:00.000Z' &&
+        (
+          await ingestor.get<RangeTotals>(
+            `/v1/usage/accounts/${B}/range-totals?from=2025-04-01T00:00Z&to=2025-05-01T00:00Z`,
+          )
+        ).billableUnits === 30,
+      30_000,
+      'the late usage of March and April counted',
+    );
+    clock = at('2025-06-01T01:00:01Z');
+    expect(await app.billing.closer.closeDue()).toMatchObject({ closed: 2, failed: 0 });
+    expect(await app.billing.closer.closeDue()).toMatchObject({ closed: 0, failed: 0 });
+    const adjustmentsOf = async (accountId: string) =>
+      (await get(`/v1/accounts/${accountId}/invoices`))
+        .json<{
+          items: Array<{
+            period: string;
+            lines: Array<{ kind: string; planId: string; quantity: number; amountMinor: number }>;
+          }>;
+        }>()
+        .items.map((i) => [
+          i.period,
+          i.lines
+            .filter((l) => l.kind === 'adjustment')
+            .map((l) => [l.planId, l.quantity, l.amountMinor]),
+        ]);
+    // A: 50 × 0.2 = 10 on May's invoice, beyond the 100 April's adjustment already billed.
+    expect(await adjustmentsOf(A)).toEqual([
+      ['2025-05', [['plan_burst', 50, 10]]],
+      ['2025-04', [['plan_burst', 100, 20]]],
+      ['2025-03', []],
+    ]);
+    expect(await adjustmentsOf(B)).toEqual([
+      ['2025-05', [['plan_pro', 30, 0]]],
+      ['2025-04', []],
+      ['2025-03', []],
+    ]);
+    const invoicedMarch = (await get('/v1/reports/reconciliation?period=2025-03&format=json')).json<
+      Array<{ account_id: string; invoiced_units: number; mismatch: string }>
+    >();
+    expect(invoicedMarch.map((r) => [r.account_id, r.invoiced_units, r.mismatch])).toEqual([
+      [A, COUNTS.aSteady + COUNTS.aBurst + 150, 'not_in_stripe'],
+      [B, COUNTS.bLive, 'not_in_stripe'],
+    ]);
+  });
+
   it('closes periods by itself on its interval once they are due', async () => {
     await ingestor.produce(
-      requests(1, WITNESS, at('2025-06-01T00:10:00Z'), at('2025-06-01T00:11:00Z')),
+      requests(1, WITNESS, at('2025-07-01T00:10:00Z'), at('2025-07-01T00:11:00Z')),
     );
     await eventually(
       async () =>
         (await ingestor.get<{ newestEventAt: string | null }>('/v1/usage/freshness'))
-          .newestEventAt === '2025-06-01T00:10:00.000Z',
+          .newestEventAt === '2025-07-01T00:10:00.000Z',
       30_000,
-      'the June witness ingested',
+      'the July witness ingested',
     );
-    clock = at('2025-06-01T01:00:01Z');
+    clock = at('2025-07-01T01:00:01Z');
     app.billing.closer.start(20);
     try {
       await eventually(
         async () =>
           (await get(`/v1/accounts/${A}/invoices`)).json<{ items: Array<{ period: string }> }>()
-            .items[0]?.period === '2025-05',
+            .items[0]?.period === '2025-06',
         20_000,
-        'May invoiced by the worker',
+        'June invoiced by the worker',
       );
     } finally {
       await app.billing.closer.stop();
     }
+    // Late units already adjusted are not billed again by a later period.
+    const june = (await get(`/v1/accounts/${A}/invoices?limit=1`)).json<{
+      items: Array<{ lines: Array<{ kind: string }> }>;
+    }>().items[0]!;
+    expect(june.lines.filter((l) => l.kind === 'adjustment')).toEqual([]);
   });
 
   it('requires a service credential on /v1 and refuses bad input with problem+json', async () => {

@@ -27,6 +27,7 @@ export const INVOICE_EXPORT_COLUMNS = [
   'amount_minor',
   'invoice_total_minor',
   'finalized_at',
+  'invoice_kind',
 ] as const;
 
 export const USAGE_EXPORT_COLUMNS = [
@@ -153,6 +154,7 @@ export async function exportRoutes(
               amount_minor: line.amountMinor,
               invoice_total_minor: invoice.totalMinor,
               finalized_at: iso(invoice.finalizedAt),
+              invoice_kind: invoice.kind,
             };
       }
       return send(
