@@ -83,6 +83,10 @@ export async function buildApp({
     },
     metrics: metrics.registry,
     logger: log.child({ component: 'rate-limit' }),
+    leases: config.RATE_LIMIT_STRATEGY === 'leased' && {
+      fraction: config.RATE_LIMIT_LEASE_FRACTION,
+      idleReturnMs: config.RATE_LIMIT_LEASE_IDLE_MS,
+    },
   });
 
   const table = new KeyTable();

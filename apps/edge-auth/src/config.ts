@@ -126,6 +126,17 @@ export const EdgeAuthConfig = z
 
     /** `redis` (strict, shared by replicas) or `memory` (one instance, no Redis needed). */
     RATE_LIMIT_STORE: z.enum(['redis', 'memory']).default('redis'),
+    /**
+     * With `redis`: `strict` asks Redis on every request; `leased` takes leases of the remaining
+     * budget (one Redis call per many requests) and admits locally while they last. Both never
+     * admit more than a limit across replicas; `leased` can refuse a request near the limit while
+     * another replica still holds unused tokens (a false 429), and gives unused tokens back after
+     * `RATE_LIMIT_LEASE_IDLE_MS` without use.
+     */
+    RATE_LIMIT_STRATEGY: z.enum(['strict', 'leased']).default('strict'),
+    /** The largest lease per counter, as a share of its limit (and at most 1000 units). */
+    RATE_LIMIT_LEASE_FRACTION: z.coerce.number().gt(0).max(1).default(0.05),
+    RATE_LIMIT_LEASE_IDLE_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
     /** What strict mode does while Redis is unreachable. */
     REDIS_FAILURE_MODE: z.enum(['fail-open', 'fail-closed', 'local']).default('local'),
     REDIS_LIMIT_TIMEOUT_MS: z.coerce.number().int().min(5).max(5_000).default(50),

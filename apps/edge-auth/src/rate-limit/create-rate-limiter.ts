@@ -6,6 +6,7 @@ import { assertValidRequest, planOf, type LimitEntry, type LimitsPlan } from './
 import { msUntilMonthEnd } from './calendar-month';
 import { MemoryLimiter } from './memory-store';
 import { rateLimitMetrics, type RateLimitMetrics } from './rate-limit-metrics';
+import { LeasedLimiter, type LeaseOptions } from './leased-store';
 import { RedisLimiter } from './redis-store';
 import type { LimitDecision, LimitRequest, PolicyState, RateLimiter } from './types';
 
@@ -29,6 +30,11 @@ export interface RateLimiterOptions {
   maxLocalScopes?: number;
   /** Breaker clock, for tests. */
   clock?: () => number;
+  /**
+   * 'redis' mode only: take leases of the remaining budget and admit locally while they last
+   * (see leased-store.ts) instead of one Redis call per request (strict). Never over-admits.
+   */
+  leases?: LeaseOptions | false;
 }
 
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
@@ -43,10 +49,17 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     throw new TypeError(`unknown rate limiter mode '${String(options.mode)}'`);
   if (options.redis === undefined)
     throw new TypeError("rate limiter mode 'redis' needs a redis connection");
-  return new ResilientLimiter(
-    new RedisLimiter({ redis: options.redis, keyPrefix: options.keyPrefix ?? 'rl:' }),
-    { ...options, metrics },
-  );
+  const keyPrefix = options.keyPrefix ?? 'rl:';
+  const logger = options.logger;
+  const primary = options.leases
+    ? new LeasedLimiter({
+        ...options.leases,
+        redis: options.redis,
+        keyPrefix,
+        onReturnError: (err) => logger?.debug({ err }, 'rate limiter: a lease give-back failed'),
+      })
+    : new RedisLimiter({ redis: options.redis, keyPrefix });
+  return new ResilientLimiter(primary, { ...options, metrics });
 }
 
 class CountingLimiter implements RateLimiter {
@@ -128,7 +141,12 @@ export class ResilientLimiter implements RateLimiter {
 
   async check(req: LimitRequest): Promise<LimitDecision> {
     assertValidRequest(req);
-    let decision: LimitDecision;
+    // Tokens already leased from Redis are good whatever Redis's state now: no deadline, no I/O.
+    let decision = this.primary.checkLocal?.(req) ?? null;
+    if (decision !== null) {
+      this.metrics.decision(decision.decidedBy, decision.allowed);
+      return decision;
+    }
     if (this.breaker.tryAcquire()) {
       try {
         decision = await withTimeout(this.primary.check(req), this.timeoutMs);

@@ -1,7 +1,14 @@
 import { Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import type { DecidedBy } from './types';
 
-const DECIDERS: readonly DecidedBy[] = ['redis', 'memory', 'fail-open', 'fail-closed', 'local'];
+const DECIDERS: readonly DecidedBy[] = [
+  'redis',
+  'lease',
+  'memory',
+  'fail-open',
+  'fail-closed',
+  'local',
+];
 
 export interface RateLimitMetrics {
   /** Pre-bound children, so recording a decision does no label lookup. */

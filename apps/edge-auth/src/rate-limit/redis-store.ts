@@ -4,75 +4,24 @@ import { assertValidRequest, planOf } from './compile-limits';
 import { decisionFromReply } from './decision';
 import type { LimitDecision, LimitRequest, RateLimiter } from './types';
 
-/**
- * One evaluation per request covers every window and the quota of one scope, atomically.
- *
- * KEYS[1]  the scope's hash (`<prefix>{<scope>}`; the hash tag keeps it Cluster-safe).
- * ARGV     cost, signature, quotaPeriod (UTC month index), quotaResetMs, then per entry: field,
- *          limit, windowMs (0 = the monthly quota, whose period and reset come from the caller's
- *          clock: month boundaries need no sub-second agreement between replicas).
- * Fields   `<field>` → "<period>:<count>"; `#sig` → the signature of the plan's field set; `#gc` →
- *          when a counter of a removed policy, kept while still live, can be dropped.
- * Reply    {admitted, count₁, resetMs₁, …}: counts after this request when admitted, untouched
- *          counts when denied (a denied request writes nothing).
- *
- * Windows use the server's TIME so replicas with skewed clocks share one window index.
- */
-export const RATE_LIMIT_SCRIPT = `
-local key = KEYS[1]
-local cost = tonumber(ARGV[1])
-local sig = ARGV[2]
-local quotaPeriod = tonumber(ARGV[3])
-local quotaReset = tonumber(ARGV[4])
-local n = (#ARGV - 4) / 3
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-
-local fields = {}
-for i = 1, n do fields[i] = ARGV[2 + 3 * i] end
-local stored = redis.call('HMGET', key, '#sig', '#gc', unpack(fields))
-
+/** Lua: the period of a stored `"<period>:<count>"` value (nil when malformed). */
+export const PERIOD_OF = `
 local function periodOf(value)
   local sep = string.find(value, ':', 1, true)
   if sep == nil then return nil end
   return tonumber(string.sub(value, 1, sep - 1))
 end
+`;
 
-local reply = {1}
-local periods = {}
-local admitted = true
-for i = 1, n do
-  local limit = tonumber(ARGV[3 + 3 * i])
-  local windowMs = tonumber(ARGV[4 + 3 * i])
-  local period, reset
-  if windowMs == 0 then
-    period = quotaPeriod
-    reset = quotaReset
-  else
-    period = math.floor(now / windowMs)
-    reset = (period + 1) * windowMs - now
-  end
-  local count = 0
-  local value = stored[i + 2]
-  if value and periodOf(value) == period then
-    count = tonumber(string.sub(value, string.find(value, ':', 1, true) + 1)) or 0
-  end
-  periods[i] = period
-  reply[2 * i] = count
-  reply[2 * i + 1] = reset
-  if count + cost > limit then admitted = false end
-end
-
-if not admitted then
-  reply[1] = 0
-  return reply
-end
-
-local writes = {'#sig', sig}
+/**
+ * Lua, run before an admitting write: when the plan's field set changed (or #gc is due), drops the
+ * counters of policies the plan no longer has once their period is over, and notes in #gc when to
+ * look again. Live ones stay, so replicas still on the previous plan version do not reset each
+ * other's counts. Expects key, sig, stored (HMGET '#sig', '#gc', fields…), fields, n, now,
+ * quotaPeriod, quotaReset, writes and periodOf in scope.
+ */
+export const DROP_REMOVED_COUNTERS = `
 if stored[1] ~= sig or (stored[2] and tonumber(stored[2]) <= now) then
-  -- The plan changed: drop counters of policies it no longer has once their period is over, and
-  -- note in #gc when to look again. Live ones stay, so replicas still on the previous plan version
-  -- do not reset each other's counts.
   local keep = {['#sig'] = true, ['#gc'] = true}
   for i = 1, n do keep[fields[i]] = true end
   local stale = {}
@@ -108,7 +57,70 @@ if stored[1] ~= sig or (stored[2] and tonumber(stored[2]) <= now) then
   if #stale > 0 then redis.call('HDEL', key, unpack(stale)) end
 end
 
-local ttl = 1
+`;
+
+/**
+ * One evaluation per request covers every window and the quota of one scope, atomically.
+ *
+ * KEYS[1]  the scope's hash (`<prefix>{<scope>}`; the hash tag keeps it Cluster-safe).
+ * ARGV     cost, signature, quotaPeriod (UTC month index), quotaResetMs, then per entry: field,
+ *          limit, windowMs (0 = the monthly quota, whose period and reset come from the caller's
+ *          clock: month boundaries need no sub-second agreement between replicas).
+ * Fields   `<field>` → "<period>:<count>"; `#sig` → the signature of the plan's field set; `#gc` →
+ *          when a counter of a removed policy, kept while still live, can be dropped.
+ * Reply    {admitted, count₁, resetMs₁, …}: counts after this request when admitted, untouched
+ *          counts when denied (a denied request writes nothing).
+ *
+ * Windows use the server's TIME so replicas with skewed clocks share one window index.
+ */
+export const RATE_LIMIT_SCRIPT = `
+${PERIOD_OF}
+local key = KEYS[1]
+local cost = tonumber(ARGV[1])
+local sig = ARGV[2]
+local quotaPeriod = tonumber(ARGV[3])
+local quotaReset = tonumber(ARGV[4])
+local n = (#ARGV - 4) / 3
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local fields = {}
+for i = 1, n do fields[i] = ARGV[2 + 3 * i] end
+local stored = redis.call('HMGET', key, '#sig', '#gc', unpack(fields))
+
+
+local reply = {1}
+local periods = {}
+local admitted = true
+for i = 1, n do
+  local limit = tonumber(ARGV[3 + 3 * i])
+  local windowMs = tonumber(ARGV[4 + 3 * i])
+  local period, reset
+  if windowMs == 0 then
+    period = quotaPeriod
+    reset = quotaReset
+  else
+    period = math.floor(now / windowMs)
+    reset = (period + 1) * windowMs - now
+  end
+  local count = 0
+  local value = stored[i + 2]
+  if value and periodOf(value) == period then
+    count = tonumber(string.sub(value, string.find(value, ':', 1, true) + 1)) or 0
+  end
+  periods[i] = period
+  reply[2 * i] = count
+  reply[2 * i + 1] = reset
+  if count + cost > limit then admitted = false end
+end
+
+if not admitted then
+  reply[1] = 0
+  return reply
+end
+
+local writes = {'#sig', sig}
+${DROP_REMOVED_COUNTERS}local ttl = 1
 for i = 1, n do
   local count = reply[2 * i] + cost
   reply[2 * i] = count

@@ -31,7 +31,7 @@ export interface PolicyState {
   resetMs: number;
 }
 
-export type DecidedBy = 'redis' | 'memory' | 'fail-open' | 'fail-closed' | 'local';
+export type DecidedBy = 'redis' | 'lease' | 'memory' | 'fail-open' | 'fail-closed' | 'local';
 
 export interface LimitDecision {
   allowed: boolean;
@@ -39,11 +39,13 @@ export interface LimitDecision {
   violated: null | { kind: 'rate' | 'quota'; name: string; retryAfterMs: number };
   /** Windows in plan order, then the quota (name 'monthly-quota') if any. */
   policies: readonly PolicyState[];
-  /** Which path decided: 'redis' | 'memory' | 'fail-open' | 'fail-closed' | 'local'. */
+  /** Which path decided: 'redis' | 'lease' | 'memory' | 'fail-open' | 'fail-closed' | 'local'. */
   decidedBy: string;
 }
 
 export interface RateLimiter {
   check(req: LimitRequest): Promise<LimitDecision>;
+  /** A decision made without I/O, or null when `check` must be called (stores that can). */
+  checkLocal?(req: LimitRequest): LimitDecision | null;
   close(): Promise<void>;
 }
