@@ -20,6 +20,8 @@ export interface BuiltEdge {
   output(): string;
   /** `/metrics` from the admin port (the metering thread's figures included). */
   metrics(): Promise<string>;
+  /** Waits until the admin port's `/readyz` answers 200 (the key table caught up). */
+  ready(timeoutMs?: number): Promise<void>;
 }
 
 export async function startBuiltEdge(env: Record<string, string>): Promise<BuiltEdge> {
@@ -46,6 +48,14 @@ export async function startBuiltEdge(env: Record<string, string>): Promise<Built
       const res = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
       return res.text();
     },
+    async ready(timeoutMs = 60_000) {
+      const readyz = `http://127.0.0.1:${adminPort}/readyz`;
+      await eventually(
+        async () => (await fetch(readyz).catch(() => undefined))?.status === 200,
+        timeoutMs,
+        () => `${readyz}:\n${process.output()}`,
+      );
+    },
   };
 }
 
@@ -53,10 +63,15 @@ export async function startBuiltEdge(env: Record<string, string>): Promise<Built
  * One forward-auth check (nginx style). `method` is what the event's `method` field records, so a
  * test can give every request its own and find each request's RequestMetered on the topic.
  */
-export async function verify(edge: BuiltEdge, method: string, key?: string): Promise<number> {
+export async function verify(
+  edge: Pick<BuiltEdge, 'url'>,
+  method: string,
+  key?: string,
+  uri = '/v1/x',
+): Promise<number> {
   const res = await fetch(new URL('/verify', edge.url), {
     headers: {
-      'x-original-uri': '/v1/x',
+      'x-original-uri': uri,
       'x-original-method': method,
       ...(key ? { authorization: `Bearer ${key}` } : {}),
     },

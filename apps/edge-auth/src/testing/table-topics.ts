@@ -12,7 +12,6 @@ import {
   type PlanSnapshot,
 } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
-import { testEndpoints } from '@tollgate/test-infra';
 import { peppersOf, type EdgeAuthConfig } from '../config';
 
 export function plan(
@@ -52,11 +51,11 @@ export class TableTopics {
     private readonly producer: Producer,
   ) {}
 
-  /** For the topics (and peppers) of an edge started with this config. */
+  /** For the topics, brokers and peppers of an edge started with this config. */
   static async forEdge(config: EdgeAuthConfig): Promise<TableTopics> {
     const kafka = new Kafka({
       clientId: 'table-topics',
-      brokers: testEndpoints().kafkaBrokers,
+      brokers: config.KAFKA_BROKERS,
       logLevel: logLevel.NOTHING,
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
