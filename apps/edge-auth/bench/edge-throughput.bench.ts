@@ -411,11 +411,12 @@ try {
   cleanups.push(() => edgeArtifact.remove());
   const spool = await mkdtemp(join(tmpdir(), 'bench-spool-'));
   cleanups.push(() => rm(spool, { recursive: true, force: true }));
-  const edgeEnv = (store: string, n: number) => ({
+  const edgeEnv = (store: string, n: number, strategy = 'strict') => ({
     ...infraEnv(),
     LOG_LEVEL: 'info',
     KAFKA_TOPIC_PREFIX: prefix,
     RATE_LIMIT_STORE: store,
+    RATE_LIMIT_STRATEGY: strategy,
     SPOOL_DIR: join(spool, String(n)),
     FAILED_AUTH_LIMIT: '1000000',
     // Several edges on one host: each its own admin port.
@@ -433,14 +434,19 @@ try {
       : {}),
   });
   const edgeRedis = await startServiceProcess(edgeArtifact.entry, edgeEnv('redis', 3), 60_000);
+  const edgeLeased = await startServiceProcess(
+    edgeArtifact.entry,
+    edgeEnv('redis', 6, 'leased'),
+    60_000,
+  );
   const edgeMemory = await startServiceProcess(edgeArtifact.entry, edgeEnv('memory', 4), 60_000);
-  servers.push(edgeRedis, edgeMemory);
+  servers.push(edgeRedis, edgeLeased, edgeMemory);
   const verifyHeaders = {
     authorization: `Bearer ${plaintext}`,
     'x-original-uri': '/v1/orders/1',
     'x-original-method': 'GET',
   };
-  for (const edge of [edgeRedis, edgeMemory]) {
+  for (const edge of [edgeRedis, edgeLeased, edgeMemory]) {
     await eventually(
       async () =>
         (await fetch(new URL('/verify', edge.url), { headers: verifyHeaders })).status === 200,
@@ -505,7 +511,13 @@ try {
       headers: verifyHeaders,
     },
     {
-      name: '4 edge-auth in-memory + metering',
+      name: '4 edge-auth leased redis tokens + metering',
+      url: edgeLeased.url,
+      path: '/verify',
+      headers: verifyHeaders,
+    },
+    {
+      name: '5 edge-auth in-memory + metering',
       url: edgeMemory.url,
       path: '/verify',
       headers: verifyHeaders,
@@ -513,7 +525,7 @@ try {
     ...(runtimeServer
       ? [
           {
-            name: '5 diagnostic: Tollgate HTTP plumbing, fixed answer',
+            name: '6 diagnostic: Tollgate HTTP plumbing, fixed answer',
             url: runtimeServer.url,
             path: '/verify',
             headers: verifyHeaders,
@@ -562,7 +574,7 @@ try {
   // Every decision is metered exactly once: what the edges decided (their own counters) is what
   // the usage-ingestor counts once it has caught up.
   let decided = 0;
-  for (const edge of [edgeRedis, edgeMemory]) {
+  for (const edge of [edgeRedis, edgeLeased, edgeMemory]) {
     const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
       edge.output(),
     )?.[1];
