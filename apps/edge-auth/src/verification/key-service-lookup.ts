@@ -35,6 +35,12 @@ export interface KeyServiceLookupOptions {
 
 const NOT_FOUND: LookupOutcome = { kind: 'not_found' };
 
+/** One lookup's outcome for everyone who joined it; `ownBudget`: refused by its client's budget. */
+interface Led {
+  outcome: LookupOutcome;
+  ownBudget: boolean;
+}
+
 /**
  * The fallback for well-formed keys the local table does not know yet (issued a moment ago, event
  * in flight). Random keys must not be able to flood key-service: answers "not found" are cached
@@ -43,7 +49,7 @@ const NOT_FOUND: LookupOutcome = { kind: 'not_found' };
  */
 export class KeyServiceLookup {
   private readonly negative = new Map<string, number>();
-  private readonly inFlight = new Map<string, Promise<LookupOutcome>>();
+  private readonly inFlight = new Map<string, Promise<Led>>();
   private readonly maxEntries: number;
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
@@ -65,26 +71,44 @@ export class KeyServiceLookup {
       this.negative.delete(cacheKey);
     }
     const shared = this.inFlight.get(cacheKey);
-    if (shared) return shared;
+    if (shared) {
+      const led = await shared;
+      // Another client's budget refused the lookup this one joined: that says nothing about this
+      // client, which asks again (joining or leading the next lookup of the key).
+      return led.ownBudget ? this.lookup(hashHex, pepperVersion, clientIp) : led.outcome;
+    }
+    // Claimed before the first await, so every request for this key from now on joins it.
+    const leading = this.lead(hashHex, pepperVersion, clientIp, cacheKey);
+    this.inFlight.set(cacheKey, leading);
+    try {
+      return (await leading).outcome;
+    } finally {
+      if (this.inFlight.get(cacheKey) === leading) this.inFlight.delete(cacheKey);
+    }
+  }
 
+  private async lead(
+    hashHex: string,
+    pepperVersion: number,
+    clientIp: string,
+    cacheKey: string,
+  ): Promise<Led> {
     const used = await this.options.perClient.increment(clientIp);
     if ('unavailable' in used)
-      return { kind: 'unavailable', detail: 'the lookup budget cannot be checked right now' };
+      return {
+        outcome: { kind: 'unavailable', detail: 'the lookup budget cannot be checked right now' },
+        ownBudget: false,
+      };
     if (used.count > this.options.perClientPerMinute)
-      return { kind: 'client_limited', retryAfterMs: used.resetMs };
+      return { outcome: { kind: 'client_limited', retryAfterMs: used.resetMs }, ownBudget: true };
     if (this.active >= this.options.concurrency)
-      return { kind: 'unavailable', detail: 'key verification is busy; retry shortly' };
-
-    const request = this.request(hashHex, pepperVersion).then((outcome) => {
-      if (outcome.kind === 'not_found') this.rememberMissing(cacheKey);
-      return outcome;
-    });
-    this.inFlight.set(cacheKey, request);
-    try {
-      return await request;
-    } finally {
-      this.inFlight.delete(cacheKey);
-    }
+      return {
+        outcome: { kind: 'unavailable', detail: 'key verification is busy; retry shortly' },
+        ownBudget: false,
+      };
+    const outcome = await this.request(hashHex, pepperVersion);
+    if (outcome.kind === 'not_found') this.rememberMissing(cacheKey);
+    return { outcome, ownBudget: false };
   }
 
   private async request(hashHex: string, pepperVersion: number): Promise<LookupOutcome> {
