@@ -12,7 +12,8 @@ export interface PageContext {
   refresh(): void;
 }
 
-export type PageRenderer = (ctx: PageContext, param?: string) => void;
+/** Draws a page; `param` and `param2` are the ids in its path (`#/invoice/<account>/<invoice>`). */
+export type PageRenderer = (ctx: PageContext, param?: string, param2?: string) => void;
 
 /**
  * Fills `container` with a loading state, then what `render` builds from `load`'s answer, or the

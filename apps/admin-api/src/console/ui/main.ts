@@ -4,7 +4,7 @@ import { h } from './dom';
 import { accountPage, accountsPage } from './pages/accounts';
 import { adminTokensPage } from './pages/admin-tokens';
 import { auditPage } from './pages/audit';
-import { exportsPage } from './pages/billing';
+import { exportsPage, invoicePage } from './pages/billing';
 import { overviewPage } from './pages/overview';
 import { plansPage } from './pages/plans';
 import { signInPage } from './pages/sign-in';
@@ -39,6 +39,13 @@ const ROUTES: Route[] = [
     title: 'Account',
     needs: 'GET /v1/accounts/:accountId',
     render: accountPage,
+    inNav: false,
+  },
+  {
+    path: 'invoice',
+    title: 'Invoice',
+    needs: 'GET /v1/accounts/:accountId/invoices/:invoiceId',
+    render: invoicePage,
     inNav: false,
   },
   { path: 'plans', title: 'Plans', needs: 'GET /v1/plans', render: plansPage, inNav: true },
@@ -108,7 +115,8 @@ function render(): void {
     return;
   }
   const current = session;
-  const [, path = 'overview', param] = /^#\/([\w-]+)(?:\/([\w-]+))?/.exec(location.hash) ?? [];
+  const [, path = 'overview', param, param2] =
+    /^#\/([\w-]+)(?:\/([\w-]+))?(?:\/([\w-]+))?/.exec(location.hash) ?? [];
   const can = (route: string) => current.allowedRoutes.includes(route);
   const route = ROUTES.find((r) => r.path === path && can(r.needs));
   const main = h('main', { id: 'main', tabindex: '-1' });
@@ -127,7 +135,8 @@ function render(): void {
             {
               href: `#/${r.path}`,
               'aria-current':
-                r === route || (r.path === 'accounts' && route?.path === 'account')
+                r === route ||
+                (r.path === 'accounts' && (route?.path === 'account' || route?.path === 'invoice'))
                   ? 'page'
                   : false,
             },
@@ -166,7 +175,7 @@ function render(): void {
   }
   document.title = `${route.title} · Tollgate console`;
   const ctx: PageContext = { session: current, can, main, refresh: render };
-  route.render(ctx, param);
+  route.render(ctx, param, param2);
 }
 
 function skipToMain(event: Event): void {

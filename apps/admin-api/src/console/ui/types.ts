@@ -33,7 +33,9 @@ export interface ApiKey {
   name: string | null;
   displayHint: string;
   env: string;
+  scopes: string[];
   status: string;
+  expiresAt: string | null;
   stopsWorkingAt: string | null;
   revocation: { reason: string | null; revokedAt: string } | null;
   issuedAt: string;
@@ -99,4 +101,50 @@ export interface TopItem {
   allowedRequests: number;
   rejectedRequests: number;
   lastSeenAt: string;
+}
+
+/** `GET /v1/usage/closest-to-quota`: this month's accounts by share of their monthly quota. */
+export interface ClosestToQuota {
+  period: string;
+  items: Array<{
+    accountId: string;
+    name: string;
+    status: string;
+    planId: string;
+    planVersion: number;
+    monthlyQuota: number;
+    limitScope: string;
+    billableUnits: number;
+    usedRatio: number;
+  }>;
+  complete: boolean;
+  candidates: number;
+}
+
+/** One invoice from billing-service, with its lines (each a plan segment of the period). */
+export interface InvoiceDetail {
+  invoiceId: string;
+  accountId: string;
+  period: string;
+  currency: string;
+  status: string;
+  totalMinor: number;
+  finalizedAt: string | null;
+  paidAt: string | null;
+  voidedAt: string | null;
+  failedAttempts: number;
+  /** Shown when billing-service includes it (once the invoice is synced to Stripe). */
+  stripeInvoiceId?: string | null;
+  lines: Array<{
+    lineNo?: number;
+    kind: string;
+    description: string;
+    planId: string;
+    planVersion: number;
+    from: string;
+    to: string;
+    quantity: number;
+    includedUnits?: number;
+    amountMinor: number;
+  }>;
 }

@@ -8,10 +8,14 @@ import { invoicesSection, previewPanel } from './billing';
 
 const accountLink = (a: Account) => h('a', { href: `#/account/${a.accountId}` }, a.name);
 
-/** Accounts, a page at a time (cursor paging), and creating one. */
+/** How long typing pauses before the search runs. */
+const SEARCH_DEBOUNCE_MS = 300;
+
+/** Accounts, a page at a time (cursor paging), searched by name prefix or id, and creating one. */
 export function accountsPage(ctx: PageContext): void {
   const body = h('div', {});
-  const cursors: Array<string | null> = [null];
+  let cursors: Array<string | null> = [null];
+  let query = '';
   const create = ctx.can('POST /v1/accounts')
     ? h(
         'button',
@@ -52,24 +56,58 @@ export function accountsPage(ctx: PageContext): void {
     event.preventDefault();
     location.hash = `#/account/${wanted.value.trim()}`;
   });
-  ctx.main.append(pageHeading('Accounts', create), open, body);
+  const search = h('input', {
+    type: 'search',
+    name: 'q',
+    maxlength: 100,
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
+  const searchForm = h(
+    'form',
+    { class: 'controls', role: 'search', 'aria-label': 'Search accounts' },
+    field('Search accounts', search, 'The start of a name (any case) or an exact account id.'),
+  );
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const runSearch = () => {
+    clearTimeout(pending);
+    const wantedQuery = search.value.trim();
+    if (wantedQuery === query) return;
+    query = wantedQuery;
+    cursors = [null];
+    show(0);
+  };
+  search.addEventListener('input', () => {
+    clearTimeout(pending);
+    pending = setTimeout(runSearch, SEARCH_DEBOUNCE_MS);
+  });
+  searchForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    runSearch();
+  });
+  ctx.main.append(pageHeading('Accounts', create), searchForm, open, body);
 
   const show = (page: number) => {
     const cursor = cursors[page];
+    const q = query;
+    // Each load draws into its own element: an answer to an older search lands off the page.
+    const target = h('div', {});
+    body.replaceChildren(target);
     void loadInto(
-      body,
+      target,
       'accounts',
       () =>
         api<Page<Account>>(
           'GET',
-          `/v1/accounts?limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          `/v1/accounts?limit=25${q ? `&q=${encodeURIComponent(q)}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
         ),
       ({ items, nextCursor }) => {
         cursors[page + 1] = nextCursor;
-        if (items.length === 0 && page === 0) return empty('No accounts yet.');
+        if (items.length === 0 && page === 0)
+          return empty(q ? `No account matches “${q}”.` : 'No accounts yet.');
         return [
           table(
-            `Accounts, page ${page + 1}`,
+            q ? `Accounts matching “${q}”, page ${page + 1}` : `Accounts, page ${page + 1}`,
             ['Name', 'Account id', 'Status', 'Plan', 'Created'],
             items.map((a) => [
               accountLink(a),
@@ -432,11 +470,22 @@ function keysSection(ctx: PageContext, accountId: string, container: HTMLElement
           ? empty('No keys yet.')
           : table(
               'Keys of this account',
-              ['Name', 'Key', 'Env', 'Status', 'Issued', 'Last used', 'Stops working', 'Actions'],
+              [
+                'Name',
+                'Key',
+                'Env',
+                'Scopes',
+                'Status',
+                'Issued',
+                'Last used',
+                'Stops working',
+                'Actions',
+              ],
               items.map((k) => [
                 k.name ?? '—',
                 h('code', {}, k.displayHint),
                 k.env,
+                k.scopes.length > 0 ? h('code', { class: 'scopes' }, k.scopes.join(' ')) : 'none',
                 h(
                   'span',
                   { class: `status status-${k.status}` },
@@ -465,25 +514,10 @@ function keyActions(ctx: PageContext, key: ApiKey, done: () => void): HTMLElemen
         'button',
         {
           type: 'button',
-          'aria-label': `Rename ${label}`,
-          onclick: () =>
-            formDialog({
-              title: `Rename ${label}`,
-              fields: [
-                field(
-                  'Name',
-                  h('input', { name: 'name', maxlength: 100, value: key.name ?? '' }),
-                  'Empty removes the name.',
-                ),
-              ],
-              submitLabel: 'Save name',
-              action: async (form) => {
-                await api('PATCH', keyPath, { name: valueOf(form, 'name') || null });
-                done();
-              },
-            }),
+          'aria-label': `Edit ${label}`,
+          onclick: () => editKey(key, done),
         },
-        'Rename…',
+        'Edit…',
       ),
     );
   if (key.status === 'active' && ctx.can('POST /v1/keys/:keyId/rotate'))
@@ -557,4 +591,57 @@ function keyActions(ctx: PageContext, key: ApiKey, done: () => void): HTMLElemen
       ),
     );
   return actions;
+}
+
+/** `datetime-local` value (UTC, minutes) of an ISO instant. */
+const inputOf = (iso: string | null) => (iso ? iso.slice(0, 16) : '');
+
+/**
+ * Name, scopes and expiry of a key; only what changed is sent. key-service checks them (scopes are
+ * lowercase identifiers, at most 50; the expiry in the future) and publishes KeyUpdated, from which
+ * edge-auth decides.
+ */
+function editKey(key: ApiKey, done: () => void): void {
+  const label = key.name ?? key.displayHint;
+  formDialog({
+    title: `Edit ${label}`,
+    fields: [
+      field(
+        'Name',
+        h('input', { name: 'name', maxlength: 100, value: key.name ?? '' }),
+        'Empty removes the name.',
+      ),
+      field(
+        'Scopes',
+        h('input', {
+          name: 'scopes',
+          value: key.scopes.join(' '),
+          autocomplete: 'off',
+          spellcheck: 'false',
+        }),
+        'Separated by spaces or commas, e.g. "orders:read usage:read"; empty: no scopes.',
+      ),
+      field(
+        'Expires at (UTC)',
+        h('input', { type: 'datetime-local', name: 'expiresAt', value: inputOf(key.expiresAt) }),
+        'Empty: never expires. A new expiry must be in the future.',
+      ),
+    ],
+    submitLabel: 'Save key',
+    action: async (form) => {
+      const name = valueOf(form, 'name') || null;
+      const scopes = valueOf(form, 'scopes')
+        .split(/[\s,]+/)
+        .filter((s) => s !== '');
+      const expiresInput = valueOf(form, 'expiresAt');
+      const changes: Record<string, unknown> = {};
+      if (name !== key.name) changes.name = name;
+      if (scopes.join(' ') !== key.scopes.join(' ')) changes.scopes = scopes;
+      if (expiresInput !== inputOf(key.expiresAt))
+        changes.expiresAt = expiresInput ? (epochFromInput(expiresInput) ?? expiresInput) : null;
+      if (Object.keys(changes).length > 0)
+        await api('PATCH', `/v1/keys/${encodeURIComponent(key.keyId)}`, changes);
+      done();
+    },
+  });
 }

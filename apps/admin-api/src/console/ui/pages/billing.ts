@@ -1,6 +1,7 @@
 import { api, ApiError, messageOf } from '../api';
 import { loadInto, pageHeading, type PageContext } from '../context';
 import { empty, errorBox, field, h, table, when } from '../dom';
+import type { InvoiceDetail } from '../types';
 
 /** An amount in minor units as money: 4900 EUR → "49.00 EUR" (currencies with cents). */
 export const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
@@ -77,7 +78,14 @@ export function invoicesSection(ctx: PageContext, accountId: string): HTMLElemen
             ['Period', 'Invoice', 'Status', 'Total', 'Finalized'],
             items.map((i) => [
               i.period,
-              h('code', {}, i.invoiceId),
+              h(
+                'a',
+                {
+                  href: `#/invoice/${accountId}/${i.invoiceId}`,
+                  'aria-label': `Invoice ${i.invoiceId} (${i.period})`,
+                },
+                h('code', {}, i.invoiceId),
+              ),
               h('span', { class: `status status-${i.status}` }, i.status),
               money(i.totalMinor, i.currency),
               when(i.finalizedAt),
@@ -85,6 +93,103 @@ export function invoicesSection(ctx: PageContext, accountId: string): HTMLElemen
           ),
   );
   return h('section', { 'aria-label': 'Billing' }, h('h2', {}, 'Billing'), upcoming, invoices);
+}
+
+/** An amount per unit: to the cent when exact, else to 1/10,000 of the currency (tiers average). */
+function unitPrice(amountMinor: number, quantity: number, currency: string): string {
+  if (quantity === 0) return '—';
+  const perUnit = amountMinor / quantity;
+  return Number.isInteger(perUnit)
+    ? money(perUnit, currency)
+    : `${(perUnit / 100).toFixed(4)} ${currency}`;
+}
+
+const segment = (from: string, to: string) =>
+  `${from.slice(0, 10)} – ${new Date(Date.parse(to) - 1).toISOString().slice(0, 10)}`;
+
+/** One invoice: status, totals, its lines (each a plan segment of the period), CSV download. */
+export function invoicePage(ctx: PageContext, accountId?: string, invoiceId?: string): void {
+  if (!accountId || !invoiceId)
+    return void ctx.main.append(pageHeading('Invoice'), empty('No invoice chosen.'));
+  const path = `/v1/accounts/${encodeURIComponent(accountId)}/invoices/${encodeURIComponent(invoiceId)}`;
+  const body = h('div', {});
+  ctx.main.append(
+    h(
+      'p',
+      { class: 'breadcrumb' },
+      h('a', { href: `#/account/${accountId}` }, 'Back to the account'),
+    ),
+    pageHeading('Invoice', h('code', {}, invoiceId)),
+    body,
+  );
+  void loadInto(
+    body,
+    'the invoice',
+    () => api<InvoiceDetail>('GET', path),
+    (invoice) => [
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', {}, 'Account'),
+        h(
+          'dd',
+          {},
+          h('a', { href: `#/account/${invoice.accountId}` }, h('code', {}, invoice.accountId)),
+        ),
+        h('dt', {}, 'Period'),
+        h('dd', {}, `${invoice.period} (UTC month)`),
+        h('dt', {}, 'Status'),
+        h('dd', {}, h('span', { class: `status status-${invoice.status}` }, invoice.status)),
+        h('dt', {}, 'Total'),
+        h(
+          'dd',
+          {},
+          h('strong', { class: 'invoice-total' }, money(invoice.totalMinor, invoice.currency)),
+        ),
+        h('dt', {}, 'Finalized'),
+        h('dd', {}, when(invoice.finalizedAt)),
+        h('dt', {}, 'Paid'),
+        h('dd', {}, when(invoice.paidAt)),
+        invoice.voidedAt ? h('dt', {}, 'Voided') : null,
+        invoice.voidedAt ? h('dd', {}, when(invoice.voidedAt)) : null,
+        h('dt', {}, 'Failed payment attempts'),
+        h('dd', {}, String(invoice.failedAttempts)),
+        h('dt', {}, 'Stripe invoice'),
+        h('dd', {}, invoice.stripeInvoiceId ? h('code', {}, invoice.stripeInvoiceId) : 'none'),
+      ),
+      h(
+        'p',
+        {},
+        h(
+          'a',
+          { href: `${path}/csv`, download: `${invoice.invoiceId}.csv` },
+          'Download this invoice (CSV)',
+        ),
+      ),
+      invoice.lines.length === 0
+        ? empty('This invoice has no lines.')
+        : table(
+            `Lines of invoice ${invoice.invoiceId}`,
+            ['Description', 'Plan segment', 'Quantity', 'Unit price', 'Amount'],
+            [
+              ...invoice.lines.map((l) => [
+                l.description,
+                `${segment(l.from, l.to)} · ${l.planId} v${l.planVersion}`,
+                h('span', { class: 'num' }, l.quantity.toLocaleString('en')),
+                h('span', { class: 'num' }, unitPrice(l.amountMinor, l.quantity, invoice.currency)),
+                h('span', { class: 'num' }, money(l.amountMinor, invoice.currency)),
+              ]),
+              [
+                h('strong', {}, 'Total'),
+                '',
+                '',
+                '',
+                h('strong', { class: 'num' }, money(invoice.totalMinor, invoice.currency)),
+              ],
+            ],
+          ),
+    ],
+  );
 }
 
 /**
