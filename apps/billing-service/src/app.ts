@@ -6,6 +6,7 @@ import { OutboxRelay } from '@tollgate/postgres';
 import { createService, type ServiceDeps } from '@tollgate/service-base';
 import { InvoicePaymentLedger } from './application/invoice-payments';
 import { Invoicing } from './application/invoicing';
+import { KeyServicePlanCatalog } from './application/plan-catalog';
 import { PeriodCloser } from './application/period-closer';
 import { TimelineConsumer } from './application/timeline-consumer';
 import { UsageIngestorClient } from './application/usage-source';
@@ -133,7 +134,12 @@ export async function buildApp({
     },
   });
 
-  await app.register(billingRoutes, { invoicing, db, now });
+  const plans = new KeyServicePlanCatalog({
+    baseUrl: config.KEY_SERVICE_URL,
+    serviceToken: config.SERVICE_TOKEN,
+    timeoutMs: config.USAGE_TIMEOUT_MS,
+  });
+  await app.register(billingRoutes, { invoicing, db, now, plans });
   await app.register(exportRoutes, { db, usage });
   app.decorate('billing', { invoicing, payments, closer });
   return app;

@@ -17,9 +17,9 @@ export const BillingServiceConfig = z
     /** billing-service's own credential toward usage-ingestor and key-service (their `SERVICE_TOKENS` entry `billing-service:…`). */
     SERVICE_TOKEN: env.serviceToken.optional(),
     USAGE_INGESTOR_URL: z.string().url().default('http://127.0.0.1:8083'),
-    /** key-service, where dunning suspends and reactivates accounts. */
+    /** key-service, where dunning suspends and reactivates accounts and previews price plan versions billing has not seen. */
     KEY_SERVICE_URL: z.string().url().default('http://127.0.0.1:8082'),
-    /** Timeout of one call to usage-ingestor. */
+    /** Timeout of one call to usage-ingestor (and to key-service's plan catalog). */
     USAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     CONSUMER_GROUP: z
       .string()

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { epochMs, ProblemError } from '@tollgate/service-runtime';
 import type { Invoicing } from '../application/invoicing';
+import type { PlanCatalog } from '../application/plan-catalog';
 import type { Database } from '@tollgate/postgres';
 import { invoiceById, invoicesOf } from '../persistence/invoice-repository';
 import { knownPlanVersion } from '../persistence/timeline-repository';
@@ -20,7 +21,12 @@ import { invoiceView, prorationView, ratedPeriodView } from './views';
 
 export async function billingRoutes(
   app: FastifyInstance,
-  { invoicing, db, now }: { invoicing: Invoicing; db: Database; now: () => number },
+  {
+    invoicing,
+    db,
+    now,
+    plans,
+  }: { invoicing: Invoicing; db: Database; now: () => number; plans: PlanCatalog },
 ): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['invoices'];
@@ -54,7 +60,7 @@ export async function billingRoutes(
       schema: {
         tags,
         summary:
-          'The current period rated as it stands and with a move to a plan version (one billing has seen) from effectiveAt (default now)',
+          "The current period rated as it stands and with a move to a plan version from effectiveAt (default now); a version billing has not seen in a PlanChanged is priced from key-service's catalog (404 unknown_plan_version when key-service has no such version, 503 when it cannot be asked)",
         params,
         body: Type.Object(
           {
@@ -81,11 +87,14 @@ export async function billingRoutes(
         throw new ProblemError('validation_failed', 'effectiveAt must be now or later', {
           field: 'effectiveAt',
         });
-      const plan = await knownPlanVersion(db.sql, request.body.planId, request.body.planVersion);
+      const { planId: wanted, planVersion } = request.body;
+      const plan =
+        (await knownPlanVersion(db.sql, wanted, planVersion)) ??
+        (await plans.planVersion(wanted, planVersion));
       if (!plan)
         throw new ProblemError(
           'not_found',
-          `billing has not seen ${request.body.planId} v${request.body.planVersion}`,
+          `neither billing nor key-service knows ${wanted} v${planVersion}`,
           { reason: 'unknown_plan_version' },
         );
       const preview = await invoicing.previewPlanChange(

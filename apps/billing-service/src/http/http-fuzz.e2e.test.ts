@@ -3,6 +3,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEventId } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
+import { startKeyService, type KeyServiceUnderTest } from '../stripe/testing/internal-apps';
 import {
   describeTally,
   encodedBody,
@@ -49,6 +50,7 @@ const ULID = fc.string({
 describe('billing-service HTTP fuzz (fast-check, real Postgres + Kafka + usage-ingestor)', () => {
   let kit: BillingUnderTest;
   let ingestor: UsageIngestorProcess;
+  let keyService: KeyServiceUnderTest;
   let app: FastifyInstance;
   let clock = at('2025-04-01T01:00:01Z');
   let invoiceId = '';
@@ -56,9 +58,15 @@ describe('billing-service HTTP fuzz (fast-check, real Postgres + Kafka + usage-i
   beforeAll(async () => {
     kit = await billingTestKit('billing_fuzz');
     ingestor = await startUsageIngestor(kit.config.KAFKA_TOPIC_PREFIX);
+    // Previews of plan versions billing has not seen ask key-service's catalog.
+    keyService = await startKeyService(BILLING_CREDENTIAL);
     app = await kit.startApp({
       now: () => clock,
-      env: { USAGE_INGESTOR_URL: ingestor.url, SERVICE_TOKEN: BILLING_CREDENTIAL },
+      env: {
+        USAGE_INGESTOR_URL: ingestor.url,
+        KEY_SERVICE_URL: keyService.url,
+        SERVICE_TOKEN: BILLING_CREDENTIAL,
+      },
     });
     const plan = (planId: string, baseFeeMinor: number) =>
       pricedPlan(planId, 1, {
@@ -95,6 +103,7 @@ describe('billing-service HTTP fuzz (fast-check, real Postgres + Kafka + usage-i
     clock = FUZZ_NOW;
   }, 180_000);
   afterAll(async () => {
+    await keyService?.stop();
     await ingestor?.stop();
     await kit?.close();
   });

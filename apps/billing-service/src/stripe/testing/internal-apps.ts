@@ -40,6 +40,41 @@ async function startApp(appRoot: string, env: Record<string, string>) {
   }
 }
 
+export interface KeyServiceUnderTest {
+  url: string;
+  /** billing-service's credential toward key-service (its SERVICE_TOKEN). */
+  billingCredential: string;
+  /** Stops it; a second call waits for the first. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A real key-service process (its default plans seeded) that accepts billing-service's credential
+ * (`billingCredential`: billing has one SERVICE_TOKEN toward key-service and usage-ingestor).
+ */
+export async function startKeyService(
+  billingCredential = newCredential(),
+): Promise<KeyServiceUnderTest> {
+  const topics = isolatedServiceEnv('bs_catalog_topics');
+  const keyService = await startApp('apps/key-service', {
+    SERVICE_TOKENS: `admin-api:${newCredential()},billing-service:${billingCredential}`,
+    KAFKA_TOPIC_PREFIX: topics.env.KAFKA_TOPIC_PREFIX,
+  }).catch(async (err: unknown) => {
+    await topics.cleanup();
+    throw err;
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    url: keyService.url,
+    billingCredential,
+    stop: () =>
+      (stopped ??= (async () => {
+        await keyService.stop();
+        await topics.cleanup();
+      })()),
+  };
+}
+
 export interface KeyServiceAndEdge {
   keyServiceUrl: string;
   edgeUrl: string;
