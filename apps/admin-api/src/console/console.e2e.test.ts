@@ -650,11 +650,9 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     await page.getByRole('heading', { name: 'Invoice' }).waitFor();
     const lines = page.getByRole('table', { name: `Lines of invoice ${invoiceId}` });
     await lines.waitFor();
-    const rows = await lines
-      .locator('tbody tr')
-      .evaluateAll((trs) =>
-        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
-      );
+    const rows = await Promise.all(
+      (await lines.locator('tbody tr').all()).map((tr) => tr.locator('td').allTextContents()),
+    );
     expect(rows).toEqual([
       ['Pro base fee', '2030-07-01 – 2030-07-31 · plan_pro v1', '1', '49.00 EUR', '49.00 EUR'],
       [
