@@ -116,26 +116,28 @@ async function send(
     .send(csv);
 }
 
+/** One export: its route, what it is, its columns and the rows of a period. */
+interface ExportRoute {
+  url: string;
+  /** The file name before `-<period>.csv`. */
+  name: string;
+  summary: string;
+  columns: readonly string[];
+  rows(period: string): AsyncGenerator<Row>;
+}
+
 export async function exportRoutes(
   app: FastifyInstance,
   { db, usage }: { db: Database; usage: UsageSource },
 ): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
-  const tags = ['exports'];
-
-  api.get(
-    '/v1/exports/invoices',
+  const exports: ExportRoute[] = [
     {
-      schema: {
-        tags,
-        summary: `A period's invoices, one row per line (CSV per RFC 4180, or JSON). Columns: ${INVOICE_EXPORT_COLUMNS.join(', ')}`,
-        querystring: exportQuery,
-        produces: ['text/csv', 'application/json'],
-      },
-    },
-    (request, reply) => {
-      const { period } = request.query;
-      async function* rows(): AsyncGenerator<Row> {
+      url: '/v1/exports/invoices',
+      name: 'invoices',
+      summary: "A period's invoices, one row per line (CSV per RFC 4180, or JSON)",
+      columns: INVOICE_EXPORT_COLUMNS,
+      async *rows(period) {
         for await (const invoice of invoicesOfPeriod(db.sql, period))
           for (const line of invoice.lines)
             yield {
@@ -156,30 +158,14 @@ export async function exportRoutes(
               finalized_at: iso(invoice.finalizedAt),
               invoice_kind: invoice.kind,
             };
-      }
-      return send(
-        reply,
-        formatOf(request.query.format),
-        `invoices-${period}`,
-        INVOICE_EXPORT_COLUMNS,
-        rows(),
-      );
-    },
-  );
-
-  api.get(
-    '/v1/exports/usage',
-    {
-      schema: {
-        tags,
-        summary: `A period's invoiced usage per account and plan segment, late adjustments included. Columns: ${USAGE_EXPORT_COLUMNS.join(', ')}`,
-        querystring: exportQuery,
-        produces: ['text/csv', 'application/json'],
       },
     },
-    (request, reply) => {
-      const { period } = request.query;
-      async function* rows(): AsyncGenerator<Row> {
+    {
+      url: '/v1/exports/usage',
+      name: 'usage',
+      summary: "A period's invoiced usage per account and plan segment, late adjustments included",
+      columns: USAGE_EXPORT_COLUMNS,
+      async *rows(period) {
         for await (const invoice of invoicesOfPeriod(db.sql, period))
           for (const line of invoice.lines)
             if (line.kind !== 'base_fee')
@@ -197,30 +183,14 @@ export async function exportRoutes(
                 included_units: line.includedUnits,
                 amount_minor: line.amountMinor,
               };
-      }
-      return send(
-        reply,
-        formatOf(request.query.format),
-        `usage-${period}`,
-        USAGE_EXPORT_COLUMNS,
-        rows(),
-      );
-    },
-  );
-
-  api.get(
-    '/v1/exports/revenue',
-    {
-      schema: {
-        tags,
-        summary: `A period's revenue per plan version (void invoices left out). Columns: ${REVENUE_EXPORT_COLUMNS.join(', ')}`,
-        querystring: exportQuery,
-        produces: ['text/csv', 'application/json'],
       },
     },
-    (request, reply) => {
-      const { period } = request.query;
-      async function* rows(): AsyncGenerator<Row> {
+    {
+      url: '/v1/exports/revenue',
+      name: 'revenue',
+      summary: "A period's revenue per plan version (void invoices left out)",
+      columns: REVENUE_EXPORT_COLUMNS,
+      async *rows(period) {
         for (const r of await revenueByPlan(db.sql, period))
           yield {
             period,
@@ -233,30 +203,15 @@ export async function exportRoutes(
             adjustment_minor: r.adjustmentMinor,
             total_minor: r.totalMinor,
           };
-      }
-      return send(
-        reply,
-        formatOf(request.query.format),
-        `revenue-${period}`,
-        REVENUE_EXPORT_COLUMNS,
-        rows(),
-      );
-    },
-  );
-
-  api.get(
-    '/v1/reports/reconciliation',
-    {
-      schema: {
-        tags,
-        summary: `A period's reconciliation, one row per invoice: usage-ingestor's billable units now against the invoiced units (usage lines and later adjustments), the invoice total against the amount Stripe holds; \`mismatch\` lists units, stripe_amount or not_in_stripe (empty when all agree). Columns: ${RECONCILIATION_COLUMNS.join(', ')}`,
-        querystring: exportQuery,
-        produces: ['text/csv', 'application/json'],
       },
     },
-    (request, reply) => {
-      const { period } = request.query;
-      async function* rows(): AsyncGenerator<Row> {
+    {
+      url: '/v1/reports/reconciliation',
+      name: 'reconciliation',
+      summary:
+        "A period's reconciliation, one row per invoice: usage-ingestor's billable units now against the invoiced units (usage lines and later adjustments), the invoice total against the amount Stripe holds; `mismatch` lists units, stripe_amount or not_in_stripe (empty when all agree)",
+      columns: RECONCILIATION_COLUMNS,
+      async *rows(period) {
         for await (const r of reconcilePeriod(db.sql, usage, period))
           yield {
             period,
@@ -270,16 +225,32 @@ export async function exportRoutes(
             stripe_amount_minor: r.stripeAmountMinor ?? '',
             mismatch: r.mismatches.join(';'),
           };
-      }
-      return send(
-        reply,
-        formatOf(request.query.format),
-        `reconciliation-${period}`,
-        RECONCILIATION_COLUMNS,
-        rows(),
-      );
+      },
     },
-  );
+  ];
+
+  for (const route of exports)
+    api.get(
+      route.url,
+      {
+        schema: {
+          tags: ['exports'],
+          summary: `${route.summary}. Columns: ${route.columns.join(', ')}`,
+          querystring: exportQuery,
+          produces: ['text/csv', 'application/json'],
+        },
+      },
+      (request, reply) => {
+        const { period } = request.query;
+        return send(
+          reply,
+          formatOf(request.query.format),
+          `${route.name}-${period}`,
+          route.columns,
+          route.rows(period),
+        );
+      },
+    );
 }
 
 const formatOf = (format: string | undefined): 'csv' | 'json' =>
