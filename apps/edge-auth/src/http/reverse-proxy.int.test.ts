@@ -82,6 +82,29 @@ describe.each(['allow', 'deny'] as const)(
       expect(upstream.received.slice(from)).toEqual([]);
     });
 
+    it('forwards a request no endpoint matches only under UNMATCHED_ENDPOINTS=allow', async () => {
+      const expected = {
+        allow: { status: 200, upstream: ['/v1/unlisted/1'] },
+        deny: { status: 404, upstream: [] },
+      }[unmatched];
+      const from = upstream.received.length;
+      const res = await call('GET', '/v1/unlisted/1');
+      expect(res.status).toBe(expected.status);
+      expect(upstream.received.slice(from).map((r) => r.url)).toEqual(expected.upstream);
+      // Denied before the key is looked at: a request without one gets the same answer.
+      const keyless = await rawRequest(port, 'GET', '/v1/unlisted/2');
+      expect({
+        status: keyless.status,
+        code: (JSON.parse(keyless.body) as { code?: string }).code,
+      }).toEqual(
+        { allow: { status: 401, code: 'key_missing' }, deny: { status: 404, code: 'not_found' } }[
+          unmatched
+        ],
+      );
+      // A matched endpoint is unaffected.
+      expect((await call('GET', '/v1/orders/9')).status).toBe(200);
+    });
+
     it('forwards exactly the normalised target it decided on', async () => {
       const from = upstream.received.length;
       for (const target of [
