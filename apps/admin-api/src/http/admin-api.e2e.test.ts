@@ -19,6 +19,7 @@ const NOT_FOUND_IS_AN_ANSWER = new Set([
   // billing has no plan for a fresh account until it consumed its PlanChanged, nor this invoice
   'GET /v1/accounts/:accountId/upcoming-invoice',
   'GET /v1/accounts/:accountId/invoices/:invoiceId',
+  'GET /v1/accounts/:accountId/invoices/:invoiceId/csv',
 ]);
 
 describe('admin-api (real key-service process, Postgres, Redis)', () => {
