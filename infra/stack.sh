@@ -6,8 +6,9 @@
 #                            2. else a service already listening on the default local port is used;
 #                            3. else it is started (Kafka from its Maven jars, Postgres/Redis from system binaries).
 #   infra/stack.sh up --test-tools   the same, plus tools the integration tests drive (nginx and
-#                            Caddy, which edge-auth's forward-auth tests put in front of it, and chromium
-#                            for admin-api's console browser tests), installed with apt-get when missing and root
+#                            Caddy, which edge-auth's forward-auth tests put in front of it, chromium
+#                            for admin-api's console browser tests, redis-server/redis-cli for the private
+#                            Redis Clusters of the rate-limit tests), installed with apt-get when missing and root
 #   infra/stack.sh up --bench-tools  the same, plus wrk for `npm run bench` (apt-get when missing and root)
 #   infra/stack.sh down    stop what this script starts on demand (the local Kafka broker)
 #   infra/stack.sh status  print what answers where
@@ -119,6 +120,18 @@ ensure_caddy() {
   die "caddy (2.6 or later, e.g. Debian's caddy package) is required by the tests; install it"
 }
 
+# The rate-limit tests start private Redis Clusters (three redis-server masters joined by redis-cli).
+ensure_redis_tools() {
+  if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing redis-server and redis-tools (apt-get) for the Redis Cluster tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools; } >/dev/null \
+      || die "could not install redis-server/redis-tools with apt-get"
+    return 0
+  fi
+  die "redis-server and redis-cli (Redis 7) are required by the Redis Cluster tests; install them"
+}
+
 # admin-api's console tests drive Debian's chromium through playwright-core (no browser download).
 ensure_chromium() {
   if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then return 0; fi
@@ -154,6 +167,7 @@ case "${1:-up}" in
       ensure_nginx
       ensure_caddy
       ensure_chromium
+      ensure_redis_tools
     fi
     if [ "${2:-}" = "--bench-tools" ]; then
       ensure_wrk

@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildServiceArtifact,
   infraEnv,
+  startRedisCluster,
   startServiceProcess,
   type ServiceProcess,
+  type TestRedisCluster,
   eventually,
 } from '@tollgate/test-infra';
 import { startKeyServiceProcess, type KeyServiceProcess } from '../testing/edge-test-kit';
@@ -15,15 +17,22 @@ import { windowWithRoom } from '../testing/limit-windows';
 const REPLICAS = 3;
 const LIMIT = 100;
 
-describe.each(['strict', 'leased'] as const)(
-  'three edge-auth processes share exact limits, %s (real key-service, Kafka, Redis)',
-  (strategy) => {
+describe.each([
+  ['strict', 'redis'],
+  ['leased', 'redis'],
+  ['strict', 'redis cluster'],
+  ['leased', 'redis cluster'],
+] as const)(
+  'three edge-auth processes share exact limits, %s on %s (real key-service, Kafka, Redis)',
+  (strategy, store) => {
     let ks: KeyServiceProcess;
     let artifact: Awaited<ReturnType<typeof buildServiceArtifact>>;
     const edges: ServiceProcess[] = [];
     let spool: string;
+    let cluster: TestRedisCluster | undefined;
 
     beforeAll(async () => {
+      if (store === 'redis cluster') cluster = await startRedisCluster(3);
       ks = await startKeyServiceProcess();
       artifact = await buildServiceArtifact('apps/edge-auth');
       spool = await mkdtemp(join(tmpdir(), 'edge-replicas-'));
@@ -48,6 +57,7 @@ describe.each(['strict', 'leased'] as const)(
               // Generous: a 503 fails the test, it must come from a defect, not from this box's load.
               REDIS_LIMIT_TIMEOUT_MS: '2000',
               RATE_LIMIT_STRATEGY: strategy,
+              ...(cluster ? { REDIS_URL: cluster.url, REDIS_CLUSTER: 'true' } : {}),
               RATE_LIMIT_LEASE_IDLE_MS: '200',
             },
             60_000,
@@ -66,10 +76,11 @@ describe.each(['strict', 'leased'] as const)(
       await artifact?.remove();
       await ks?.stop();
       if (spool) await rm(spool, { recursive: true, force: true });
+      await cluster?.stop();
     });
 
     it('never admits more than the limit across replicas and concurrent clients', async () => {
-      const planId = `plan_replicas_${strategy}`;
+      const planId = `plan_replicas_${strategy}_${store === 'redis' ? 'single' : 'cluster'}`;
       await ks.createPlan(planId, {
         rateLimits: [
           // Windows that cannot roll over while the test counts.

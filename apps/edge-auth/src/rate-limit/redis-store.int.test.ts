@@ -2,7 +2,12 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, type RedisClient } from '@tollgate/redis';
-import { createTestRedis, eventually, type TestRedis } from '@tollgate/test-infra';
+import {
+  createTestRedis,
+  eventually,
+  startRedisCluster,
+  type TestRedis,
+} from '@tollgate/test-infra';
 import { windowWithRoom } from '../testing/limit-windows';
 import { compileLimits } from './compile-limits';
 import { createRateLimiter } from './create-rate-limiter';
@@ -41,6 +46,22 @@ describeLimiterContract('redis', async () => {
     close: async () => {
       await redis.close();
       await testRedis.cleanup();
+    },
+  };
+});
+
+describeLimiterContract('redis cluster', async () => {
+  const cluster = await startRedisCluster(3);
+  const redis = createRedis({ url: cluster.url, cluster: true });
+  if (redis.client.status !== 'ready') await once(redis.client, 'ready');
+  return {
+    limiter: strictLimiter(redis, 'strict:'),
+    decidedBy: 'redis',
+    now: () => Date.now(),
+    advance: (ms) => sleep(ms),
+    close: async () => {
+      await redis.close();
+      await cluster.stop();
     },
   };
 });

@@ -27,3 +27,4 @@ export { createPrivateBroker, type PrivateBroker } from './private-broker';
 export { startRedis, stopRedis } from './private-redis';
 export * from './http-fuzz';
 export { startSaslBroker, type SaslBroker } from './sasl-broker';
+export { startRedisCluster, type TestRedisCluster } from './redis-cluster';
