@@ -11,6 +11,7 @@ const DAY = 24 * 3_600_000;
 const T0 = Date.UTC(2030, 2, 10, 9, 0, 0);
 
 type PlanChanged = Extract<TollgateEvent, { type: 'PlanChanged' }>['payload'];
+type KeyEvent = Extract<TollgateEvent, { type: 'KeyIssued' | 'KeyUpdated' | 'KeyRevoked' }>;
 
 describe('POST /v1/replays (real Postgres + Kafka)', () => {
   let ks: KeyServiceUnderTest;
@@ -76,6 +77,84 @@ describe('POST /v1/replays (real Postgres + Kafka)', () => {
         effectiveAt: T0,
         previousPlan: null,
       });
+    } finally {
+      await collector.stop();
+    }
+  });
+
+  it('re-publishes every key as it is now: current scopes, a rotation grace and a revocation keep their effectiveAt', async () => {
+    clock = T0 + 2 * 60_000;
+    const accountId = await createAccount();
+    const call = async (method: 'POST' | 'PATCH', url: string, payload: object) => {
+      const res = await ks.app.inject({ method, url, payload });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+      return res.json<{ key: { keyId: string } }>();
+    };
+    const issue = async (scopes: string[]) =>
+      (await call('POST', `/v1/accounts/${accountId}/keys`, { env: 'live', scopes })).key.keyId;
+    const edited = await issue(['orders:read']);
+    await call('PATCH', `/v1/keys/${edited}`, { scopes: ['orders:read', 'orders:write'] });
+    const rotated = await issue(['orders:read']);
+    const replacement = (await call('POST', `/v1/keys/${rotated}/rotate`, { graceMs: 3_600_000 }))
+      .key.keyId;
+    const revoked = await issue([]);
+    await call('POST', `/v1/keys/${revoked}/revoke`, { reason: 'test' });
+    const suspended = await createAccount();
+    await call('POST', `/v1/accounts/${suspended}/suspend`, { reason: 'test' });
+
+    clock = T0 + 10 * 60_000;
+    expect(
+      (await ks.app.inject({ method: 'POST', url: '/v1/replays', payload: {} })).statusCode,
+    ).toBe(202);
+
+    const collector = await collectTopics([ks.keysTopic, ks.accountsTopic]);
+    try {
+      const keyEvents = (keyId: string) =>
+        collector.events.filter(
+          (e): e is KeyEvent & { raw: Buffer } =>
+            (e.type === 'KeyIssued' || e.type === 'KeyUpdated' || e.type === 'KeyRevoked') &&
+            e.payload.key.keyId === keyId,
+        );
+      const replayOf = (keyId: string) =>
+        keyEvents(keyId).find((e) => e.payload.actor === 'system:replay');
+      const keys = [edited, rotated, replacement, revoked];
+      await collector.waitFor(
+        () =>
+          keys.every((k) => replayOf(k) !== undefined) &&
+          collector.events.some(
+            (e) =>
+              e.type === 'AccountStatusChanged' &&
+              e.payload.accountId === suspended &&
+              e.payload.actor === 'system:replay',
+          ),
+      );
+      for (const keyId of keys) expect(replayOf(keyId)!.payload.occurredAt).toBe(T0 + 10 * 60_000);
+
+      expect(replayOf(edited)).toMatchObject({
+        type: 'KeyUpdated',
+        payload: { key: { scopes: ['orders:read', 'orders:write'] } },
+      });
+      expect(replayOf(replacement)).toMatchObject({ type: 'KeyUpdated' });
+      // The rotated key still works for an hour: the replay says so, it does not end it now.
+      const rotation = keyEvents(rotated).find(
+        (e) => e.type === 'KeyRevoked' && e !== replayOf(rotated),
+      );
+      expect(rotation).toMatchObject({ payload: { effectiveAt: T0 + 2 * 60_000 + 3_600_000 } });
+      expect(replayOf(rotated)).toMatchObject({
+        type: 'KeyRevoked',
+        payload: { effectiveAt: T0 + 2 * 60_000 + 3_600_000 },
+      });
+      expect(replayOf(revoked)).toMatchObject({
+        type: 'KeyRevoked',
+        payload: { effectiveAt: T0 + 2 * 60_000, reason: 'test' },
+      });
+      const status = collector.events.find(
+        (e) =>
+          e.type === 'AccountStatusChanged' &&
+          e.payload.accountId === suspended &&
+          e.payload.actor === 'system:replay',
+      );
+      expect(status).toMatchObject({ payload: { status: 'suspended', reason: 'test' } });
     } finally {
       await collector.stop();
     }
