@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEventId, type RequestMetered } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import { connectDatabase, type Database } from '@tollgate/postgres';
+import { startStripeStandIn, type StripeStandIn } from '@tollgate/stripe-stand-in';
 import { eventually } from '@tollgate/test-infra';
 import {
   billingTestKit,
@@ -58,16 +59,22 @@ describe('PRORATION_BEHAVIOR=immediate: a plan change inside a period is invoice
   let ingestor: UsageIngestorProcess;
   let app: FastifyInstance;
   let db: Database;
+  let standIn: StripeStandIn;
   let clock = at('2026-11-16T00:05:00Z');
   const upgrade = planChanged(A, TEAM, UPGRADE);
 
   beforeAll(async () => {
     kit = await billingTestKit('billing_immediate');
     ingestor = await startUsageIngestor(kit.config.KAFKA_TOPIC_PREFIX);
+    standIn = await startStripeStandIn({ now: () => clock });
     app = await kit.startApp({
       now: () => clock,
       env: {
         PRORATION_BEHAVIOR: 'immediate',
+        STRIPE_SECRET_KEY: standIn.secretKey,
+        STRIPE_WEBHOOK_SECRET: standIn.webhookSecret,
+        STRIPE_API_BASE: standIn.url,
+        STRIPE_SYNC_POLL_MS: '20',
         USAGE_INGESTOR_URL: ingestor.url,
         SERVICE_TOKEN: BILLING_CREDENTIAL,
         SERVICE_TOKENS: `admin-api:${BILLING_CREDENTIAL}x`,
@@ -84,6 +91,7 @@ describe('PRORATION_BEHAVIOR=immediate: a plan change inside a period is invoice
     await db?.close();
     await ingestor?.stop();
     await kit?.close();
+    await standIn?.close();
   });
 
   const auth = { authorization: `Bearer ${BILLING_CREDENTIAL}x` };
@@ -101,7 +109,7 @@ describe('PRORATION_BEHAVIOR=immediate: a plan change inside a period is invoice
   const lines = (invoice: InvoiceView) =>
     invoice.lines.map((l) => [l.kind, l.planId, l.quantity, l.amountMinor]);
 
-  it('invoices an upgrade event at once for the difference, finalized, on Kafka and queued for Stripe', async () => {
+  it('invoices an upgrade event at once for the difference, finalized, on Kafka and collected through Stripe', async () => {
     await kit.publish([planChanged(A, PRO, NOVEMBER), upgrade]);
     await eventually(async () => (await prorationsOf(A)).length > 0, 30_000, 'a proration invoice');
     const [proration] = await prorationsOf(A);
@@ -135,6 +143,23 @@ describe('PRORATION_BEHAVIOR=immediate: a plan change inside a period is invoice
         totalMinor: 2_500,
         description: 'Tollgate plan change 2026-11 (proration)',
       }),
+    ]);
+    // The running sync worker puts it into Stripe (the stand-in): one finalized invoice, one item
+    // per line, under idempotency keys from the Tollgate invoice id.
+    await eventually(
+      () => [...standIn.store.invoices.values()].some((i) => i.status === 'open'),
+      20_000,
+      () => `the proration invoice finalized in Stripe (${JSON.stringify(standIn.counts())})`,
+    );
+    expect([...standIn.store.invoices.values()]).toEqual([
+      expect.objectContaining({
+        total: 2_500,
+        description: 'Tollgate plan change 2026-11 (proration)',
+        metadata: expect.objectContaining({ tollgate_invoice_id: proration!.invoiceId }),
+      }),
+    ]);
+    expect([...standIn.store.invoiceItems.values()].map((i) => i.amount).sort()).toEqual([
+      -2_450, 4_950,
     ]);
   });
 
