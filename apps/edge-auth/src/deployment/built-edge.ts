@@ -112,7 +112,22 @@ export function kafkaClient(brokers: string[], sasl?: SASLOptions): Kafka {
 export async function readTopic(kafka: Kafka, topic: string): Promise<RawRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  // A broker just restarted answers "not the leader" until its partitions have leaders again.
+  let ends: Array<{ partition: number; high: string }> = [];
+  let lastError: unknown;
+  try {
+    await eventually(
+      () =>
+        admin.fetchTopicOffsets(topic).then(
+          (offsets) => ((ends = offsets), true),
+          (err: unknown) => ((lastError = err), false),
+        ),
+      60_000,
+      () => `the end offsets of ${topic} (last error: ${String(lastError)})`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
   const wanted = ends.filter((p) => BigInt(p.high) > 0n);
   if (wanted.length === 0) return [];
   const records: RawRecord[] = [];
