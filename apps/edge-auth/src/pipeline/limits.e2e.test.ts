@@ -7,7 +7,7 @@ import {
   type KeyServiceProcess,
   type PlanLimits,
 } from '../testing/edge-test-kit';
-import { windowWithRoom } from '../testing/limit-windows';
+import { monthWithRoom, windowWithRoom } from '../testing/limit-windows';
 import { eventually } from '@tollgate/test-infra';
 
 const HOUR = 3_600_000;
@@ -20,7 +20,9 @@ describe('edge-auth rate limits and quotas (real key-service, Kafka, Redis)', ()
 
   beforeAll(async () => {
     ks = await startKeyServiceProcess();
-    edge = await startEdge(ks);
+    // Quotas count by the edge's clock: ahead into the next month when this one is about to end.
+    const ahead = monthWithRoom(ROOM);
+    edge = await startEdge(ks, {}, { now: () => Date.now() + ahead });
   }, 120_000);
   afterAll(async () => {
     await edge?.close();

@@ -9,3 +9,13 @@ export function windowWithRoom(approxMs: number, roomMs: number, now = Date.now(
   for (let windowMs = Math.ceil(approxMs / 1_000) * 1_000; ; windowMs += 1_000)
     if (windowMs - (now % windowMs) >= roomMs) return windowMs;
 }
+
+/**
+ * How far to run an edge's clock ahead so that its UTC calendar month — monthly quotas count by
+ * the edge's clock — has at least `roomMs` left: 0 unless the month is about to end.
+ */
+export function monthWithRoom(roomMs: number, now = Date.now()): number {
+  const today = new Date(now);
+  const monthEnd = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 1);
+  return monthEnd - now >= roomMs ? 0 : monthEnd - now;
+}
