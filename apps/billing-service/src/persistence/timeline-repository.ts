@@ -76,9 +76,11 @@ export async function knownPlanVersion(
 }
 
 /**
- * Plan changes effective in [from, to) that have no proration invoice yet, oldest first: the ones
- * `PRORATION_BEHAVIOR=immediate` may still owe an invoice for (the invoicing decides; a change a
- * newer assignment replaced, or the account's first plan, owes none and stays in this list).
+ * Plan changes effective in (from, to) that have no proration invoice yet, oldest first: the ones
+ * `PRORATION_BEHAVIOR=immediate` may still owe an invoice for. An account's first plan (and any
+ * entry with no different plan before it) is left out here, so a closing run does not re-read every
+ * new account each time; the invoicing decides the rest (a replay of the plan in force, or a change
+ * a newer assignment replaced, owes none and stays in this list until its period is behind the run).
  */
 export async function changesWithoutProration(
   sql: Sql,
@@ -88,6 +90,10 @@ export async function changesWithoutProration(
   const rows = await sql.query<{ account_id: string; event_id: string }>(
     `select t.account_id, t.event_id from timeline_entries t
      where t.kind = 'plan' and t.at_ms > ? and t.at_ms < ?
+       and exists (select 1 from timeline_entries p
+                   where p.account_id = t.account_id and p.kind = 'plan' and p.at_ms < t.at_ms
+                     and (p.plan->>'planId', p.plan->>'planVersion')
+                         is distinct from (t.plan->>'planId', t.plan->>'planVersion'))
        and not exists (select 1 from invoices i
                        where i.account_id = t.account_id and i.change_event_id = t.event_id)
      order by t.at_ms, t.event_id`,
