@@ -211,7 +211,7 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
       'plan_pro v1',
       String(sent),
       '1,000,000',
-      ' 0.0 %',
+      ' < 0.1 %',
     ]);
     expect(Number(await nearQuota.locator('meter').getAttribute('data-ratio'))).toBe(
       sent / 1_000_000,
@@ -619,7 +619,8 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
           planVersion: 1,
           from: '2030-07-01T00:00:00.000Z',
           to: '2030-08-01T00:00:00.000Z',
-          quantity: 1,
+          // Base fees count the seconds of their plan segment (31 days here).
+          quantity: 2_678_400,
           includedUnits: 0,
           amountMinor: 4_900,
         },
@@ -631,7 +632,7 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
           planVersion: 1,
           from: '2030-07-01T00:00:00.000Z',
           to: '2030-08-01T00:00:00.000Z',
-          quantity: 2_500,
+          quantity: 1_002_500,
           includedUnits: 1_000_000,
           amountMinor: 250,
         },
@@ -654,11 +655,11 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
       (await lines.locator('tbody tr').all()).map((tr) => tr.locator('td').allTextContents()),
     );
     expect(rows).toEqual([
-      ['Pro base fee', '2030-07-01 – 2030-07-31 · plan_pro v1', '1', '49.00 EUR', '49.00 EUR'],
+      ['Pro base fee', '2030-07-01 – 2030-07-31 · plan_pro v1', '31.0 days', '—', '49.00 EUR'],
       [
         'Requests over the included units',
         '2030-07-01 – 2030-07-31 · plan_pro v1',
-        '2,500',
+        '1,002,500 (1,000,000 included)',
         '0.0010 EUR',
         '2.50 EUR',
       ],

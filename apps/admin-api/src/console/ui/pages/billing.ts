@@ -95,10 +95,29 @@ export function invoicesSection(ctx: PageContext, accountId: string): HTMLElemen
   return h('section', { 'aria-label': 'Billing' }, h('h2', {}, 'Billing'), upcoming, invoices);
 }
 
-/** An amount per unit: to the cent when exact, else to 1/10,000 of the currency (tiers average). */
-function unitPrice(amountMinor: number, quantity: number, currency: string): string {
-  if (quantity === 0) return '—';
-  const perUnit = amountMinor / quantity;
+type InvoiceLine = InvoiceDetail['lines'][number];
+
+/**
+ * What a line counts: a base fee is prorated by the seconds of its plan segment (shown in days);
+ * usage counts cost units, of which the plan's included ones are free.
+ */
+function lineQuantity(l: InvoiceLine): string {
+  if (l.kind === 'base_fee') return `${(l.quantity / 86_400).toFixed(1)} days`;
+  const included = l.kind === 'usage' && l.includedUnits ? l.includedUnits : 0;
+  return included > 0
+    ? `${l.quantity.toLocaleString('en')} (${included.toLocaleString('en')} included)`
+    : l.quantity.toLocaleString('en');
+}
+
+/**
+ * The price of one billed unit: the amount over the units beyond the included ones, to the cent
+ * when exact, else to 1/10,000 (tiers average); none for a base fee (a monthly price, prorated).
+ */
+function unitPrice(l: InvoiceLine, currency: string): string {
+  if (l.kind === 'base_fee') return '—';
+  const billed = l.quantity - (l.kind === 'usage' ? (l.includedUnits ?? 0) : 0);
+  if (billed <= 0) return '—';
+  const perUnit = l.amountMinor / billed;
   return Number.isInteger(perUnit)
     ? money(perUnit, currency)
     : `${(perUnit / 100).toFixed(4)} ${currency}`;
@@ -175,8 +194,8 @@ export function invoicePage(ctx: PageContext, accountId?: string, invoiceId?: st
               ...invoice.lines.map((l) => [
                 l.description,
                 `${segment(l.from, l.to)} · ${l.planId} v${l.planVersion}`,
-                h('span', { class: 'num' }, l.quantity.toLocaleString('en')),
-                h('span', { class: 'num' }, unitPrice(l.amountMinor, l.quantity, invoice.currency)),
+                h('span', { class: 'num' }, lineQuantity(l)),
+                h('span', { class: 'num' }, unitPrice(l, invoice.currency)),
                 h('span', { class: 'num' }, money(l.amountMinor, invoice.currency)),
               ]),
               [

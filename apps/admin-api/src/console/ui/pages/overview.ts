@@ -39,7 +39,8 @@ export function overviewPage(ctx: PageContext, accountParam?: string): void {
   );
 }
 
-const percent = (ratio: number) => `${(ratio * 100).toFixed(ratio < 0.1 ? 1 : 0)} %`;
+const percent = (ratio: number) =>
+  ratio > 0 && ratio < 0.001 ? '< 0.1 %' : `${(ratio * 100).toFixed(ratio < 0.1 ? 1 : 0)} %`;
 
 /**
  * The accounts closest to their monthly quota this month (UTC), by share of the quota: admin-api
