@@ -186,10 +186,12 @@ export class Invoicing {
   }
 
   /**
-   * Closes an account's period: rates it, adds adjustment lines for usage of the previous
-   * period that reached the ledger after that invoice was finalized, and writes the invoice as a
-   * draft and finalizes it in one transaction with its InvoiceFinalized event (outbox) and its
-   * Stripe collection request. A period already invoiced is returned as it is.
+   * Closes an account's period: rates it, adds adjustment lines for usage of any earlier period
+   * that reached the ledger after that period's invoice was finalized, and writes the invoice as
+   * a draft and finalizes it in one transaction with its InvoiceFinalized event (outbox) and its
+   * Stripe collection request. Under `immediate`, the period's proration invoices still owed are
+   * issued first (a change once its period is invoiced is never invoiced). A period already
+   * invoiced is returned as it is.
    */
   async closePeriod(accountId: string, period: string): Promise<InvoiceRecord | undefined> {
     const existing = await invoiceOfPeriod(this.options.db.sql, accountId, period);
@@ -198,7 +200,7 @@ export class Invoicing {
     const timeline = await timelineOf(this.options.db.sql, accountId);
     const rated = await this.ratePeriod(accountId, bounds, { timeline });
     if (!rated) return undefined;
-    // The period's invoice leaves the differences to the proration invoices: they must exist.
+    // The period's invoice leaves the differences to the proration invoices: issue them first.
     if (this.options.proration === 'immediate')
       for (const entry of timeline)
         if (
