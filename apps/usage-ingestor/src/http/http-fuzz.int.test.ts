@@ -196,6 +196,19 @@ describe('usage-ingestor HTTP fuzz (fast-check, real Postgres + Kafka)', () => {
       ),
     ],
     [
+      'GET /v1/usage/top-accounts',
+      request(
+        query(
+          {
+            period: fc
+              .tuple(fc.integer({ min: 1995, max: 2105 }), fc.integer({ min: 0, max: 13 }))
+              .map(([y, m]) => `${y}-${String(m).padStart(2, '0')}`),
+          },
+          { limit: fc.integer({ min: -1, max: 120 }).map(String) },
+        ).map((q) => `/v1/usage/top-accounts${q}`),
+      ),
+    ],
+    [
       'GET /v1/usage/freshness',
       request(query({}, { since: fc.constant('1') }).map((q) => `/v1/usage/freshness${q}`)),
     ],
