@@ -1,4 +1,4 @@
-import { TOPICS, type EventCodec, type RequestMetered } from '@tollgate/events';
+import { TOPICS, type EventCodec } from '@tollgate/events';
 import {
   DeadLetterSink,
   EventConsumer,
@@ -9,7 +9,7 @@ import {
 } from '@tollgate/kafka';
 import type { Database } from '@tollgate/postgres';
 import { Counter, type Registry } from 'prom-client';
-import { pruneDedupeWindow, writeUsageBatch } from '../persistence/usage-writer';
+import { pruneDedupeWindow, writeUsageBatch, type UsageRecord } from '../persistence/usage-writer';
 import { aggregateUsage } from './usage-aggregation';
 
 export interface UsageIngestorOptions {
@@ -80,18 +80,19 @@ export class UsageIngestor {
       partitionsConsumedConcurrently: this.options.concurrency,
       handleBatch: async (events, { topic, partition }) => {
         // edge-auth writes RequestMeteredBatch records; single RequestMetered records stay
-        // readable. Every event of a batch shares the record's offset and keeps its own eventId,
-        // which is what the dedupe window checks: a batch re-sent whole (a spool replay) counts once.
-        const metered: Array<{ offset: string; event: RequestMetered }> = [];
+        // readable. A record is deduplicated by its own eventId: a batch re-sent whole (a spool
+        // replay, a retried send) counts once, with one dedupe row for all its events.
+        const records: UsageRecord[] = [];
         for (const { event, offset } of events) {
-          if (event.type === 'RequestMetered') metered.push({ offset, event: event.payload });
+          if (event.type === 'RequestMetered')
+            records.push({ offset, dedupeId: event.payload.eventId, events: [event.payload] });
           else if (event.type === 'RequestMeteredBatch')
-            for (const item of event.payload.events) metered.push({ offset, event: item });
+            records.push({ offset, dedupeId: event.payload.eventId, events: event.payload.events });
         }
         const ingestedAt = this.options.now();
         const result = await writeUsageBatch(
           this.options.db,
-          { topic, partition, events: metered, seenAt: ingestedAt },
+          { topic, partition, records, seenAt: ingestedAt },
           (counted) => aggregateUsage(counted, ingestedAt),
         );
         this.counted.inc({ result: 'counted' }, result.counted);

@@ -6,15 +6,24 @@ import { createTestSchema, eventually, testEndpoints, type TestSchema } from '@t
 import { aggregateUsage } from '../application/usage-aggregation';
 import { makeEvents } from '../testing/usage-test-kit';
 import { USAGE_MIGRATIONS } from './migrations';
-import { pruneDedupeWindow, writeUsageBatch, type PartitionBatch } from './usage-writer';
+import {
+  pruneDedupeWindow,
+  writeUsageBatch,
+  type PartitionBatch,
+  type UsageRecord,
+} from './usage-writer';
 
 const HOUR = 3_600_000;
 const WINDOW_HOURS = 48;
 const T0 = Date.UTC(2026, 5, 10, 12, 0, 0);
 
-/** The partition's events at consecutive offsets from `first`. */
-const at = (first: number, events: readonly RequestMetered[]) =>
-  events.map((event, i) => ({ offset: String(first + i), event }));
+/** The events as single-event records at consecutive offsets from `first`. */
+const at = (first: number, events: readonly RequestMetered[]): UsageRecord[] =>
+  events.map((event, i) => ({
+    offset: String(first + i),
+    dedupeId: event.eventId,
+    events: [event],
+  }));
 
 describe('usage writer: dedupe window and partition lock (real Postgres)', () => {
   let schema: TestSchema;
@@ -49,7 +58,7 @@ describe('usage writer: dedupe window and partition lock (real Postgres)', () =>
   it('remembers an eventId for the dedupe window from when it was seen, and forgets it after', async () => {
     const topic = 'dedupe-window';
     const events = makeEvents(20, { start: T0 - 60_000, spreadMs: 60_000 });
-    expect(await write({ topic, partition: 0, events: at(0, events), seenAt: T0 })).toMatchObject({
+    expect(await write({ topic, partition: 0, records: at(0, events), seenAt: T0 })).toMatchObject({
       counted: 20,
     });
 
@@ -57,7 +66,7 @@ describe('usage writer: dedupe window and partition lock (real Postgres)', () =>
     const copies = events.slice(0, 5);
     const nearEnd = T0 + WINDOW_HOURS * HOUR - 60_000;
     expect(await pruneDedupeWindow(db, WINDOW_HOURS, nearEnd)).toBe(0);
-    expect(await write({ topic, partition: 0, events: at(20, copies), seenAt: nearEnd })).toEqual({
+    expect(await write({ topic, partition: 0, records: at(20, copies), seenAt: nearEnd })).toEqual({
       counted: 0,
       skippedByOffset: 0,
       skippedAsDuplicate: 5,
@@ -71,17 +80,44 @@ describe('usage writer: dedupe window and partition lock (real Postgres)', () =>
     expect(Number(left!.n)).toBe(0);
     const fresh = { ...copies[0]!, eventId: newEventId() };
     expect(
-      await write({ topic, partition: 0, events: at(25, [copies[1]!, fresh]), seenAt: pastEnd }),
+      await write({ topic, partition: 0, records: at(25, [copies[1]!, fresh]), seenAt: pastEnd }),
     ).toEqual({ counted: 2, skippedByOffset: 0, skippedAsDuplicate: 0 });
     // What was seen just now is kept by the next prune.
     expect(await pruneDedupeWindow(db, WINDOW_HOURS, pastEnd + HOUR)).toBe(0);
+  });
+
+  it('remembers a batch record by its own id: re-sent whole at another offset it counts once, with one dedupe row', async () => {
+    const topic = 'batch-dedupe';
+    const events = makeEvents(300, { start: T0, spreadMs: 60_000 });
+    const [before] = await db.sql.query<{ n: string }>(
+      'select count(*)::text as n from seen_events',
+    );
+    const batch = (offset: number): UsageRecord => ({
+      offset: String(offset),
+      dedupeId: 'batch_01JDQ3W8Y6T4K2M9N7P5R3S1B1',
+      events,
+    });
+    expect(await write({ topic, partition: 0, records: [batch(0)], seenAt: T0 })).toEqual({
+      counted: 300,
+      skippedByOffset: 0,
+      skippedAsDuplicate: 0,
+    });
+    // A spool replay: the same bytes at a later offset, next to a new single record.
+    const single = makeEvents(1, { start: T0 })[0]!;
+    expect(
+      await write({ topic, partition: 0, records: [batch(1), ...at(2, [single])], seenAt: T0 }),
+    ).toEqual({ counted: 1, skippedByOffset: 0, skippedAsDuplicate: 300 });
+    const [after] = await db.sql.query<{ n: string }>(
+      'select count(*)::text as n from seen_events',
+    );
+    expect(Number(after!.n) - Number(before!.n)).toBe(2);
   });
 
   it('makes a member that still holds a partition after a rebalance wait on its lock, then skip what the new owner applied', async () => {
     const topic = 'rebalance-lock';
     const events = makeEvents(60, { start: T0, spreadMs: 60_000 });
     // The partition's offset row exists already (committed), as it does after the first batch.
-    await write({ topic, partition: 3, events: at(0, events.slice(0, 10)), seenAt: T0 });
+    await write({ topic, partition: 3, records: at(0, events.slice(0, 10)), seenAt: T0 });
     const before = await requests();
     // Another session holds usage_minute, so the new owner stops mid-transaction at its upsert,
     // holding the partition's offset row, when the old owner (same events, same offsets) writes.
@@ -118,7 +154,7 @@ describe('usage writer: dedupe window and partition lock (real Postgres)', () =>
       const newOwner = write({
         topic,
         partition: 3,
-        events: at(10, events.slice(10)),
+        records: at(10, events.slice(10)),
         seenAt: T0,
       }).finally(() => (newOwnerDone = true));
       const newOwnerPid = await waiterOn(holderPid);
@@ -126,7 +162,7 @@ describe('usage writer: dedupe window and partition lock (real Postgres)', () =>
       const oldOwner = write({
         topic,
         partition: 3,
-        events: at(10, events.slice(10)),
+        records: at(10, events.slice(10)),
         seenAt: T0,
       }).finally(() => (oldOwnerDone = true));
       // The old owner waits on the new owner's partition lock: it neither races nor deadlocks.

@@ -2,26 +2,43 @@ import type { RequestMetered } from '@tollgate/events';
 import type { Database } from '@tollgate/postgres';
 import type { LateUsage, UsageRow } from '../application/usage-aggregation';
 
+/**
+ * One Kafka record's events: a single RequestMetered (deduplicated by its eventId) or a
+ * RequestMeteredBatch (deduplicated by the batch's own eventId: edge-auth puts every event in
+ * exactly one batch, and a spool replay or retried send re-sends that batch byte for byte).
+ */
+export interface UsageRecord {
+  offset: string;
+  dedupeId: string;
+  events: readonly RequestMetered[];
+}
+
 export interface PartitionBatch {
   topic: string;
   partition: number;
-  events: Array<{ offset: string; event: RequestMetered }>;
+  records: UsageRecord[];
   /** When the batch was read (epoch ms, the ingestor's clock): its event ids are remembered from then. */
   seenAt: number;
 }
 
 export interface WriteResult {
-  /** Events counted now (neither already applied at their offset nor seen before by eventId). */
+  /** Events counted now (neither already applied at their offset nor in a record seen before). */
   counted: number;
+  /** Events of records at offsets this partition had already applied. */
   skippedByOffset: number;
+  /** Events of records re-sent at another offset (same dedupe id), or repeated within a record. */
   skippedAsDuplicate: number;
 }
+
+const eventsIn = (records: readonly UsageRecord[]) =>
+  records.reduce((n, r) => n + r.events.length, 0);
 
 /**
  * Applies one partition's batch exactly once, in one transaction: the partition's stored offset is
  * locked (a second member that still holds the partition after a rebalance waits, then skips what
- * was applied), event ids are checked against the dedupe window (re-sent copies at other offsets),
- * minute rows are upserted and the next offset is stored with them.
+ * was applied), record dedupe ids are checked against the dedupe window (re-sent copies at other
+ * offsets: one row per batch record, not per event), minute rows are upserted and the next offset is
+ * stored with them.
  */
 export async function writeUsageBatch(
   db: Database,
@@ -38,22 +55,28 @@ export async function writeUsageBatch(
       [batch.topic, batch.partition],
     );
     const from = BigInt(stored!.next_offset);
-    const fresh = batch.events.filter((e) => BigInt(e.offset) >= from);
-    if (fresh.length === 0)
-      return { counted: 0, skippedByOffset: batch.events.length, skippedAsDuplicate: 0 };
+    const fresh = batch.records.filter((r) => BigInt(r.offset) >= from);
+    const total = eventsIn(batch.records);
+    if (fresh.length === 0) return { counted: 0, skippedByOffset: total, skippedAsDuplicate: 0 };
 
     // Every insert below goes in one fixed order (sorted by its unique key), so two members that
     // briefly hold overlapping work during a rebalance wait on each other instead of deadlocking.
     const inserted = await tx.query<{ event_id: string }>(
       `insert into seen_events (event_id, seen_at) select unnest(?::text[]), to_timestamp(? / 1000.0)
        on conflict do nothing returning event_id`,
-      [fresh.map((e) => e.event.eventId).sort(), batch.seenAt],
+      [[...new Set(fresh.map((r) => r.dedupeId))].sort(), batch.seenAt],
     );
     const newIds = new Set(inserted.map((r) => r.event_id));
-    // A batch may carry the same eventId twice: count it once.
+    // A record re-sent within this poll counts once; so does an event repeated within a record.
     const counted: RequestMetered[] = [];
-    for (const { event } of fresh) {
-      if (newIds.delete(event.eventId)) counted.push(event);
+    const countedIds = new Set<string>();
+    for (const record of fresh) {
+      if (!newIds.delete(record.dedupeId)) continue;
+      for (const event of record.events) {
+        if (countedIds.has(event.eventId)) continue;
+        countedIds.add(event.eventId);
+        counted.push(event);
+      }
     }
     const { rows, late } = aggregate(counted);
     rows.sort(byUsageMinuteKey);
@@ -91,7 +114,9 @@ export async function writeUsageBatch(
         ],
       );
     }
-    const newest = fresh.reduce((max, e) => Math.max(max, e.event.occurredAt), 0);
+    let newest = 0;
+    for (const record of fresh)
+      for (const event of record.events) if (event.occurredAt > newest) newest = event.occurredAt;
     // Progress lives in the partition's own row (locked above): no row shared by all partitions,
     // so concurrent partitions do not wait on each other; `ingest_progress` is a view of the max.
     await tx.query(
@@ -99,12 +124,13 @@ export async function writeUsageBatch(
          newest_event_at = greatest(coalesce(newest_event_at, to_timestamp(0)), to_timestamp(? / 1000.0)),
          updated_at = now()
        where topic = ? and partition = ?`,
-      [String(BigInt(fresh.at(-1)!.offset) + 1n), newest, batch.topic, batch.partition],
+      [String(maxOffset(fresh) + 1n), newest, batch.topic, batch.partition],
     );
+    const freshEvents = eventsIn(fresh);
     return {
       counted: counted.length,
-      skippedByOffset: batch.events.length - fresh.length,
-      skippedAsDuplicate: fresh.length - counted.length,
+      skippedByOffset: total - freshEvents,
+      skippedAsDuplicate: freshEvents - counted.length,
     };
   });
 }
@@ -129,6 +155,12 @@ export async function pruneDedupeWindow(
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function maxOffset(records: readonly UsageRecord[]): bigint {
+  let max = -1n;
+  for (const r of records) if (BigInt(r.offset) > max) max = BigInt(r.offset);
+  return max;
+}
 
 /** The order of usage_minute's unique key (account_id, bucket, key_id, route, outcome, env). */
 function byUsageMinuteKey(a: UsageRow, b: UsageRow): number {
