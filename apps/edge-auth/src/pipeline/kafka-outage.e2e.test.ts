@@ -95,16 +95,22 @@ describe('edge-auth through a Kafka outage (private broker, real key-service and
     const codec = new EventCodec();
     const seen = new Set<string>();
     let duplicates = 0;
-    const consumer = new Kafka({
+    const usageTopic = prefix + TOPICS.usage.name;
+    /** Next offset to read, per partition. */
+    const position = new Map<number, bigint>();
+    const kafka = new Kafka({
       clientId: 'outage-reader',
       brokers: broker.brokers,
       logLevel: logLevel.NOTHING,
-    }).consumer({ groupId: uniqueName('outage-reader'), maxWaitTimeInMs: 100 });
-    await consumer.connect();
+    });
+    const consumer = kafka.consumer({ groupId: uniqueName('outage-reader'), maxWaitTimeInMs: 100 });
+    const admin = kafka.admin();
+    await Promise.all([consumer.connect(), admin.connect()]);
     try {
-      await consumer.subscribe({ topic: prefix + TOPICS.usage.name, fromBeginning: true });
+      await consumer.subscribe({ topic: usageTopic, fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: async ({ partition, message }) => {
+          position.set(partition, BigInt(message.offset) + 1n);
           const event = codec.decode(message.headers, message.value);
           const eventIds =
             event.type === 'RequestMeteredBatch'
@@ -117,9 +123,15 @@ describe('edge-auth through a Kafka outage (private broker, real key-service and
         },
       });
       await eventually(() => seen.size >= requests, 60_000, `${requests} RequestMetered events`);
-      await new Promise((r) => setTimeout(r, 500));
+      // Then everything on the topic up to now, so an event too many cannot go unread.
+      const ends = await admin.fetchTopicOffsets(usageTopic);
+      await eventually(
+        () => ends.every((p) => (position.get(p.partition) ?? 0n) >= BigInt(p.high)),
+        30_000,
+        'the usage topic read to its end',
+      );
     } finally {
-      await consumer.disconnect();
+      await Promise.all([consumer.disconnect(), admin.disconnect()]);
     }
     console.log(
       `kafka outage: ${outageLines.filter((l) => l.level >= 40).length} warn/error lines, ` +
