@@ -28,6 +28,14 @@ describe('edge-auth config', () => {
     expect(forwardAuthSourceOf(config)).toBe('nginx');
   });
 
+  it('needs KEY_PEPPERS in production (the development pepper is never used there)', () => {
+    const { KEY_PEPPERS: _omitted, ...withoutPeppers } = PRODUCTION;
+    expect(problems(withoutPeppers)).toEqual([
+      expect.stringMatching(/^KEY_PEPPERS: is required in production/),
+    ]);
+    expect(problems({ KEY_PEPPERS: 'not-a-pepper' })).toHaveLength(1);
+  });
+
   it('refuses to start in production without ENDPOINTS unless unscoped traffic is chosen', () => {
     expect(problems(PRODUCTION)).toEqual([]);
     const { ENDPOINTS: _omitted, ...withoutEndpoints } = PRODUCTION;

@@ -213,6 +213,28 @@ describe('key-service HTTP API (real Postgres + Kafka)', () => {
       });
     });
 
+    it('refuses plans no edge could apply with 400 and keeps none (the poison plans of the security review)', async () => {
+      const poison = {
+        'a rate limit of 1e13': {
+          ...DEFAULT_PLANS.plan_pro,
+          rateLimits: [{ name: 'per-second', limit: 1e13, windowMs: 1_000 }],
+        },
+        'a rate policy named monthly-quota': {
+          ...DEFAULT_PLANS.plan_pro,
+          rateLimits: [{ name: 'monthly-quota', limit: 10, windowMs: 1_000 }],
+        },
+        'a monthly quota of 2e12': { ...DEFAULT_PLANS.plan_pro, monthlyQuota: 2e12 },
+      };
+      for (const [what, definition] of Object.entries(poison)) {
+        const created = await post('/v1/plans', { planId: 'plan_poison', definition });
+        expect(created.statusCode, what).toBe(400);
+        expect(created.headers['content-type'], what).toContain('application/problem+json');
+        const version = await post('/v1/plans/plan_pro/versions', { definition });
+        expect(version.statusCode, what).toBe(400);
+      }
+      expect((await get('/v1/plans/plan_poison')).statusCode).toBe(404);
+    });
+
     it('answers unknown and malformed ids with 404 and 400', async () => {
       expect((await get('/v1/accounts/acct_01JDQ3W8Y6T4K2M9N7P5R3S1V2')).statusCode).toBe(404);
       expect((await get('/v1/keys/key_01JDQ3W8Y6T4K2M9N7P5R3S1V2')).json()).toMatchObject({
