@@ -32,6 +32,7 @@ const SCHEDULED = at('2026-11-25T00:00:00Z');
 const A = 'acct_01JDQ3W8Y6T4K2M9N7P5R3SPA1';
 const B = 'acct_01JDQ3W8Y6T4K2M9N7P5R3SPB1';
 const WITNESS = 'acct_01JDQ3W8Y6T4K2M9N7P5R3SPC1';
+const C = 'acct_01JDQ3W8Y6T4K2M9N7P5R3SPD1';
 
 const PRO = pricedPlan('plan_pro', 1, {
   baseFeeMinor: 4_900,
@@ -179,6 +180,30 @@ describe('PRORATION_BEHAVIOR=immediate: a plan change inside a period is invoice
     ).toHaveLength(1);
   });
 
+  it('invoices a downgrade that takes effect mid-period as a credit, which Stripe finalizes with nothing due', async () => {
+    await kit.publish([planChanged(C, TEAM, NOVEMBER), planChanged(C, PRO, UPGRADE)]);
+    await eventually(async () => (await prorationsOf(C)).length > 0, 30_000, "C's credit");
+    const [credit] = await prorationsOf(C);
+    // 15 of 30 days left: Team unused −9,900 × 15/30 = −4,950; Pro 4,900 × 15/30 = 2,450.
+    expect(lines(credit!)).toEqual([
+      ['base_fee', 'plan_team', 15 * 86_400, -4_950],
+      ['base_fee', 'plan_pro', 15 * 86_400, 2_450],
+    ]);
+    expect(credit!.totalMinor).toBe(-2_500);
+    await eventually(
+      () =>
+        [...standIn.store.invoices.values()].some(
+          (i) => i.metadata?.tollgate_invoice_id === credit!.invoiceId && i.status === 'paid',
+        ),
+      20_000,
+      () => `the credit finalized in Stripe (${JSON.stringify(standIn.counts())})`,
+    );
+    const inStripe = [...standIn.store.invoices.values()].find(
+      (i) => i.metadata?.tollgate_invoice_id === credit!.invoiceId,
+    );
+    expect(inStripe).toMatchObject({ total: -2_500, amount_due: 0 });
+  });
+
   it('invoices a change scheduled inside the period when it takes effect, from the closing worker', async () => {
     const before = await kit.timelineCount();
     await kit.publish([planChanged(B, PRO, NOVEMBER), planChanged(B, TEAM, SCHEDULED, UPGRADE)]);
@@ -220,7 +245,7 @@ describe('PRORATION_BEHAVIOR=immediate: a plan change inside a period is invoice
       'usage-ingestor caught up past November',
     );
     clock = at('2026-12-01T01:00:01Z');
-    expect(await app.billing.closer.closeDue()).toMatchObject({ closed: 3, failed: 0 });
+    expect(await app.billing.closer.closeDue()).toMatchObject({ closed: 4, failed: 0 });
     expect(await app.billing.closer.closeDue()).toMatchObject({ closed: 0, prorations: 0 });
 
     const periodOf = async (accountId: string) =>
