@@ -173,7 +173,17 @@ describe('key-service HTTP fuzz (fast-check, real Postgres + Kafka)', () => {
         'GET',
         query(
           {},
-          { limit: fc.integer({ min: -5, max: 150 }).map(String), cursor: accountId() },
+          {
+            limit: fc.integer({ min: -5, max: 150 }).map(String),
+            cursor: accountId(),
+            // A name prefix (LIKE wildcards and backslashes included), an id, or too long.
+            q: fc.oneof(
+              fc.string({ maxLength: 20 }),
+              fc.stringMatching(/^[%_\\a-z]{1,12}$/),
+              accountId(),
+              fc.string({ minLength: 95, maxLength: 110 }),
+            ),
+          },
         ).map((q) => `/v1/accounts${q}`),
       ),
     ],
