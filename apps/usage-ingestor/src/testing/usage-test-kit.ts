@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import {
   EventCodec,
@@ -98,7 +99,7 @@ export interface IngestorUnderTest {
   usageTopic: string;
   deadLetterTopic: string;
   /** Starts an in-process app (ingestor + API) on the shared schema and topics. */
-  startApp(options?: { now?: () => number }): Promise<FastifyInstance>;
+  startApp(options?: { now?: () => number; logger?: Logger }): Promise<FastifyInstance>;
   produce(events: readonly RequestMetered[]): Promise<void>;
   /** One Kafka record per batch; a batch produced again is the same bytes (a spool replay). */
   produceBatches(batches: readonly RequestMeteredBatch[]): Promise<void>;
@@ -113,8 +114,14 @@ export interface IngestorUnderTest {
   close(): Promise<void>;
 }
 
-/** Real Kafka topics and a Postgres schema of its own for one test file; apps and producers on top. */
-export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
+/**
+ * Real Kafka topics and a Postgres schema of its own for one test file; apps and producers on top.
+ * `overrides` change the environment, e.g. `KAFKA_BROKERS` of a private broker.
+ */
+export async function usageTestKit(
+  name: string,
+  overrides: Record<string, string> = {},
+): Promise<IngestorUnderTest> {
   const isolated = isolatedServiceEnv(name);
   const env = {
     ...infraEnv(),
@@ -123,6 +130,7 @@ export async function usageTestKit(name: string): Promise<IngestorUnderTest> {
     INGEST_MAX_WAIT_MS: '50',
     CONSUMER_SESSION_TIMEOUT_MS: '6000',
     LOG_LEVEL: 'warn',
+    ...overrides,
   };
   const config = loadConfig(UsageIngestorConfig, env);
   const usageTopic = config.KAFKA_TOPIC_PREFIX + TOPICS.usage.name;
