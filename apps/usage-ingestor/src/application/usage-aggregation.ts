@@ -42,37 +42,37 @@ export function aggregateUsage(
 ): { rows: UsageRow[]; late: LateUsage[] } {
   const rows = new Map<string, UsageRow>();
   const late = new Map<string, LateUsage>();
-  const currentPeriod = periodOf(ingestedAt);
+  // Events before the ingesting month's first instant are late; only those need their month named.
+  const ingested = new Date(ingestedAt);
+  const currentPeriodStart = Date.UTC(ingested.getUTCFullYear(), ingested.getUTCMonth(), 1);
   for (const e of events) {
-    const row: UsageRow = {
-      bucket: minuteOf(e.occurredAt),
-      accountId: e.accountId ?? '',
-      keyId: e.keyId ?? '',
-      route: e.route,
-      outcome: e.outcome,
-      env: e.env ?? '',
-      requests: 1,
-      costUnits: e.costUnits,
-    };
-    const key = `${row.bucket}\u0000${row.accountId}\u0000${row.keyId}\u0000${row.route}\u0000${row.outcome}\u0000${row.env}`;
+    const bucket = minuteOf(e.occurredAt);
+    const accountId = e.accountId ?? '';
+    const keyId = e.keyId ?? '';
+    const env = e.env ?? '';
+    const key = `${bucket}\u0000${accountId}\u0000${keyId}\u0000${e.route}\u0000${e.outcome}\u0000${env}`;
     const existing = rows.get(key);
     if (existing) {
       existing.requests += 1;
-      existing.costUnits += row.costUnits;
+      existing.costUnits += e.costUnits;
     } else {
-      rows.set(key, row);
+      rows.set(key, {
+        bucket,
+        accountId,
+        keyId,
+        route: e.route,
+        outcome: e.outcome,
+        env,
+        requests: 1,
+        costUnits: e.costUnits,
+      });
     }
-    const period = periodOf(e.occurredAt);
-    if (period < currentPeriod) {
-      const lateKey = `${row.accountId}\u0000${period}`;
-      const entry = late.get(lateKey) ?? {
-        accountId: row.accountId,
-        period,
-        requests: 0,
-        costUnits: 0,
-      };
+    if (e.occurredAt < currentPeriodStart) {
+      const period = periodOf(e.occurredAt);
+      const lateKey = `${accountId}\u0000${period}`;
+      const entry = late.get(lateKey) ?? { accountId, period, requests: 0, costUnits: 0 };
       entry.requests += 1;
-      entry.costUnits += row.costUnits;
+      entry.costUnits += e.costUnits;
       late.set(lateKey, entry);
     }
   }
