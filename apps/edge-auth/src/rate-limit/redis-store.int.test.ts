@@ -15,6 +15,8 @@ import { describeLimiterContract } from './limiter-contract';
 import type { RateLimiter } from './types';
 
 const HOUR = 3_600_000;
+/** The quota's month comes from the caller's clock: a fixed instant, so no month can roll over. */
+const MID_MONTH = Date.UTC(2026, 5, 15, 12, 0, 0);
 /** Windows in these tests have this long to run, far more than a test takes: none rolls over. */
 const ROOM = 20 * 60_000;
 
@@ -167,9 +169,7 @@ describe('RedisLimiter (real Redis)', () => {
           Array.from({ length: 50 }, async () => {
             const decisions = [];
             for (let i = 0; i < 3; i++) {
-              decisions.push(
-                await l.check({ scope: 'acct_hot', limits, cost: 1, now: Date.now() }),
-              );
+              decisions.push(await l.check({ scope: 'acct_hot', limits, cost: 1, now: MID_MONTH }));
             }
             return decisions;
           }),
@@ -182,7 +182,7 @@ describe('RedisLimiter (real Redis)', () => {
         scope: 'acct_hot',
         limits,
         cost: 1,
-        now: Date.now(),
+        now: MID_MONTH,
       });
       expect(after.policies.map((p) => p.remaining)).toEqual([0, 900]);
     } finally {
