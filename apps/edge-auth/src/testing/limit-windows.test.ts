@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monthWithRoom, windowWithRoom } from './limit-windows';
+import { aheadForRoom, monthWithRoom, windowWithRoom } from './limit-windows';
 
 const HOUR = 3_600_000;
 
@@ -21,5 +21,12 @@ describe('monthWithRoom', () => {
     expect(monthWithRoom(HOUR, Date.UTC(2030, 1, 27, 22, 0))).toBe(0);
     expect(monthWithRoom(HOUR, Date.UTC(2030, 1, 28, 23, 30))).toBe(30 * 60_000);
     expect(monthWithRoom(HOUR, Date.UTC(2030, 11, 31, 23, 59, 59, 999))).toBe(1);
+  });
+});
+
+describe('aheadForRoom', () => {
+  it('moves the clock into the next window only when the current one is ending', () => {
+    expect(aheadForRoom(60_000, 50_000, Date.UTC(2030, 0, 1, 0, 0, 5))).toBe(0);
+    expect(aheadForRoom(60_000, 50_000, Date.UTC(2030, 0, 1, 0, 0, 10, 1))).toBe(49_999);
   });
 });

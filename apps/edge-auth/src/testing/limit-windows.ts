@@ -19,3 +19,12 @@ export function monthWithRoom(roomMs: number, now = Date.now()): number {
   const monthEnd = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 1);
   return monthEnd - now >= roomMs ? 0 : monthEnd - now;
 }
+
+/**
+ * How far to run an edge's clock ahead so that its current `windowMs` window — per-client budgets
+ * count in fixed windows of the edge's clock — has at least `roomMs` left: 0 unless it is ending.
+ */
+export function aheadForRoom(windowMs: number, roomMs: number, now = Date.now()): number {
+  const left = windowMs - (now % windowMs);
+  return left >= roomMs ? 0 : left;
+}

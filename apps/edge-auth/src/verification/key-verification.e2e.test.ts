@@ -7,6 +7,7 @@ import {
   type KeyServiceProcess,
 } from '../testing/edge-test-kit';
 import { eventually } from '@tollgate/test-infra';
+import { aheadForRoom } from '../testing/limit-windows';
 
 const ENDPOINTS = JSON.stringify([
   { method: 'GET', path: '/v1/orders/:id', name: 'orders.get', scopes: ['orders:read'] },
@@ -272,9 +273,13 @@ describe('edge-auth cache misses (the table does not know the key yet)', () => {
   beforeAll(async () => {
     ks = await startKeyServiceProcess();
     // An edge reading another (empty) topic namespace: every key is a miss answered by key-service.
+    // Its clock is moved into the next minute if this one is ending: the lookup budget counts per
+    // minute of the edge's clock, and must not start afresh while a test counts.
+    const ahead = aheadForRoom(60_000, 50_000);
     edge = await startEdge(
       { url: ks.url, topicPrefix: `${ks.topicPrefix}elsewhere.` },
       { LOOKUPS_PER_CLIENT_PER_MINUTE: '5', FAILED_AUTH_LIMIT: '1000' },
+      { now: () => Date.now() + ahead },
     );
   }, 120_000);
   afterAll(async () => {
