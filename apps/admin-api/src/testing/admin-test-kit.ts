@@ -57,7 +57,12 @@ export async function startInternalApp(appRoot: string, env: Record<string, stri
   }
 }
 
-export async function startInternalApps(): Promise<InternalApps> {
+export async function startInternalApps(
+  options: {
+    /** More settings for billing-service (e.g. `PRORATION_BEHAVIOR: 'immediate'`: invoices at once). */
+    billingEnv?: Record<string, string>;
+  } = {},
+): Promise<InternalApps> {
   const adminCredential = secret();
   const edgeCredential = secret();
   const billingCredential = secret();
@@ -85,6 +90,7 @@ export async function startInternalApps(): Promise<InternalApps> {
     KAFKA_TOPIC_PREFIX: topicPrefix,
     // Periods are closed by billing's own tests; here it answers reads.
     PERIOD_CLOSING_ENABLED: 'false',
+    ...options.billingEnv,
   }).catch(async (err: unknown) => {
     await usage.stop();
     await keyService.stop();
