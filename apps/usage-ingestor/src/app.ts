@@ -44,6 +44,7 @@ export async function buildApp({
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,
     dedupeWindowHours: config.DEDUPE_WINDOW_HOURS,
+    pruneIntervalMs: config.DEDUPE_PRUNE_INTERVAL_MS,
     maxWaitTimeInMs: config.INGEST_MAX_WAIT_MS,
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
     concurrency: config.INGEST_CONCURRENCY,

@@ -21,6 +21,8 @@ export const UsageIngestorConfig = z
       .min(1)
       .max(24 * 31)
       .default(48),
+    /** How often ids older than the dedupe window are deleted. */
+    DEDUPE_PRUNE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
     /** How long the group waits for a silent member (e.g. a killed process) before reassigning its partitions. */
     CONSUMER_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
     /** Partitions applied to Postgres at the same time (one transaction each). */

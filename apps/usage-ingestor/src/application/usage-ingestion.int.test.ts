@@ -90,6 +90,32 @@ describe('usage ingestion (real Kafka + Postgres)', () => {
     });
   });
 
+  it('forgets event ids once they are older than the dedupe window, by the ingestor clock', async () => {
+    const kit = await usageTestKit('usage_prune', {
+      DEDUPE_WINDOW_HOURS: '1',
+      DEDUPE_PRUNE_INTERVAL_MS: '200',
+    });
+    try {
+      let clock = Date.UTC(2026, 5, 15, 12, 0, 0);
+      await kit.startApp({ now: () => clock });
+      const events = makeEvents(200, { start: clock - 60_000 });
+      await kit.produce(events.slice(0, 100));
+      await kit.produceBatches(batchesOf(events.slice(100), 50));
+      await kit.waitForRequests(200);
+      // 100 single records and 2 batch records: 102 ids remembered.
+      expect(await kit.seenIds()).toBe(102);
+      // Within the window nothing goes; past it, all of them.
+      clock += 59 * 60_000;
+      await kit.produce(makeEvents(1, { start: clock }));
+      await kit.waitForRequests(201);
+      expect(await kit.seenIds()).toBe(103);
+      clock += 2 * 60_000;
+      await eventually(async () => (await kit.seenIds()) === 1, 10_000, 'the window to be pruned');
+    } finally {
+      await kit.close();
+    }
+  });
+
   it('stays exact when the ingestor process is SIGKILLed 5 times during 100k events in single and batch records', async () => {
     const kit = await usageTestKit('usage_kill');
     const artifact = await buildServiceArtifact('apps/usage-ingestor');

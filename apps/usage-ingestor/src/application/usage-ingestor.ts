@@ -23,6 +23,8 @@ export interface UsageIngestorOptions {
   topicPrefix: string;
   replicationFactor: number;
   dedupeWindowHours: number;
+  /** How often ids older than the dedupe window are deleted. */
+  pruneIntervalMs: number;
   maxWaitTimeInMs: number;
   sessionTimeoutMs: number;
   concurrency: number;
@@ -105,7 +107,7 @@ export class UsageIngestor {
       pruneDedupeWindow(this.options.db, this.options.dedupeWindowHours, this.options.now()).catch(
         (err: unknown) => log.warn({ err }, 'pruning the dedupe window failed'),
       );
-    }, 60_000);
+    }, this.options.pruneIntervalMs);
     this.pruneTimer.unref();
   }
 

@@ -105,6 +105,8 @@ export interface IngestorUnderTest {
   produceBatches(batches: readonly RequestMeteredBatch[]): Promise<void>;
   produceRaw(value: Buffer, headers?: Record<string, string>): Promise<void>;
   totals(): Promise<Totals>;
+  /** How many record ids the dedupe window holds. */
+  seenIds(): Promise<number>;
   waitForRequests(count: number, timeoutMs?: number): Promise<Totals>;
   /**
    * Waits until the ingestor has applied every record on the usage topic (its stored offsets reach
@@ -196,6 +198,12 @@ export async function usageTestKit(
       await producer.send({ topic: usageTopic, key: 'poison', value, headers });
     },
     totals,
+    async seenIds() {
+      const [row] = await db.sql.query<{ n: string }>(
+        'select count(*)::text as n from seen_events',
+      );
+      return Number(row!.n);
+    },
     async waitForRequests(count, timeoutMs = 60_000) {
       let current = await totals();
       await eventually(
