@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workspaceRoot, freePort, eventually } from '@tollgate/test-infra';
+import { windowWithRoom } from '../testing/limit-windows';
 import {
   startEdge,
   startKeyServiceProcess,
@@ -186,7 +187,10 @@ describe('edge-auth deployment modes (real key-service, Kafka, Redis)', () => {
 
     it('turns a rate-limit denial into a 429 with Retry-After', async () => {
       await ks.createPlan('plan_nginx', {
-        rateLimits: [{ name: 'per-hour', limit: 2, windowMs: 3_600_000 }],
+        // Cannot roll over between the calls that count.
+        rateLimits: [
+          { name: 'per-hour', limit: 2, windowMs: windowWithRoom(3_600_000, 20 * 60_000) },
+        ],
         monthlyQuota: null,
         limitScope: 'key',
       });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, isolatedServiceEnv, workspaceRoot } from '@tollgate/test-infra';
 import { IDENTITY_HEADERS } from '../pipeline/edge-pipeline';
 import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
+import { aheadForRoom } from '../testing/limit-windows';
 import { plan, TableTopics, type TableKey } from '../testing/table-topics';
 
 const ENDPOINTS = JSON.stringify([
@@ -192,6 +193,7 @@ describe('forward-auth: one configured proxy decides which headers are read', ()
   });
 
   it('takes the client address from X-Forwarded-For of the trusted proxy', async () => {
+    const ahead = aheadForRoom(3_600_000, 20 * 60_000);
     const limited = await startEdge(
       { url: 'http://127.0.0.1:9', topicPrefix: isolated.env.KAFKA_TOPIC_PREFIX },
       {
@@ -199,7 +201,11 @@ describe('forward-auth: one configured proxy decides which headers are read', ()
         FORWARD_AUTH_SOURCE: 'traefik',
         TRUST_PROXY: '127.0.0.1',
         FAILED_AUTH_LIMIT: '2',
+        // Counted per hour of the edge's clock, moved on if this hour is ending: the count
+        // cannot start afresh between the calls.
+        FAILED_AUTH_WINDOW_MS: '3600000',
       },
+      { now: () => Date.now() + ahead },
     );
     try {
       await limited.app.listen({ host: '127.0.0.1', port: 0 });

@@ -11,8 +11,10 @@ import {
   startRecordingUpstream,
   type RunningProxy,
 } from '../testing/proxy-harness';
+import { aheadForRoom, windowWithRoom } from '../testing/limit-windows';
 import { plan, TableTopics, type TableKey } from '../testing/table-topics';
 
+const HOUR = 3_600_000;
 const ENDPOINTS = JSON.stringify([
   { method: 'GET', path: '/v1/orders/:id', name: 'orders.get', scopes: ['orders:read'] },
   { path: '/v1/admin/*', name: 'admin', scopes: ['admin'] },
@@ -36,6 +38,8 @@ describe.each([
   let limitedKey: TableKey;
   let accountId: string;
 
+  const ahead = aheadForRoom(HOUR, 20 * 60_000);
+
   beforeAll(async () => {
     upstream = await startRecordingUpstream();
     edge = await startEdge(
@@ -46,7 +50,11 @@ describe.each([
         // As the shipped configs say: trust the proxy in front.
         TRUST_PROXY: '127.0.0.1',
         FAILED_AUTH_LIMIT: '20',
+        // Failed attempts count per hour of the edge's clock, moved on if this hour is ending:
+        // no count starts afresh while this file runs.
+        FAILED_AUTH_WINDOW_MS: String(HOUR),
       },
+      { now: () => Date.now() + ahead },
     );
     await edge.app.listen({ host: '127.0.0.1', port: 0 });
     proxy = await start((edge.app.server.address() as AddressInfo).port, upstream.port);
@@ -55,7 +63,8 @@ describe.each([
     reader = await topics.key(accountId, { scopes: ['orders:read'] });
     const limitedAccount = await topics.account(
       plan('plan_proxy_limited', 0, {
-        rateLimits: [{ name: 'per-hour', limit: 2, windowMs: 3_600_000 }],
+        // A window that cannot roll over between the warm-up here and the test that counts.
+        rateLimits: [{ name: 'per-hour', limit: 2, windowMs: windowWithRoom(HOUR, 20 * 60_000) }],
       }),
     );
     limitedKey = await topics.key(limitedAccount, { scopes: ['orders:read'] });
