@@ -52,7 +52,7 @@ describe('key status follows the clock as edge-auth decides it (real Postgres + 
     expect(list.json<{ items: KeyBody[] }>().items).toMatchObject([{ keyId, status: 'expired' }]);
   });
 
-  it('refuses to rotate an expired key with 409 key_expired and issues nothing', async () => {
+  it('refuses to rotate or re-date an expired key with 409 key_expired and issues nothing', async () => {
     const { accountId, keyId } = await issueKey(T0 + HOUR);
     clock = T0 + 2 * HOUR;
     const res = await post(`/v1/keys/${keyId}/rotate`);
@@ -62,6 +62,17 @@ describe('key status follows the clock as edge-auth decides it (real Postgres + 
     const list = await ks.app.inject(`/v1/accounts/${accountId}/keys`);
     expect(list.json<{ items: KeyBody[] }>().items).toHaveLength(1);
     expect(await getKey(keyId)).toMatchObject({ status: 'expired', revocation: null });
+    // Nor can a new expiry bring it back.
+    for (const expiresAt of [null, T0 + 48 * HOUR]) {
+      const patched = await ks.app.inject({
+        method: 'PATCH',
+        url: `/v1/keys/${keyId}`,
+        payload: { expiresAt },
+      });
+      expect(patched.statusCode).toBe(409);
+      expect(patched.json()).toMatchObject({ code: 'conflict', reason: 'key_expired' });
+    }
+    expect(await getKey(keyId)).toMatchObject({ status: 'expired', expiresAt: iso(T0 + HOUR) });
   });
 
   it('reads "rotating" with the end of the grace period, then "revoked"; the replacement keeps the expiry', async () => {

@@ -267,6 +267,23 @@ describe('key decider', () => {
         .when({ type: 'UpdateKey', data: { keyId: 'key_1', scopes: [] }, metadata: at(T0 + 1) })
         .thenThrows('key_revoked', 'illegal_state');
     });
+    it('refuses a new expiry for an expired key (it stays expired), and still takes a new name', () => {
+      const expiredAt = T0 + 24 * HOUR;
+      for (const expiresAt of [null, expiredAt + 48 * HOUR])
+        spec
+          .given([issued])
+          .when({ type: 'UpdateKey', data: { keyId: 'key_1', expiresAt }, metadata: at(expiredAt) })
+          .thenThrows('key_expired', 'illegal_state');
+      const renamed = decideKey(
+        {
+          type: 'UpdateKey',
+          data: { keyId: 'key_1', name: 'retired' },
+          metadata: at(expiredAt + 1),
+        },
+        evolveKey(initialKeyState(), issued),
+      );
+      expect(renamed[0]?.type === 'KeyUpdated' && renamed[0].data.expiresAt).toBe(expiredAt);
+    });
     it('refuses an expiry in the past and an unknown key', () => {
       spec
         .given([issued])

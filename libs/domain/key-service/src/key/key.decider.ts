@@ -79,6 +79,13 @@ function update({ data, metadata }: UpdateKey, state: KeyState): KeyEvent[] {
   if (state.status === 'none') throw notFound('key_not_found', `key ${data.keyId} does not exist`);
   if (state.status === 'revoked')
     throw illegalState('key_revoked', `key ${data.keyId} is revoked and cannot change`);
+  // An expired key stays expired (as it cannot be rotated): a new expiry would bring a key that
+  // stopped working back to life. Its name, scopes and metadata may still change.
+  if (data.expiresAt !== undefined && state.expiresAt !== null && state.expiresAt <= metadata.now)
+    throw illegalState(
+      'key_expired',
+      `key ${data.keyId} has expired and cannot be given a new expiry; issue a new key`,
+    );
   return [
     {
       type: 'KeyUpdated',
