@@ -7,7 +7,7 @@ import {
   type KeyServiceProcess,
 } from '../testing/edge-test-kit';
 import { eventually } from '@tollgate/test-infra';
-import { aheadForRoom } from '../testing/limit-windows';
+import { aheadForRoom, windowWithRoom } from '../testing/limit-windows';
 
 const ENDPOINTS = JSON.stringify([
   { method: 'GET', path: '/v1/orders/:id', name: 'orders.get', scopes: ['orders:read'] },
@@ -188,12 +188,12 @@ describe('edge-auth key verification (real key-service, Kafka, Redis)', () => {
       'Bearer realm="tollgate", error="invalid_token", error_description="key_env_mismatch"',
     );
 
+    // An hour-long window that cannot roll over while the test counts to its limit.
+    const hourly = windowWithRoom(3_600_000, 20 * 60_000);
     const withTestKeys = await startEdge(ks, {
       ENDPOINTS,
       ACCEPTED_KEY_ENVS: 'live,test',
-      TEST_KEY_RATE_LIMITS: JSON.stringify([
-        { name: 'test-per-hour', limit: 3, windowMs: 3_600_000 },
-      ]),
+      TEST_KEY_RATE_LIMITS: JSON.stringify([{ name: 'test-per-hour', limit: 3, windowMs: hourly }]),
     });
     try {
       const call = () =>
@@ -208,7 +208,7 @@ describe('edge-auth key verification (real key-service, Kafka, Redis)', () => {
       const allowed = await call();
       // Not the enterprise plan's limits: the test-key limits, per account.
       expect(allowed.headers['ratelimit-policy']).toBe(
-        '"test-per-hour";q=3;w=3600, "monthly-quota";q=10000',
+        `"test-per-hour";q=3;w=${hourly / 1000}, "monthly-quota";q=10000`,
       );
       expect(allowed.headers['x-tollgate-key-env']).toBe('test');
       expect((await call()).statusCode).toBe(200);
