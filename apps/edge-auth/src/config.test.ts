@@ -74,4 +74,23 @@ describe('edge-auth config', () => {
     expect(problems({ TEST_KEY_MONTHLY_QUOTA: 'none' })).toEqual([]);
     expect(problems({ TEST_KEY_MONTHLY_QUOTA: '0' })).toHaveLength(1);
   });
+
+  it('refuses half-configured Kafka SASL at start (the metering thread uses the same settings)', () => {
+    expect(problems({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'edge' })).toHaveLength(
+      1,
+    );
+    expect(problems({ KAFKA_SASL_USERNAME: 'edge', KAFKA_SASL_PASSWORD: 'secret' })).toHaveLength(
+      1,
+    );
+    const secret = 'never-echoed-sasl-password';
+    expect(JSON.stringify(problems({ KAFKA_SASL_PASSWORD: secret }))).not.toContain(secret);
+    expect(
+      problems({
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'edge',
+        KAFKA_SASL_PASSWORD: secret,
+        KAFKA_SSL: 'true',
+      }),
+    ).toEqual([]);
+  });
 });

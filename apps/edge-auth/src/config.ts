@@ -193,6 +193,7 @@ export const EdgeAuthConfig = z
     ADMIN_PORT: z.coerce.number().int().min(0).max(65_535).default(9080),
   })
   .superRefine(env.requirePeppersInProduction)
+  .superRefine(env.requireCompleteKafkaSasl)
   .superRefine(requireExplicitChoicesInProduction);
 export type EdgeAuthConfig = z.infer<typeof EdgeAuthConfig>;
 export type ForwardAuthSource = (typeof FORWARD_AUTH_SOURCES)[number];
