@@ -53,6 +53,8 @@ export const invoice = Type.Object({
   paidAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   voidedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   failedAttempts: Type.Integer(),
+  /** The Stripe invoice it was synced to; null until the sync has created it. */
+  stripeInvoiceId: Type.Union([Type.String(), Type.Null()]),
   lines: Type.Array(line),
 });
 

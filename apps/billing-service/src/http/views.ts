@@ -55,6 +55,7 @@ export function invoiceView(invoice: InvoiceRecord) {
     paidAt: isoOrNull(invoice.paidAt),
     voidedAt: isoOrNull(invoice.voidedAt),
     failedAttempts: invoice.failedAttempts,
+    stripeInvoiceId: invoice.stripeInvoiceId,
     lines: invoice.lines.map(lineView),
   };
 }

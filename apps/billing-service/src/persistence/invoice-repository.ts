@@ -41,6 +41,8 @@ export interface InvoiceRecord {
   paidAt: number | null;
   voidedAt: number | null;
   failedAttempts: number;
+  /** The Stripe invoice it was synced to; null until the sync has created it. */
+  stripeInvoiceId: string | null;
   lines: InvoiceLineRecord[];
 }
 
@@ -58,6 +60,7 @@ interface InvoiceRow {
   paid_at_ms: string | null;
   voided_at_ms: string | null;
   failed_attempts: number;
+  stripe_invoice_id: string | null;
 }
 
 interface LineRow {
@@ -80,7 +83,8 @@ interface LineRow {
 }
 
 const INVOICE_COLUMNS = `invoice_id, account_id, period, kind, change_event_id, currency, status, total_minor::text,
-  created_at_ms::text, finalized_at_ms::text, paid_at_ms::text, voided_at_ms::text, failed_attempts`;
+  created_at_ms::text, finalized_at_ms::text, paid_at_ms::text, voided_at_ms::text, failed_attempts,
+  (select s.stripe_invoice_id from stripe_invoices s where s.invoice_id = invoices.invoice_id) as stripe_invoice_id`;
 const LINE_COLUMNS = `invoice_id, line_no, kind, description, plan_id, plan_version, from_ms::text, to_ms::text,
   usage_from_ms::text, usage_to_ms::text, suspended, quantity::text, included_units::text, amount_minor::text,
   adjusts_invoice_id, adjusts_line_no`;
@@ -124,13 +128,14 @@ function invoiceOf(r: InvoiceRow, lines: InvoiceLineRecord[]): InvoiceRecord {
     paidAt: numberOrNull(r.paid_at_ms),
     voidedAt: numberOrNull(r.voided_at_ms),
     failedAttempts: r.failed_attempts,
+    stripeInvoiceId: r.stripe_invoice_id,
     lines,
   };
 }
 
 export type NewInvoice = Omit<
   InvoiceRecord,
-  'status' | 'finalizedAt' | 'paidAt' | 'voidedAt' | 'failedAttempts'
+  'status' | 'finalizedAt' | 'paidAt' | 'voidedAt' | 'failedAttempts' | 'stripeInvoiceId'
 >;
 
 /**

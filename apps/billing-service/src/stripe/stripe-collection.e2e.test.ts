@@ -99,7 +99,13 @@ describe('collection through Stripe end to end (buildApp, real Kafka, Postgres, 
     });
     expect(res.statusCode, res.body).toBe(200);
     return res.json<{
-      items: Array<{ invoiceId: string; totalMinor: number; status: string; lines: unknown[] }>;
+      items: Array<{
+        invoiceId: string;
+        totalMinor: number;
+        status: string;
+        stripeInvoiceId: string | null;
+        lines: unknown[];
+      }>;
     }>().items[0]!;
   };
 
@@ -110,7 +116,11 @@ describe('collection through Stripe end to end (buildApp, real Kafka, Postgres, 
     expect(await app.billing.closer.closeDue()).toMatchObject({ closed: 1, failed: 0 });
     const invoice = await invoiceOf();
     // 30 units, 10 included: 20 × 5 = 100 on top of the base fee.
-    expect(invoice).toMatchObject({ status: 'finalized', totalMinor: 4_900 + 100 });
+    expect(invoice).toMatchObject({
+      status: 'finalized',
+      totalMinor: 4_900 + 100,
+      stripeInvoiceId: null,
+    });
 
     // The worker runs on its own; the test only lets time pass so its retries come due.
     await eventually(
@@ -145,7 +155,11 @@ describe('collection through Stripe end to end (buildApp, real Kafka, Postgres, 
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toEqual({ received: true, outcome: 'applied' });
-    expect((await invoiceOf()).status).toBe('paid');
+    // The invoice names the Stripe invoice it was collected through.
+    expect(await invoiceOf()).toMatchObject({
+      status: 'paid',
+      stripeInvoiceId: stripeInvoices[0]!.id,
+    });
   });
 
   it('documents the webhook route in a valid OpenAPI document when Stripe is configured', async () => {
