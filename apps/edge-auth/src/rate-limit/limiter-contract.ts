@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileLimits, QUOTA_NAME } from './compile-limits';
+import { windowWithRoom } from '../testing/limit-windows';
 import type { LimitDecision, LimitPolicy, RateLimiter } from './types';
 
-const HOUR = 3_600_000;
 const anyNumber: unknown = expect.any(Number);
-const DAY = 24 * HOUR;
+/** Every window has this long to run when the suite starts: none rolls over while it runs. */
+const ROOM = 20 * 60_000;
 
 export interface LimiterHarness {
   limiter: RateLimiter;
@@ -18,13 +19,16 @@ export interface LimiterHarness {
 }
 
 /**
- * The semantics both stores promise, run against each of them. Windows are an hour or longer, so a
- * real clock crossing a boundary mid-test is improbable; the one test that needs a rollover waits
- * for the reset its store reports.
+ * The semantics both stores promise, run against each of them. Windows of about an hour and a day
+ * are chosen so that the current one has at least 20 minutes left (`windowWithRoom`), so no
+ * boundary passes mid-suite on a real clock; the one test that needs a rollover waits for the
+ * reset its store reports.
  */
 export function describeLimiterContract(name: string, setup: () => Promise<LimiterHarness>): void {
   describe(`rate limiter contract: ${name}`, () => {
     let h: LimiterHarness;
+    let hour: number;
+    let day: number;
     let scopeSeq = 0;
     const scope = () => `key_contract_${Date.now().toString(36)}_${++scopeSeq}`;
     const plan = (rateLimits: LimitPolicy[], monthlyQuota: number | null = null) =>
@@ -35,6 +39,8 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
 
     beforeAll(async () => {
       h = await setup();
+      hour = windowWithRoom(3_600_000, ROOM, h.now());
+      day = windowWithRoom(86_400_000, ROOM, h.now());
     });
     afterAll(async () => {
       await h.close();
@@ -42,7 +48,7 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
 
     it('admits exactly `limit` units per window, then denies (429 at exactly the limit)', async () => {
       const s = scope();
-      const limits = plan([{ name: 'per-hour', limit: 5, windowMs: HOUR }]);
+      const limits = plan([{ name: 'per-hour', limit: 5, windowMs: hour }]);
       for (let i = 4; i >= 0; i--) {
         const d = await check(s, limits);
         expect(d).toMatchObject({ allowed: true, violated: null, decidedBy: h.decidedBy });
@@ -60,14 +66,14 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
       });
       expect(perHour?.remaining).toBe(0);
       expect(perHour?.resetMs).toBeGreaterThan(0);
-      expect(perHour?.resetMs).toBeLessThanOrEqual(HOUR);
+      expect(perHour?.resetMs).toBeLessThanOrEqual(hour);
     });
 
     it('checks every window and names the first one violated', async () => {
       const s = scope();
       const limits = plan([
-        { name: 'per-hour', limit: 5, windowMs: HOUR },
-        { name: 'per-day', limit: 3, windowMs: DAY },
+        { name: 'per-hour', limit: 5, windowMs: hour },
+        { name: 'per-day', limit: 3, windowMs: day },
       ]);
       for (let i = 0; i < 3; i++) expect((await check(s, limits)).allowed).toBe(true);
       const denied = await check(s, limits);
@@ -78,7 +84,7 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
 
     it("reports an exhausted monthly quota as kind 'quota', retrying at the next UTC month", async () => {
       const s = scope();
-      const limits = plan([{ name: 'per-hour', limit: 100, windowMs: HOUR }], 4);
+      const limits = plan([{ name: 'per-hour', limit: 100, windowMs: hour }], 4);
       const now = h.now();
       for (let i = 0; i < 4; i++) expect((await check(s, limits, 1, now)).allowed).toBe(true);
       const denied = await check(s, limits, 1, now);
@@ -111,8 +117,8 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
     it('consumes from none of the counters when a request is denied', async () => {
       const s = scope();
       const limits = plan([
-        { name: 'per-hour', limit: 10, windowMs: HOUR },
-        { name: 'per-day', limit: 3, windowMs: DAY },
+        { name: 'per-hour', limit: 10, windowMs: hour },
+        { name: 'per-day', limit: 3, windowMs: day },
       ]);
       expect(remaining(await check(s, limits, 2))).toEqual([8, 1]);
       const denied = await check(s, limits, 2);
@@ -123,7 +129,7 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
 
     it('counts cost units, and a denied big request leaves room for a smaller one', async () => {
       const s = scope();
-      const limits = plan([{ name: 'per-hour', limit: 10, windowMs: HOUR }]);
+      const limits = plan([{ name: 'per-hour', limit: 10, windowMs: hour }]);
       expect(remaining(await check(s, limits, 4))).toEqual([6]);
       expect(remaining(await check(s, limits, 4))).toEqual([2]);
       const denied = await check(s, limits, 4);
@@ -134,29 +140,29 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
 
     it('never admits a cost larger than a limit', async () => {
       const s = scope();
-      const denied = await check(s, plan([{ name: 'per-hour', limit: 3, windowMs: HOUR }]), 4);
+      const denied = await check(s, plan([{ name: 'per-hour', limit: 3, windowMs: hour }]), 4);
       expect(denied).toMatchObject({ allowed: false, violated: { name: 'per-hour' } });
       expect(remaining(denied)).toEqual([3]);
     });
 
     it('keeps counters across plan changes: raised, lowered, added, renamed policies', async () => {
       const s = scope();
-      const v1 = plan([{ name: 'per-hour', limit: 5, windowMs: HOUR }]);
+      const v1 = plan([{ name: 'per-hour', limit: 5, windowMs: hour }]);
       for (let i = 0; i < 3; i++) await check(s, v1);
       // Upgrade: same window with a higher limit keeps its count; a new window starts at zero.
       const v2 = plan(
         [
-          { name: 'per-hour', limit: 10, windowMs: HOUR },
-          { name: 'per-day', limit: 100, windowMs: DAY },
+          { name: 'per-hour', limit: 10, windowMs: hour },
+          { name: 'per-day', limit: 100, windowMs: day },
         ],
         50,
       );
       expect(remaining(await check(s, v2))).toEqual([6, 99, 49]);
       // Downgrade below what was used: denied until the window resets.
-      const v3 = plan([{ name: 'per-hour', limit: 2, windowMs: HOUR }]);
+      const v3 = plan([{ name: 'per-hour', limit: 2, windowMs: hour }]);
       expect(await check(s, v3)).toMatchObject({ allowed: false, violated: { name: 'per-hour' } });
       // A renamed window is a new window.
-      const v4 = plan([{ name: 'hourly', limit: 5, windowMs: HOUR }]);
+      const v4 = plan([{ name: 'hourly', limit: 5, windowMs: hour }]);
       expect(remaining(await check(s, v4))).toEqual([4]);
       // A policy removed and re-added within its window continues its count, so replicas that see a
       // PlanChanged at different moments cannot reset each other's counters.
@@ -166,7 +172,7 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
     it('keeps scopes independent', async () => {
       const a = scope();
       const b = scope();
-      const limits = plan([{ name: 'per-hour', limit: 1, windowMs: HOUR }]);
+      const limits = plan([{ name: 'per-hour', limit: 1, windowMs: hour }]);
       expect((await check(a, limits)).allowed).toBe(true);
       expect((await check(a, limits)).allowed).toBe(false);
       expect((await check(b, limits)).allowed).toBe(true);
@@ -178,16 +184,13 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
     });
 
     it('opens a new window once the reported reset has passed', async () => {
-      const windowMs = 1_000;
-      const limits = plan([{ name: 'per-second', limit: 2, windowMs }]);
-      // Start early in a window, so the three calls below fall into one window.
-      const probe = await check(scope(), limits);
-      const untilReset = probe.policies[0]?.resetMs ?? 0;
-      if (untilReset < 600) await h.advance(untilReset + 5);
+      // At least 1.5 s left in the current window: the first three calls fall into it.
+      const windowMs = windowWithRoom(2_000, 1_500, h.now());
+      const limits = plan([{ name: 'short', limit: 2, windowMs }]);
       const s = scope();
       await check(s, limits, 2);
       const denied = await check(s, limits);
-      expect(denied.violated?.name).toBe('per-second');
+      expect(denied.violated?.name).toBe('short');
       await h.advance((denied.violated?.retryAfterMs ?? 0) + 5);
       const next = await check(s, limits);
       expect(next.allowed).toBe(true);
@@ -195,7 +198,7 @@ export function describeLimiterContract(name: string, setup: () => Promise<Limit
     });
 
     it('rejects programmer errors with a TypeError', async () => {
-      const limits = plan([{ name: 'per-hour', limit: 5, windowMs: HOUR }]);
+      const limits = plan([{ name: 'per-hour', limit: 5, windowMs: hour }]);
       for (const cost of [0, -1, 1.5, 1e7, Number.NaN]) {
         await expect(check(scope(), limits, cost)).rejects.toThrow(TypeError);
       }
