@@ -4,6 +4,7 @@ import { sampleEvent } from '@tollgate/events/testing';
 import { BatchingProducer } from '../producer/batching-producer';
 import { EventPublisher } from '../producer/event-publisher';
 import { createKafkaTestKit, type KafkaTestKit } from '../testing/kafka-test-kit';
+import type { RawMessage } from './consumed-event';
 import { TableReader } from './table-reader';
 import { eventually } from '@tollgate/test-infra';
 
@@ -106,5 +107,32 @@ describe('TableReader (real Kafka)', () => {
     await reader.start(await kit.connection.admin());
     await reader.waitUntilCaughtUp(5_000);
     expect(reader.isCaughtUp).toBe(true);
+  });
+
+  it('hands the handler each record as received: key, value and header bytes', async () => {
+    const topic = await kit.testKafka.createTopic('raw', { configEntries: COMPACTED });
+    const encoded = kit.codec.encode('KeyIssued', keyIssued(7));
+    const headers = { ...encoded.headers, traceparent: Buffer.from('00-trace-01') };
+    await producer.send({ topic, key: 'key_7', value: encoded.value, headers });
+    const received: Array<{ eventId: string; message: RawMessage }> = [];
+    const reader = new TableReader(kit.connection.kafka, {
+      name: 'test-table-raw',
+      topics: [topic],
+      codec: kit.codec,
+      deadLetters: kit.deadLetters,
+      metrics: kit.metrics,
+      log: kit.log,
+      onEvent: ({ event }, message) => received.push({ eventId: event.payload.eventId, message }),
+    });
+    readers.push(reader);
+    await reader.start(await kit.connection.admin());
+    await reader.waitUntilCaughtUp(10_000);
+
+    expect(received.map((r) => r.eventId)).toEqual(['issued-7']);
+    const { message } = received[0]!;
+    expect(message.value?.equals(encoded.value)).toBe(true);
+    expect(message.key?.equals(Buffer.from('key_7'))).toBe(true);
+    for (const [name, bytes] of Object.entries(headers))
+      expect(Buffer.from(message.headers?.[name] as Buffer).equals(bytes)).toBe(true);
   });
 });
