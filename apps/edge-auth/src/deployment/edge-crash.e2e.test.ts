@@ -140,11 +140,19 @@ describe('edge-auth SIGKILLed during a Kafka crash (built app, private broker)',
     // Warm-up requests (W) may be refused while the table fills; the measured ones are not.
     const statuses = [...answered].filter(([method]) => !method.startsWith('W')).map(([, s]) => s);
     expect(statuses.every((s) => s === 200 || s === 400)).toBe(true);
+    // W warm-up, A before the broker died, B while it was down.
+    const extraCopiesByPhase: Record<string, number> = {};
+    for (const event of events) {
+      const phase = event.method.charAt(0);
+      extraCopiesByPhase[phase] = (extraCopiesByPhase[phase] ?? 0) + 1;
+    }
+    for (const method of methodOf.values()) extraCopiesByPhase[method.charAt(0)]! -= 1;
     console.log(
       `edge crash: ${answered.size} answered requests (${statuses.filter((s) => s === 200).length} allowed, ` +
         `${statuses.filter((s) => s === 400).length} refused), spool at crash ${spoolAtCrash.length} files ` +
         `${spoolAtCrash.reduce((n, f) => n + f.bytes.length, 0)} bytes, ${records.length} usage records, ` +
-        `${events.length} events, ${methodOf.size} distinct eventIds, ${events.length - methodOf.size} raw duplicates`,
+        `${events.length} events, ${methodOf.size} distinct eventIds, ${events.length - methodOf.size} raw duplicates ` +
+        `(extra copies by phase: ${JSON.stringify(extraCopiesByPhase)})`,
     );
 
     // Plaintext scans: each key whole and its secret part, as sent and URL-encoded.
