@@ -133,7 +133,7 @@ export const EdgeAuthConfig = z
      * another replica still holds unused tokens (a false 429), and gives unused tokens back after
      * `RATE_LIMIT_LEASE_IDLE_MS` without use.
      */
-    RATE_LIMIT_STRATEGY: z.enum(['strict', 'leased']).default('strict'),
+    RATE_LIMIT_STRATEGY: z.enum(['strict', 'leased']).default('leased'),
     /** The largest lease per counter, as a share of its limit (and at most 1000 units). */
     RATE_LIMIT_LEASE_FRACTION: z.coerce.number().gt(0).max(1).default(0.05),
     RATE_LIMIT_LEASE_IDLE_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),

@@ -7,6 +7,7 @@ import {
   type KeyServiceProcess,
 } from '../testing/edge-test-kit';
 import { freePort, startRedis, stopRedis, eventually } from '@tollgate/test-infra';
+import { windowWithRoom } from '../testing/limit-windows';
 
 /** The limiter's deadline for Redis, and what a request may take beyond it on a loaded 2-core box. */
 const REDIS_DEADLINE_MS = 200;
@@ -60,9 +61,10 @@ describe('edge-auth through a Redis outage (private redis-server, real key-servi
     { mode: 'fail-open', during: [200] },
     { mode: 'fail-closed', during: [503] },
   ])(
-    '$mode: no hang and the configured fallback while Redis is down, back to Redis after',
+    'strict, $mode: no hang and the configured fallback while Redis is down, back to Redis after',
     async ({ mode, during }) => {
       const edge = await startEdge(ks, {
+        RATE_LIMIT_STRATEGY: 'strict',
         REDIS_URL: `redis://127.0.0.1:${port}`,
         REDIS_FAILURE_MODE: mode,
         REDIS_LIMIT_TIMEOUT_MS: String(REDIS_DEADLINE_MS),
@@ -108,4 +110,48 @@ describe('edge-auth through a Redis outage (private redis-server, real key-servi
     },
     60_000,
   );
+
+  it('leased, fail-closed: tokens already leased keep answering while Redis is down, at once', async () => {
+    const edge = await startEdge(ks, {
+      RATE_LIMIT_STRATEGY: 'leased',
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_FAILURE_MODE: 'fail-closed',
+      REDIS_LIMIT_TIMEOUT_MS: String(REDIS_DEADLINE_MS),
+      REDIS_BREAKER_COOLDOWN_MS: '300',
+    });
+    try {
+      // One long window with room: a lease of up to 1000 units (a short burst window would keep
+      // leases to a few units, and its lease ends with its second).
+      await ks.createPlan('plan_lease_outage', {
+        rateLimits: [
+          { name: 'per-hour', limit: 1_000_000, windowMs: windowWithRoom(3_600_000, 20 * 60_000) },
+        ],
+        monthlyQuota: null,
+        limitScope: 'key',
+      });
+      const accountId = await ks.createAccount('plan_lease_outage');
+      const { plaintext } = await ks.issueKey(accountId);
+      const load = await underLoad(edge, plaintext);
+      await eventually(async () => (await load.call()).statusCode === 200, 10_000, 'key known');
+      // The first decision took a lease.
+      await load.burst(20);
+      expect(await decidedBy(edge, 'redis')).toBeGreaterThan(0);
+      const leasedBefore = await decidedBy(edge, 'lease');
+      expect(leasedBefore).toBeGreaterThan(0);
+
+      await stopRedis(redis!);
+      redis = undefined;
+      load.statuses.length = 0;
+      load.slowest.ms = 0;
+      for (let i = 0; i < 5; i++) await load.burst(10);
+      // Those units were counted in Redis when leased: admitting them now is still exact, and
+      // needs no call that could hang.
+      expect(load.statuses).toEqual(new Array(50).fill(200));
+      expect((await decidedBy(edge, 'lease')) - leasedBefore).toBe(50);
+      expect(load.slowest.ms).toBeLessThan(SLACK_MS);
+    } finally {
+      await edge.close();
+      if (!redis) redis = await startRedis(port);
+    }
+  }, 60_000);
 });
