@@ -83,7 +83,7 @@ describe('edge-auth through a Kafka outage (private broker, real key-service and
     const outageLines = edge.logs
       .slice(logsBefore)
       .map((line) => JSON.parse(line) as { level: number; component?: string; msg: string });
-    const kafkajsErrors = outageLines.filter((l) => l.level >= 50 && l.component === 'kafkajs');
+    const kafkajsErrors = outageLines.filter((l) => l.level >= 50 && l.component === 'kafka');
     expect(kafkajsErrors.length).toBeLessThanOrEqual(1);
     for (const line of kafkajsErrors) expect(line.msg).toMatch(/^Kafka unavailable: /);
     expect(outageLines.filter((l) => l.level >= 40).length).toBeLessThanOrEqual(5);

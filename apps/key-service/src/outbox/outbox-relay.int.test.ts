@@ -156,8 +156,9 @@ describe('transactional outbox relay (real Postgres + Kafka)', () => {
     first.start();
     await until(() => first.isLeader, 10_000);
     second.start();
-    // Give the second relay several lock attempts; it must stay a follower while the first lives.
-    await new Promise((r) => setTimeout(r, 500));
+    // The second relay tries the lock again and again; it stays a follower while the first lives.
+    const attempted = second.lockAttempts;
+    await until(() => second.lockAttempts >= attempted + 3, 10_000);
     expect([first.isLeader, second.isLeader]).toEqual([true, false]);
 
     await first.stop();

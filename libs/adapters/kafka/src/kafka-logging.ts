@@ -83,7 +83,7 @@ export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {
     const downMs = Date.now() - downSince;
     downSince = undefined;
     connectivity.clientsDown.delete(client);
-    const fields = { component: 'kafkajs', kafkaDownMs: downMs, suppressedErrors: suppressed };
+    const fields = { kafkaDownMs: downMs, suppressedErrors: suppressed };
     suppressed = 0;
     // The process is back when its last client is.
     if (connectivity.clientsDown.size > 0) return sink.debug(fields, 'Kafka available again');
@@ -138,7 +138,8 @@ export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
-      const fields = { component: 'kafkajs', ...extra };
+      // kafkajs names itself in `logger`; the sink's own bindings say which component it serves.
+      const fields = { ...extra };
       const trouble = level === logLevel.ERROR || level === logLevel.WARN;
       const said = `${message} ${String(extra['error'] ?? '')}`;
       if (trouble && CONNECTION_TROUBLE.test(said)) return connectionTrouble(fields, message);

@@ -44,11 +44,17 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private attempts = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
   get isLeader(): boolean {
     return this.leader;
+  }
+
+  /** Times this relay has tried to take the relay lock (one per `leaderRetryMs` as a follower). */
+  get lockAttempts(): number {
+    return this.attempts;
   }
 
   start(): void {
@@ -92,6 +98,7 @@ export class OutboxRelay {
         void this.disconnect();
       },
     });
+    this.attempts++;
     this.setLeader(await this.session.tryAdvisoryLock(relayLockOf(this.options.db.schema)));
     return this.leader;
   }
