@@ -101,17 +101,21 @@ describe.each(Object.keys(BACKENDS) as Array<keyof typeof BACKENDS>)(
         connections.push(redis);
         return new LeasedLimiter({ redis: redis.client, keyPrefix: backend.keyPrefix, ...options });
       };
-      /** The strict store on the same counters: what is left once every lease is given back. */
-      const drainStrict = async (s: string, limits: CompiledLimits) => {
+      /** The strict store on the same counters, on a connection of its own. */
+      const strictLimiter = async () => {
         const redis = await connect(backend);
         connections.push(redis);
-        const strict = createRateLimiter({
+        return createRateLimiter({
           mode: 'redis',
           redis: redis.client,
           keyPrefix: backend.keyPrefix,
           onRedisFailure: 'fail-closed',
           timeoutMs: 5_000,
         });
+      };
+      /** What is left once every lease is given back: the strict store admits exactly that. */
+      const drainStrict = async (s: string, limits: CompiledLimits) => {
+        const strict = await strictLimiter();
         let admitted = 0;
         while ((await strict.check({ scope: s, limits, cost: 1, now: NOW })).allowed) admitted++;
         return admitted;
@@ -282,16 +286,9 @@ describe.each(Object.keys(BACKENDS) as Array<keyof typeof BACKENDS>)(
 
       /** What a strict check reports as remaining, without consuming (a denied cost never counts). */
       async function drainCount(s: string, limits: CompiledLimits): Promise<number> {
-        const redis = await connect(backend);
-        connections.push(redis);
-        const strict = createRateLimiter({
-          mode: 'redis',
-          redis: redis.client,
-          keyPrefix: backend.keyPrefix,
-          onRedisFailure: 'fail-closed',
-          timeoutMs: 5_000,
-        });
-        const probe = await strict.check({ scope: s, limits, cost: 1_000_000, now: NOW });
+        const probe = await (
+          await strictLimiter()
+        ).check({ scope: s, limits, cost: 1_000_000, now: NOW });
         expect(probe.allowed).toBe(false);
         return probe.policies[0]!.remaining;
       }
