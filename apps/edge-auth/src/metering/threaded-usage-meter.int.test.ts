@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventCodec, newEventId } from '@tollgate/events';
+import { EventCodec, messageKeyOf, newEventId } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import {
   createTestKafka,
@@ -34,6 +34,9 @@ describe('threaded usage meter (real Kafka)', () => {
   });
 
   let batches = 0;
+  /** Batch records whose Kafka key is not their own batch id (the contract's message key). */
+  const wrongKeys: string[] = [];
+  const partitions = new Set<number>();
 
   async function eventIdsOn(count: number): Promise<string[]> {
     const consumer = new Kafka({
@@ -46,10 +49,13 @@ describe('threaded usage meter (real Kafka)', () => {
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
-        eachMessage: async ({ message }) => {
+        eachMessage: async ({ message, partition }) => {
           const event = codec.decode(message.headers, message.value);
+          partitions.add(partition);
           if (event.type === 'RequestMeteredBatch') {
             batches++;
+            if (message.key?.toString() !== messageKeyOf('RequestMeteredBatch', event.payload))
+              wrongKeys.push(`${message.key?.toString()} for batch ${event.payload.eventId}`);
             seen.push(...event.payload.events.map((e) => e.eventId));
           } else seen.push(event.payload.eventId);
         },
@@ -100,5 +106,8 @@ describe('threaded usage meter (real Kafka)', () => {
     expect(seen).toHaveLength(recorded.length);
     expect(batches).toBeGreaterThanOrEqual(recorded.length / 200);
     expect(batches).toBeLessThan(recorded.length);
+    // Keyed by their own ids, batches spread over the topic's partitions.
+    expect(wrongKeys).toEqual([]);
+    expect(partitions.size).toBeGreaterThan(1);
   });
 });
