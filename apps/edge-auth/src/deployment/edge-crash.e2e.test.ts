@@ -24,7 +24,7 @@ import {
   verify,
   type BuiltEdge,
   type RawRecord,
-} from './built-edge';
+} from '../testing/built-edge';
 
 const NO_KEY_SERVICE = 'http://127.0.0.1:9';
 

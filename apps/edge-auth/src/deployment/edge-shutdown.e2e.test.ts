@@ -19,7 +19,7 @@ import {
   startBuiltEdge,
   verify,
   type BuiltEdge,
-} from './built-edge';
+} from '../testing/built-edge';
 
 /**
  * SIGTERM on the built edge (as deployed, metering thread and all): it exits 0 only after every

@@ -13,7 +13,7 @@ import {
   startBuiltEdge,
   verify,
   type BuiltEdge,
-} from './built-edge';
+} from '../testing/built-edge';
 import { parseSegment } from '../metering/spool-format';
 
 /**

@@ -10,7 +10,7 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@tollgate/test-infra';
-import { builtEdgeEntry } from '../testing/metering-worker';
+import { builtEdgeEntry } from './metering-worker';
 
 /** edge-auth as deployed: the bundled `main.mjs` (with its metering thread) in a child process. */
 export interface BuiltEdge {
