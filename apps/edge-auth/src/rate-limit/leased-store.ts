@@ -2,7 +2,7 @@ import type { RedisConnection } from '@tollgate/redis';
 import { monthIndex, msUntilMonthEnd } from './calendar-month';
 import { assertValidRequest, planOf, type LimitEntry, type LimitsPlan } from './compile-limits';
 import { decisionFromReply } from './decision';
-import { DROP_REMOVED_COUNTERS, PERIOD_OF } from './redis-store';
+import { COUNTER_AT, DROP_REMOVED_COUNTERS, STORED_COUNTER } from './redis-store';
 import type { LimitDecision, LimitRequest, PolicyState, RateLimiter } from './types';
 
 /**
@@ -21,7 +21,7 @@ import type { LimitDecision, LimitRequest, PolicyState, RateLimiter } from './ty
  * Reply    {admitted, then per entry: count, resetMs, grant, period}.
  */
 export const LEASE_SCRIPT = `
-${PERIOD_OF}
+${STORED_COUNTER}
 local key = KEYS[1]
 local cost = tonumber(ARGV[1])
 local sig = ARGV[2]
@@ -35,29 +35,16 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local fields = {}
 for i = 1, n do fields[i] = ARGV[6 * i] end
 local stored = redis.call('HMGET', key, '#sig', '#gc', unpack(fields))
-
+${COUNTER_AT}
 local reply = {1}
 local needs = {}
 local admitted = true
 for i = 1, n do
   local b = 6 * i
   local limit = tonumber(ARGV[b + 1])
-  local windowMs = tonumber(ARGV[b + 2])
   local held = tonumber(ARGV[b + 3])
   local heldPeriod = tonumber(ARGV[b + 4])
-  local period, reset
-  if windowMs == 0 then
-    period = quotaPeriod
-    reset = quotaReset
-  else
-    period = math.floor(now / windowMs)
-    reset = (period + 1) * windowMs - now
-  end
-  local count = 0
-  local value = stored[i + 2]
-  if value and periodOf(value) == period then
-    count = tonumber(string.sub(value, string.find(value, ':', 1, true) + 1)) or 0
-  end
+  local period, reset, count = counterAt(i, tonumber(ARGV[b + 2]))
   local usable = 0
   if heldPeriod == period then usable = held end
   local need = cost - usable
@@ -104,14 +91,13 @@ return reply
  * amount if that period is still the stored one (a later period owes nothing back).
  */
 export const RETURN_SCRIPT = `
-${PERIOD_OF}
+${STORED_COUNTER}
 local key = KEYS[1]
 for i = 1, #ARGV, 3 do
   local value = redis.call('HGET', key, ARGV[i])
   local period = tonumber(ARGV[i + 1])
   if value and periodOf(value) == period then
-    local count = tonumber(string.sub(value, string.find(value, ':', 1, true) + 1)) or 0
-    count = count - tonumber(ARGV[i + 2])
+    local count = countOf(value) - tonumber(ARGV[i + 2])
     if count < 0 then count = 0 end
     redis.call('HSET', key, ARGV[i], string.format('%d:%d', period, count))
   end

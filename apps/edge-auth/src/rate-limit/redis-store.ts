@@ -4,12 +4,37 @@ import { assertValidRequest, planOf } from './compile-limits';
 import { decisionFromReply } from './decision';
 import type { LimitDecision, LimitRequest, RateLimiter } from './types';
 
-/** Lua: the period of a stored `"<period>:<count>"` value (nil when malformed). */
-export const PERIOD_OF = `
+/** Lua: the period and the count of a stored `"<period>:<count>"` value (nil when malformed). */
+export const STORED_COUNTER = `
 local function periodOf(value)
   local sep = string.find(value, ':', 1, true)
   if sep == nil then return nil end
   return tonumber(string.sub(value, 1, sep - 1))
+end
+local function countOf(value)
+  return tonumber(string.sub(value, string.find(value, ':', 1, true) + 1)) or 0
+end
+`;
+
+/**
+ * Lua, after the HMGET: `counterAt(i, windowMs)` → the period, ms until its reset and the count
+ * stored for entry i in that period (0 when the stored one is of an earlier period). windowMs 0
+ * is the monthly quota, whose period and reset come from the caller. Expects stored, now,
+ * quotaPeriod and quotaReset in scope.
+ */
+export const COUNTER_AT = `
+local function counterAt(i, windowMs)
+  local period, reset
+  if windowMs == 0 then
+    period = quotaPeriod
+    reset = quotaReset
+  else
+    period = math.floor(now / windowMs)
+    reset = (period + 1) * windowMs - now
+  end
+  local value = stored[i + 2]
+  if value and periodOf(value) == period then return period, reset, countOf(value) end
+  return period, reset, 0
 end
 `;
 
@@ -74,7 +99,7 @@ end
  * Windows use the server's TIME so replicas with skewed clocks share one window index.
  */
 export const RATE_LIMIT_SCRIPT = `
-${PERIOD_OF}
+${STORED_COUNTER}
 local key = KEYS[1]
 local cost = tonumber(ARGV[1])
 local sig = ARGV[2]
@@ -87,27 +112,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local fields = {}
 for i = 1, n do fields[i] = ARGV[2 + 3 * i] end
 local stored = redis.call('HMGET', key, '#sig', '#gc', unpack(fields))
-
-
+${COUNTER_AT}
 local reply = {1}
 local periods = {}
 local admitted = true
 for i = 1, n do
   local limit = tonumber(ARGV[3 + 3 * i])
-  local windowMs = tonumber(ARGV[4 + 3 * i])
-  local period, reset
-  if windowMs == 0 then
-    period = quotaPeriod
-    reset = quotaReset
-  else
-    period = math.floor(now / windowMs)
-    reset = (period + 1) * windowMs - now
-  end
-  local count = 0
-  local value = stored[i + 2]
-  if value and periodOf(value) == period then
-    count = tonumber(string.sub(value, string.find(value, ':', 1, true) + 1)) or 0
-  end
+  local period, reset, count = counterAt(i, tonumber(ARGV[4 + 3 * i]))
   periods[i] = period
   reply[2 * i] = count
   reply[2 * i + 1] = reset
