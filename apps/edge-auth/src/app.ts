@@ -6,9 +6,10 @@ import { EventCodec, planSnapshotProblem, TOPICS } from '@tollgate/events';
 import { kafkaMetrics, provisionTopics } from '@tollgate/kafka';
 import { createRedis } from '@tollgate/redis';
 import { createService } from '@tollgate/service-base';
-import { env } from '@tollgate/service-runtime';
+import { clientIpResolver, env } from '@tollgate/service-runtime';
 import { forwardAuthSourceOf, peppersOf, type EdgeAuthConfig } from './config';
 import { adminListener } from './http/admin-listener';
+import { forwardAuthFastLane } from './http/forward-auth-fast-lane';
 import { forwardAuthRoutes } from './http/forward-auth-routes';
 import { reverseProxy } from './http/reverse-proxy';
 import { KeyTable } from './key-table/key-table';
@@ -47,6 +48,7 @@ export async function buildApp({
     logger,
     kafka: true,
     trustProxy: config.TRUST_PROXY,
+    fastLane: true,
     extraMetrics: async () => (metering.thread ? metering.thread.workerMetrics() : ''),
   });
   const { app, kafka, metrics } = service;
@@ -224,7 +226,19 @@ export async function buildApp({
     checkReady: async () => undefined,
     close: () => usageMeter.close(),
   });
-  forwardAuthRoutes(app, pipeline, forwardAuthSourceOf(config));
+  const forwardAuthSource = forwardAuthSourceOf(config);
+  forwardAuthRoutes(app, pipeline, forwardAuthSource);
+  if (forwardAuthSource !== 'none')
+    app.setFastLane(
+      forwardAuthFastLane({
+        pipeline,
+        source: forwardAuthSource,
+        server: app.server,
+        metrics,
+        logger: log.child({ component: 'forward-auth' }),
+        clientIp: clientIpResolver(config.TRUST_PROXY),
+      }),
+    );
   if (config.UPSTREAM_URL)
     await reverseProxy(app, pipeline, {
       upstreamUrl: config.UPSTREAM_URL,

@@ -1,7 +1,9 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, toProblem, type Problem } from '@tollgate/service-runtime';
 import type { ForwardAuthSource } from '../config';
 import type { EdgePipeline, EdgeRequest } from '../pipeline/edge-pipeline';
-import { sendDecision, sendEdgeProblem } from './edge-responses';
+import { problemOf } from './edge-responses';
 
 export const VERIFY_PATH = '/verify';
 
@@ -24,9 +26,18 @@ const ORIGINAL_REQUEST_HEADERS: Record<
   traefik: { method: 'x-forwarded-method', uri: 'x-forwarded-uri', host: 'x-forwarded-host' },
 };
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A forward-auth request as either server layer sees it (a FastifyRequest is one). */
+export interface IncomingForwardAuth {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The client address (after `trustProxy`); read only when a decision needs it. */
+  readonly ip: string;
 }
 
 /**
@@ -36,7 +47,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
  * the check request's own method with the original path appended to the verify path.
  */
 export function originalRequest(
-  request: FastifyRequest,
+  request: IncomingForwardAuth,
   source: Exclude<ForwardAuthSource, 'none'>,
 ): EdgeRequest | { missing: string } {
   let method: string;
@@ -46,20 +57,20 @@ export function originalRequest(
     const rest = request.url.slice(VERIFY_PATH.length);
     method = request.method;
     uri = rest.startsWith('/') ? rest : `/${rest}`;
-    host = header(request, 'host');
+    host = header(request.headers, 'host');
   } else {
     const names = ORIGINAL_REQUEST_HEADERS[source];
-    uri = header(request, names.uri);
+    uri = header(request.headers, names.uri);
     if (uri === undefined || uri === '') return { missing: names.uri };
     // Without a method header the auth request's own method stands in (nginx's subrequest keeps it).
-    method = (header(request, names.method) || request.method).toUpperCase();
-    host = header(request, names.host);
+    method = (header(request.headers, names.method) || request.method).toUpperCase();
+    host = header(request.headers, names.host);
   }
   return new ForwardedRequest(request, method, uri, host, forgedHeaderOf(request.headers));
 }
 
 /** The first client-sent `X-Tollgate-*` header (other than nginx mode's own), if any. */
-function forgedHeaderOf(headers: FastifyRequest['headers']): string | undefined {
+function forgedHeaderOf(headers: IncomingHttpHeaders): string | undefined {
   for (const name in headers) {
     if (name.startsWith('x-tollgate-') && name !== NGINX_MODE_HEADER) return name;
   }
@@ -72,14 +83,14 @@ function forgedHeaderOf(headers: FastifyRequest['headers']): string | undefined 
  */
 class ForwardedRequest implements EdgeRequest {
   constructor(
-    private readonly request: FastifyRequest,
+    private readonly request: IncomingForwardAuth,
     readonly method: string,
     readonly uri: string,
     readonly host: string | undefined,
     readonly forgedHeader: string | undefined,
   ) {}
 
-  get headers(): FastifyRequest['headers'] {
+  get headers(): IncomingHttpHeaders {
     return this.request.headers;
   }
 
@@ -88,7 +99,46 @@ class ForwardedRequest implements EdgeRequest {
   }
 }
 
-/** Forward-auth for the configured proxy: nginx auth_request, Caddy, Traefik or Envoy ext_authz. */
+/** What a forward-auth request is answered, whichever server layer sends it. */
+export interface ForwardAuthAnswer {
+  status: number;
+  headers: Record<string, string>;
+  /** Set when denied: sent as problem+json. */
+  problem?: Problem;
+}
+
+/**
+ * The forward-auth answer for the configured proxy: nginx auth_request, Caddy, Traefik or Envoy
+ * ext_authz. Fastify's routes and the fast lane both send exactly this.
+ */
+export async function answerForwardAuth(
+  pipeline: EdgePipeline,
+  source: Exclude<ForwardAuthSource, 'none'>,
+  request: IncomingForwardAuth,
+  requestId: string,
+): Promise<ForwardAuthAnswer> {
+  const nginxMode = source === 'nginx' && header(request.headers, NGINX_MODE_HEADER) === 'nginx';
+  const original = originalRequest(request, source);
+  if ('missing' in original) {
+    const detail = `a ${source} forward-auth request carries the original request in ${original.missing}: it is missing (is FORWARD_AUTH_SOURCE right?)`;
+    return {
+      status: nginxMode ? 403 : 400,
+      headers: nginxMode ? { 'x-tollgate-status': '400', 'x-tollgate-code': 'bad_request' } : {},
+      problem: toProblem('bad_request', detail, requestId),
+    };
+  }
+  const decision = await pipeline.decide(original);
+  if (decision.code === undefined) return { status: decision.status, headers: decision.headers };
+  let status = decision.status;
+  if (nginxMode) {
+    decision.headers['x-tollgate-status'] = String(decision.status);
+    decision.headers['x-tollgate-code'] = decision.code;
+    status = decision.status === 401 ? 401 : 403;
+  }
+  return { status, headers: decision.headers, problem: problemOf(decision, requestId) };
+}
+
+/** Forward-auth routes for the configured proxy (the fast lane answers most of their traffic). */
 export function forwardAuthRoutes(
   app: FastifyInstance,
   pipeline: EdgePipeline,
@@ -96,21 +146,10 @@ export function forwardAuthRoutes(
 ): void {
   if (source === 'none') return;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const nginxMode = source === 'nginx' && header(request, NGINX_MODE_HEADER) === 'nginx';
-    const original = originalRequest(request, source);
-    if ('missing' in original) {
-      const detail = `a ${source} forward-auth request carries the original request in ${original.missing}: it is missing (is FORWARD_AUTH_SOURCE right?)`;
-      if (nginxMode)
-        reply.header('x-tollgate-status', '400').header('x-tollgate-code', 'bad_request');
-      return sendEdgeProblem(request, reply, 'bad_request', detail, nginxMode ? 403 : 400);
-    }
-    const decision = await pipeline.decide(original);
-    if (decision.code !== undefined && nginxMode) {
-      reply.header('x-tollgate-status', String(decision.status));
-      reply.header('x-tollgate-code', decision.code);
-      return sendDecision(request, reply, decision, decision.status === 401 ? 401 : 403);
-    }
-    return sendDecision(request, reply, decision);
+    const answer = await answerForwardAuth(pipeline, source, request, request.id);
+    reply.code(answer.status).headers(answer.headers);
+    if (answer.problem === undefined) return reply.send();
+    return reply.type(PROBLEM_CONTENT_TYPE).send(answer.problem);
   };
   // Per-request access logs would cost more than the decision itself on this path.
   const options = { logLevel: 'warn' as const };

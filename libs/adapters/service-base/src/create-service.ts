@@ -70,6 +70,8 @@ export interface CreateServiceOptions {
   mapError?: ErrorMapper;
   trustProxy?: boolean | string | string[];
   extraMetrics?: () => Promise<string>;
+  /** Lets the app install a raw handler for its hot path in front of Fastify (`app.setFastLane`). */
+  fastLane?: boolean;
   /**
    * Internal apps: which callers (by service credential) may use which `/v1` routes. The
    * credentials come from `SERVICE_TOKENS`; without it (development only) the check is off.
@@ -161,6 +163,7 @@ export async function createService<const O extends CreateServiceOptions>(
     ...(options.mapError ? { mapError: options.mapError } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ...(options.extraMetrics ? { extraMetrics: options.extraMetrics } : {}),
+    ...(options.fastLane ? { fastLane: true } : {}),
   });
   if (schema) {
     const migrations = schema;

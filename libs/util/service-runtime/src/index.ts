@@ -6,6 +6,8 @@ export { ERROR_STATUS, type ErrorCode } from './http/error-codes';
 export { PROBLEM_CONTENT_TYPE, ProblemError, toProblem, type Problem } from './http/problem';
 export { sendProblem, type ErrorMapper } from './http/error-handler';
 export { createHttpServer, type HttpServerOptions } from './http/create-http-server';
+export { clientIpResolver, type FastLane } from './http/fast-lane';
+export { requestIdFrom } from './http/request-id';
 export { checkReadiness, type Dependency, type ReadinessResult } from './lifecycle/dependency';
 export {
   exitOnStartupError,

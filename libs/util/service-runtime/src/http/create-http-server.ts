@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { checkReadiness, type Dependency } from '../lifecycle/dependency';
 import { createServiceMetrics, type ServiceMetrics } from '../metrics/metrics';
 import { installProblemHandlers, sendProblem, type ErrorMapper } from './error-handler';
+import { fastLaneServerFactory, type FastLane, type FastLaneSlot } from './fast-lane';
 import { requestIdFrom } from './request-id';
 
 export interface HttpServerOptions {
@@ -22,11 +23,21 @@ export interface HttpServerOptions {
   extraMetrics?: () => Promise<string>;
   /** Pass metrics created beforehand when clients built before the server must register on them. */
   metrics?: ServiceMetrics;
+  /**
+   * Build the public server so that `setFastLane` can put a raw handler in front of Fastify. With
+   * it, a HOST that resolves to several addresses (`localhost`) binds only the first of them.
+   */
+  fastLane?: boolean;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: ServiceMetrics;
+    /**
+     * Installs a fast lane (see FastLane) in front of Fastify's routing, before `listen`. Requests
+     * injected in-process (`app.inject`) never take it: they reach the Fastify routes.
+     */
+    setFastLane(lane: FastLane): void;
   }
 }
 
@@ -42,7 +53,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
 
   // Typed as the base logger so every app shares the default FastifyInstance type.
   const loggerInstance: FastifyBaseLogger = options.logger;
+  const fastLane: FastLaneSlot = { lane: undefined };
   const app = Fastify({
+    ...(options.fastLane ? { serverFactory: fastLaneServerFactory(fastLane) } : {}),
     loggerInstance,
     genReqId: requestIdFrom,
     requestIdHeader: false,
@@ -68,6 +81,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   app.removeContentTypeParser('text/plain');
   const metrics = options.metrics ?? createServiceMetrics(options.service);
   app.decorate('metrics', metrics);
+  app.decorate('setFastLane', (lane: FastLane) => {
+    if (!options.fastLane) throw new Error('createHttpServer was not asked for a fast lane');
+    fastLane.lane = lane;
+  });
   installProblemHandlers(app, options.mapError);
 
   app.addHook('onRequest', async (request, reply) => {
