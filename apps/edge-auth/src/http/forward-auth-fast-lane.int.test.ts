@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, isolatedServiceEnv } from '@tollgate/test-infra';
@@ -41,9 +41,7 @@ function overHttp(
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers as IncomingHttpHeaders, body }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
     req.end();

@@ -75,7 +75,7 @@ export function forwardAuthFastLane(options: ForwardAuthFastLaneOptions): FastLa
     }
     response.writeHead(answer.status, headers);
     response.end(body);
-    observe(request.method!, route, answer.status, started);
+    observe(request.method ?? '', route, answer.status, started);
   };
 
   const answer = async (request: IncomingMessage, response: ServerResponse, route: string) => {
@@ -103,14 +103,15 @@ export function forwardAuthFastLane(options: ForwardAuthFastLaneOptions): FastLa
   };
 
   return (request, response) => {
-    const url = request.url!;
+    // A server's requests always have both (only a client's IncomingMessage lacks them).
+    const url = request.url ?? '';
+    const method = request.method ?? '';
     if (!url.startsWith(VERIFY_PATH)) return false;
     const next = url.charCodeAt(VERIFY_PATH.length);
     // NaN: exactly /verify; 63 '?'; 47 '/'.
     const route = next === 47 ? `${VERIFY_PATH}/*` : VERIFY_PATH;
     if (!(Number.isNaN(next) || next === 63 || next === 47)) return false;
-    if (url.includes('%') || !LANE_METHODS.has(request.method!) || hasBody(request.headers))
-      return false;
+    if (url.includes('%') || !LANE_METHODS.has(method) || hasBody(request.headers)) return false;
     void answer(request, response, route);
     return true;
   };
@@ -129,11 +130,11 @@ class RawForwardAuth implements IncomingForwardAuth {
   ) {}
 
   get method(): string {
-    return this.request.method!;
+    return this.request.method ?? '';
   }
 
   get url(): string {
-    return this.request.url!;
+    return this.request.url ?? '';
   }
 
   get headers(): IncomingHttpHeaders {
