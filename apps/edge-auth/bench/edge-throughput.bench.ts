@@ -221,26 +221,29 @@ function cpuMeter(pids: Partial<Record<keyof CpuShare, number>>) {
       if (pids.server) threadsBefore = await threadTicks(pids.server);
       startedAt = performance.now();
     },
-    /** The server's threads by CPU % over the run (main thread first when it is the busiest). */
+    /**
+     * The server's threads by CPU % over the run: the main thread, then each name with its threads'
+     * own shares (`node 19+4+3`: one busy thread, e.g. the metering thread, or GC helpers spread out).
+     */
     async threads(): Promise<string> {
       const seconds = (performance.now() - startedAt) / 1000;
       const after = pids.server
         ? await threadTicks(pids.server)
         : new Map<string, { name: string; ticks: number }>();
-      const byName = new Map<string, number>();
+      const pct = (ticks: number) => Math.round((ticks / TICKS_PER_SECOND / seconds) * 100);
+      const byName = new Map<string, number[]>();
       let main = 0;
       for (const [tid, { name, ticks }] of after) {
         const used = ticks - (threadsBefore.get(tid)?.ticks ?? ticks);
         if (tid === String(pids.server)) main = used;
-        else byName.set(name, (byName.get(name) ?? 0) + used);
+        else if (pct(used) > 0) byName.set(name, [...(byName.get(name) ?? []), pct(used)]);
       }
-      const pct = (ticks: number) => Math.round((ticks / TICKS_PER_SECOND / seconds) * 100);
+      const total = (shares: number[]) => shares.reduce((a, b) => a + b, 0);
       return [
         `main ${pct(main)}`,
         ...[...byName]
-          .filter(([, t]) => pct(t) > 0)
-          .sort((a, b) => b[1] - a[1])
-          .map(([name, t]) => `${name} ${pct(t)}`),
+          .sort((a, b) => total(b[1]) - total(a[1]))
+          .map(([name, shares]) => `${name} ${shares.sort((a, b) => b - a).join('+')}`),
       ].join(', ');
     },
     async stop(): Promise<CpuShare> {
