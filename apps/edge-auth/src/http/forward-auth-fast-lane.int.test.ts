@@ -1,23 +1,27 @@
-import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, isolatedServiceEnv } from '@tollgate/test-infra';
-import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
-import { plan, TableTopics, type TableKey } from '../testing/table-topics';
+import { isolatedServiceEnv } from '@tollgate/test-infra';
+import {
+  sendRaw,
+  startForwardAuthEdges,
+  type ForwardAuthEdges,
+  type RawAnswer,
+} from '../testing/forward-auth-edges';
+import type { TableKey } from '../testing/table-topics';
 
 const ENDPOINTS = JSON.stringify([
   { method: 'GET', path: '/v1/orders/:id', name: 'orders.get', scopes: ['orders:read'] },
   { path: '/v1/admin/*', name: 'admin', scopes: ['admin'] },
 ]);
 
+/** Headers the transport adds (Node's server, not the app) or that count down between requests. */
+const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+
+/** An answer as either side reports it (`inject` may give header values as numbers). */
 interface Answer {
   status: number;
   headers: Record<string, unknown>;
   body: string;
 }
-
-/** Headers the transport adds (Node's server, not the app) or that count down between requests. */
-const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 function comparable(answer: Answer): Answer {
   const headers: Record<string, unknown> = {};
@@ -31,23 +35,6 @@ function comparable(answer: Answer): Answer {
   return { status: answer.status, headers, body: answer.body };
 }
 
-function overHttp(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /**
  * The fast lane answers bodiless /verify requests on the raw server; `app.inject` always reaches
  * the Fastify routes. For the same request (same X-Request-Id) both must give the same status,
@@ -55,45 +42,24 @@ function overHttp(
  */
 describe('forward-auth fast lane: the same answers as the Fastify routes', () => {
   const isolated = isolatedServiceEnv('edge_fast_lane');
-  const edges: Partial<Record<'nginx' | 'envoy', EdgeUnderTest>> = {};
-  const ports: Record<string, number> = {};
-  let topics: TableTopics;
+  let started: ForwardAuthEdges<'nginx' | 'envoy'>;
   let reader: TableKey;
   let testKey: TableKey;
 
   beforeAll(async () => {
-    for (const source of ['nginx', 'envoy'] as const) {
-      const edge = await startEdge(
-        { url: 'http://127.0.0.1:9', topicPrefix: isolated.env.KAFKA_TOPIC_PREFIX },
-        { ENDPOINTS, FORWARD_AUTH_SOURCE: source, ACCEPTED_KEY_ENVS: 'live,test' },
-      );
-      await edge.app.listen({ host: '127.0.0.1', port: 0 });
-      edges[source] = edge;
-      ports[source] = (edge.app.server.address() as AddressInfo).port;
-    }
-    topics = await TableTopics.forEdge(edges.nginx!.config);
-    const accountId = await topics.account(plan('plan_lane', 1_000_000));
-    reader = await topics.key(accountId, { scopes: ['orders:read'] });
-    testKey = await topics.key(accountId, { env: 'test', scopes: ['orders:read'] });
-    for (const edge of Object.values(edges))
-      await eventually(
-        async () =>
-          (
-            await edge.app.inject({
-              url: '/verify/v1/orders/1',
-              headers: {
-                authorization: `Bearer ${testKey.plaintext}`,
-                'x-original-uri': '/v1/orders/1',
-              },
-            })
-          ).statusCode === 200,
-        10_000,
-        'both keys in every edge',
-      );
+    const { keys, ...rest } = await startForwardAuthEdges({
+      sources: ['nginx', 'envoy'],
+      topicPrefix: isolated.env.KAFKA_TOPIC_PREFIX,
+      overrides: { ENDPOINTS, ACCEPTED_KEY_ENVS: 'live,test' },
+      planId: 'plan_lane',
+      perMinute: 1_000_000,
+      keys: [{ scopes: ['orders:read'] }, { env: 'test', scopes: ['orders:read'] }],
+    });
+    started = rest;
+    [reader, testKey] = keys as [TableKey, TableKey];
   }, 90_000);
   afterAll(async () => {
-    await topics?.close();
-    for (const edge of Object.values(edges)) await edge.close();
+    await started?.close();
     await isolated.cleanup();
   });
 
@@ -103,11 +69,11 @@ describe('forward-auth fast lane: the same answers as the Fastify routes', () =>
     method: string,
     path: string,
     headers: Record<string, string>,
-  ): Promise<Answer> {
+  ): Promise<RawAnswer> {
     const id = `lane-${++n}`;
     const sent = { ...headers, 'x-request-id': id };
-    const lane = await overHttp(ports[source]!, method, path, sent);
-    const injected = await edges[source]!.app.inject({
+    const lane = await sendRaw(started.ports[source], method, path, sent);
+    const injected = await started.edges[source].app.inject({
       method: method as 'GET',
       url: path,
       headers: sent,

@@ -1,43 +1,23 @@
-import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, isolatedServiceEnv, workspaceRoot } from '@tollgate/test-infra';
+import { isolatedServiceEnv, workspaceRoot } from '@tollgate/test-infra';
 import { IDENTITY_HEADERS } from '../pipeline/edge-pipeline';
-import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
+import { startEdge } from '../testing/edge-test-kit';
+import {
+  sendRaw as send,
+  startForwardAuthEdges,
+  type ForwardAuthEdges,
+} from '../testing/forward-auth-edges';
 import { aheadForRoom } from '../testing/limit-windows';
-import { plan, TableTopics, type TableKey } from '../testing/table-topics';
+import type { TableKey } from '../testing/table-topics';
 
 const ENDPOINTS = JSON.stringify([
   { method: 'GET', path: '/v1/orders/:id', name: 'orders.get', scopes: ['orders:read'] },
   { path: '/v1/admin/*', name: 'admin', scopes: ['admin'] },
 ]);
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One raw HTTP request, exactly as given (fetch would normalise the path and add headers). */
-function send(
-  port: number,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /**
  * Traefik and Envoy are not packaged where the tests run: edge-auth gets requests shaped exactly as
@@ -46,51 +26,31 @@ function send(
  */
 describe('forward-auth: one configured proxy decides which headers are read', () => {
   const isolated = isolatedServiceEnv('edge_sources');
-  const edges: Partial<Record<'nginx' | 'traefik' | 'envoy', EdgeUnderTest>> = {};
-  const ports: Record<string, number> = {};
-  let topics: TableTopics;
+  let started: ForwardAuthEdges<'nginx' | 'traefik' | 'envoy'>;
+  let ports: Record<'nginx' | 'traefik' | 'envoy', number>;
   let reader: TableKey;
 
   beforeAll(async () => {
-    for (const source of ['nginx', 'traefik', 'envoy'] as const) {
-      const edge = await startEdge(
-        { url: 'http://127.0.0.1:9', topicPrefix: isolated.env.KAFKA_TOPIC_PREFIX },
-        { ENDPOINTS, FORWARD_AUTH_SOURCE: source, TRUST_PROXY: '127.0.0.1' },
-      );
-      await edge.app.listen({ host: '127.0.0.1', port: 0 });
-      edges[source] = edge;
-      ports[source] = (edge.app.server.address() as AddressInfo).port;
-    }
-    topics = await TableTopics.forEdge(edges.nginx!.config);
-    const accountId = await topics.account(plan('plan_sources', 10_000));
-    reader = await topics.key(accountId, { scopes: ['orders:read'] });
-    for (const edge of Object.values(edges))
-      await eventually(
-        async () =>
-          (
-            await edge.app.inject({
-              url: '/verify/v1/orders/1',
-              headers: {
-                authorization: `Bearer ${reader.plaintext}`,
-                // Each edge reads only its own proxy's way of saying it.
-                'x-original-uri': '/v1/orders/1',
-                'x-forwarded-uri': '/v1/orders/1',
-              },
-            })
-          ).statusCode === 200,
-        10_000,
-        'the key in every edge',
-      );
+    const { keys, ...rest } = await startForwardAuthEdges({
+      sources: ['nginx', 'traefik', 'envoy'],
+      topicPrefix: isolated.env.KAFKA_TOPIC_PREFIX,
+      overrides: { ENDPOINTS, TRUST_PROXY: '127.0.0.1' },
+      planId: 'plan_sources',
+      perMinute: 10_000,
+      keys: [{ scopes: ['orders:read'] }],
+    });
+    started = rest;
+    ports = rest.ports;
+    reader = keys[0]!;
   }, 90_000);
   afterAll(async () => {
-    await topics?.close();
-    for (const edge of Object.values(edges)) await edge.close();
+    await started?.close();
     await isolated.cleanup();
   });
 
   /** What Traefik's ForwardAuth sends: a GET with every client header and its X-Forwarded-*. */
   const traefik = (method: string, uri: string, client: Record<string, string>) =>
-    send(ports.traefik!, 'GET', '/verify', {
+    send(ports.traefik, 'GET', '/verify', {
       ...client,
       'x-forwarded-method': method,
       'x-forwarded-proto': 'http',
@@ -101,7 +61,7 @@ describe('forward-auth: one configured proxy decides which headers are read', ()
 
   /** What Envoy's ext_authz (HTTP) sends: the original method, /verify + path, allowed headers. */
   const envoy = (method: string, path: string, client: Record<string, string>) =>
-    send(ports.envoy!, method, `/verify${path}`, {
+    send(ports.envoy, method, `/verify${path}`, {
       host: 'api.example.com',
       ...client,
       'x-forwarded-for': '203.0.113.8',
@@ -135,7 +95,7 @@ describe('forward-auth: one configured proxy decides which headers are read', ()
   });
 
   it('traefik: a request without X-Forwarded-Uri is a 400 naming the header', async () => {
-    const res = await send(ports.traefik!, 'GET', '/verify', {
+    const res = await send(ports.traefik, 'GET', '/verify', {
       ...bearer(),
       'x-original-uri': '/v1/orders/7',
     });
@@ -183,7 +143,7 @@ describe('forward-auth: one configured proxy decides which headers are read', ()
   });
 
   it('nginx: ignores X-Forwarded-Uri (a client could have sent it through nginx)', async () => {
-    const res = await send(ports.nginx!, 'GET', '/verify', {
+    const res = await send(ports.nginx, 'GET', '/verify', {
       ...bearer(),
       'x-original-method': 'GET',
       'x-original-uri': '/v1/admin/1',
