@@ -69,7 +69,7 @@ describe('clientIpResolver: the client address as Fastify computes it', () => {
       const resolve = clientIpResolver(trustProxy);
       for (const header of forwardedFor) {
         const injected = await app.inject({ url: '/', headers: { 'x-forwarded-for': header } });
-        const fastify = (injected.json() as { ip: string }).ip;
+        const fastify = injected.json<{ ip: string }>().ip;
         const raw = {
           socket: { remoteAddress: '127.0.0.1' },
           headers: { 'x-forwarded-for': header },
