@@ -87,6 +87,26 @@ describe('MemoryLimiter', () => {
     expect(hit('a').policies[0]!.remaining).toBe(0);
   });
 
+  it('keeps the exact least-recently-used order when a hot scope is hit again and again', () => {
+    const limiter = new MemoryLimiter({ maxScopes: 3 });
+    const roomy = compileLimits({
+      rateLimits: [{ name: 'per-second', limit: 10, windowMs: 1_000 }],
+      monthlyQuota: null,
+    });
+    const hit = (scope: string) =>
+      limiter.checkSync({ scope, limits: roomy, cost: 1, now: START }).policies[0]!.remaining;
+    hit('a');
+    hit('b');
+    hit('b');
+    hit('c');
+    hit('b'); // b moves behind c again: least recent first is now a, c, b
+    hit('d'); // a goes
+    hit('e'); // c goes
+    expect(limiter.size).toBe(3);
+    expect(hit('b')).toBe(6);
+    expect(hit('c')).toBe(9);
+  });
+
   it('sweeps expired scopes as new ones arrive and never stores denied-only scopes', () => {
     const limiter = new MemoryLimiter();
     for (let i = 0; i < 4; i++) {

@@ -35,6 +35,8 @@ const EXPIRED_SWEEP_PER_INSERT = 4;
  */
 export class MemoryLimiter implements RateLimiter {
   private readonly scopes = new Map<string, ScopeState>();
+  /** The scope at the back of `scopes` (most recently used): touching it again changes nothing. */
+  private newest: string | undefined;
   private readonly maxScopes: number;
   private readonly decidedBy: 'memory' | 'local';
   private scratch = new Float64Array(1);
@@ -88,9 +90,13 @@ export class MemoryLimiter implements RateLimiter {
         state = { signature: plan.signature, counters: new Map(), expiresAt: 0, gcAt: Infinity };
         this.insert(req.scope, state, now);
       } else {
-        // Map keeps insertion order: re-inserting makes it the most recently used.
-        this.scopes.delete(req.scope);
-        this.scopes.set(req.scope, state);
+        // Map keeps insertion order: re-inserting makes it the most recently used. A hot scope
+        // already is, and re-inserting it per request only churns the Map's table.
+        if (this.newest !== req.scope) {
+          this.scopes.delete(req.scope);
+          this.scopes.set(req.scope, state);
+          this.newest = req.scope;
+        }
         if (state.signature !== plan.signature || state.gcAt <= now) {
           state.gcAt = dropRemovedCounters(state, entries, now);
           state.signature = plan.signature;
@@ -118,6 +124,7 @@ export class MemoryLimiter implements RateLimiter {
 
   async close(): Promise<void> {
     this.scopes.clear();
+    this.newest = undefined;
   }
 
   private insert(scope: string, state: ScopeState, now: number): void {
@@ -128,6 +135,7 @@ export class MemoryLimiter implements RateLimiter {
       this.scopes.delete(oldScope);
     }
     this.scopes.set(scope, state);
+    this.newest = scope;
     if (this.scopes.size > this.maxScopes) {
       const oldest = this.scopes.keys().next();
       if (oldest.done !== true) this.scopes.delete(oldest.value);
