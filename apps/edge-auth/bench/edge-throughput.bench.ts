@@ -14,7 +14,8 @@
 // (coordinated omission); at 70 % load and sub-millisecond service times that effect is small.
 // Without wrk: our own open-loop generator timed with hrtime (autocannon rounds to whole ms).
 // Then (BENCH_PARTS=all, the default): heap per cached key (100k, 1M) and cold start of an
-// edge-auth process to ready with 1M keys on the keys topic. BENCH_PARTS=throughput skips those.
+// edge-auth process to ready with 1M keys on the keys topic, and its restart from the key table
+// snapshot it wrote at SIGTERM. BENCH_PARTS=throughput skips those, BENCH_PARTS=startup runs only them.
 import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { Pool } from 'undici';
@@ -421,6 +422,7 @@ try {
     RATE_LIMIT_STORE: store,
     RATE_LIMIT_STRATEGY: strategy,
     SPOOL_DIR: join(spool, String(n)),
+    KEY_TABLE_SNAPSHOT_DIR: join(spool, String(n), 'key-table'),
     FAILED_AUTH_LIMIT: '1000000',
     // Several edges on one host: each its own admin port.
     ADMIN_PORT: '0',
@@ -543,99 +545,106 @@ try {
     if (process.env.BENCH_EDGE_CPU_PROFILE) return;
     for (const s of servers) s.child.kill(s === keep ? 'SIGCONT' : 'SIGSTOP');
   };
-  const kafkaPid = await findKafkaPid();
-  const rounds: Array<Array<{ rps: number; errors: number; cpu: CpuShare; threads: string }>> = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const results: Array<{ rps: number; errors: number; cpu: CpuShare; threads: string }> = [];
+  // BENCH_PARTS=startup: only the heap and start-up figures below.
+  if (PARTS !== 'startup') {
+    const kafkaPid = await findKafkaPid();
+    const rounds: Array<Array<{ rps: number; errors: number; cpu: CpuShare; threads: string }>> =
+      [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const results: Array<{ rps: number; errors: number; cpu: CpuShare; threads: string }> = [];
+      for (const [i, target] of targets.entries()) {
+        pauseAllBut(servers[i]!);
+        const cpu = cpuMeter({
+          server: servers[i]!.child.pid!,
+          ingestor: ingestor.child.pid!,
+          ...(kafkaPid ? { kafka: kafkaPid } : {}),
+        });
+        await cpu.start();
+        const result = await saturation(target);
+        const threads = await cpu.threads();
+        results.push({ ...result, cpu: await cpu.stop(), threads });
+      }
+      rounds.push(results);
+    }
+    const meanRps = (i: number) => Math.round(rounds.reduce((n, r) => n + r[i]!.rps, 0) / ROUNDS);
+    // 70 % of edge-auth's own saturation (strict Redis): the load it is sized for; same rate for all.
+    const rate = Math.round(meanRps(2) * 0.7);
+    const paceScript = join(spool, 'pace.lua');
+    await writeFile(
+      paceScript,
+      `function delay()\n  return math.random(0, ${2 * THINK_MS})\nend\n`,
+    );
+    const latencies: Latency[] = [];
     for (const [i, target] of targets.entries()) {
       pauseAllBut(servers[i]!);
-      const cpu = cpuMeter({
-        server: servers[i]!.child.pid!,
-        ingestor: ingestor.child.pid!,
-        ...(kafkaPid ? { kafka: kafkaPid } : {}),
-      });
-      await cpu.start();
-      const result = await saturation(target);
-      const threads = await cpu.threads();
-      results.push({ ...result, cpu: await cpu.stop(), threads });
+      latencies.push(
+        wrkPath ? await wrkLatencyAt(target, rate, paceScript) : await latencyAt(target, rate),
+      );
     }
-    rounds.push(results);
-  }
-  const meanRps = (i: number) => Math.round(rounds.reduce((n, r) => n + r[i]!.rps, 0) / ROUNDS);
-  // 70 % of edge-auth's own saturation (strict Redis): the load it is sized for; same rate for all.
-  const rate = Math.round(meanRps(2) * 0.7);
-  const paceScript = join(spool, 'pace.lua');
-  await writeFile(paceScript, `function delay()\n  return math.random(0, ${2 * THINK_MS})\nend\n`);
-  const latencies: Latency[] = [];
-  for (const [i, target] of targets.entries()) {
-    pauseAllBut(servers[i]!);
-    latencies.push(
-      wrkPath ? await wrkLatencyAt(target, rate, paceScript) : await latencyAt(target, rate),
-    );
-  }
-  for (const s of servers) s.child.kill('SIGCONT');
-  // Every decision is metered exactly once: what the edges decided (their own counters) is what
-  // the usage-ingestor counts once it has caught up.
-  let decided = 0;
-  for (const edge of [edgeRedis, edgeLeased, edgeMemory]) {
-    const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
-      edge.output(),
-    )?.[1];
-    if (!adminUrl) throw new Error(`no admin listener address in the output:\n${edge.output()}`);
-    const text = await (await fetch(new URL('/metrics', adminUrl))).text();
-    for (const match of text.matchAll(/^edge_decisions_total\{[^}]*\} (\d+)$/gm))
-      decided += Number(match[1]);
-  }
-  let ingested = 0;
-  await eventually(
-    async () => (ingested = await usageCount(ingestorSchema)) >= decided,
-    120_000,
-    () => `the usage-ingestor to count ${decided} requests (${ingested} so far)`,
-  ).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 2_000)); // anything counted twice would show by now
-  ingested = await usageCount(ingestorSchema);
+    for (const s of servers) s.child.kill('SIGCONT');
+    // Every decision is metered exactly once: what the edges decided (their own counters) is what
+    // the usage-ingestor counts once it has caught up.
+    let decided = 0;
+    for (const edge of [edgeRedis, edgeLeased, edgeMemory]) {
+      const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
+        edge.output(),
+      )?.[1];
+      if (!adminUrl) throw new Error(`no admin listener address in the output:\n${edge.output()}`);
+      const text = await (await fetch(new URL('/metrics', adminUrl))).text();
+      for (const match of text.matchAll(/^edge_decisions_total\{[^}]*\} (\d+)$/gm))
+        decided += Number(match[1]);
+    }
+    let ingested = 0;
+    await eventually(
+      async () => (ingested = await usageCount(ingestorSchema)) >= decided,
+      120_000,
+      () => `the usage-ingestor to count ${decided} requests (${ingested} so far)`,
+    ).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 2_000)); // anything counted twice would show by now
+    ingested = await usageCount(ingestorSchema);
 
-  console.log(
-    `\nedge-auth vs baselines: ${wrkPath ? `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s` : `autocannon (wrk not installed), ${CONNECTIONS} connections, ${SECONDS} s`}, loopback, ${cpus().length} cores, load average before ${loadBefore}`,
-  );
-  console.log(
-    `\n| target | ${rounds.map((_, r) => `round ${r + 1} req/s | × bare`).join(' | ')} | CPU % during round 1 (server / ingestor / Kafka) |`,
-  );
-  console.log(`|---|${rounds.map(() => '---|---').join('|')}|---|`);
-  for (const [i, target] of targets.entries()) {
-    const cells = rounds.map(
-      (r) => `${(r[i]!.rps / 1000).toFixed(1)}k | ${(r[i]!.rps / r[0]!.rps).toFixed(2)}`,
-    );
-    const cpu = rounds[0]![i]!.cpu;
-    const errors = rounds.reduce((n, r) => n + r[i]!.errors, 0);
     console.log(
-      `| ${target.name} | ${cells.join(' | ')} | ${cpu.server} / ${cpu.ingestor} / ${cpu.kafka ?? '?'}${errors ? ` (non-2xx or errors: ${errors})` : ''} |`,
+      `\nedge-auth vs baselines: ${wrkPath ? `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s` : `autocannon (wrk not installed), ${CONNECTIONS} connections, ${SECONDS} s`}, loopback, ${cpus().length} cores, load average before ${loadBefore}`,
     );
-  }
-  console.log(`\nserver threads by CPU % in round 1 (Linux thread names):`);
-  for (const [i, target] of targets.entries())
-    console.log(`  ${target.name}: ${rounds[0]![i]!.threads}`);
-  console.log(
-    `\nlatency at ${rate} req/s (70 % of edge-auth strict Redis saturation), ${wrkPath ? `wrk paced by a random think time of 0-${2 * THINK_MS} ms per request` : 'open-loop JS generator'}:`,
-  );
-  console.log(`\n| target | achieved req/s | p50 ms | p99 ms | added p99 vs bare ms |`);
-  console.log('|---|---|---|---|---|');
-  for (const [i, target] of targets.entries()) {
-    const l = latencies[i]!;
     console.log(
-      `| ${target.name} | ${l.achieved} | ${l.p50.toFixed(3)} | ${l.p99.toFixed(3)} | ${(l.p99 - latencies[0]!.p99).toFixed(3)}${l.failed ? ` (non-2xx or errors: ${l.failed})` : ''} |`,
+      `\n| target | ${rounds.map((_, r) => `round ${r + 1} req/s | × bare`).join(' | ')} | CPU % during round 1 (server / ingestor / Kafka) |`,
     );
+    console.log(`|---|${rounds.map(() => '---|---').join('|')}|---|`);
+    for (const [i, target] of targets.entries()) {
+      const cells = rounds.map(
+        (r) => `${(r[i]!.rps / 1000).toFixed(1)}k | ${(r[i]!.rps / r[0]!.rps).toFixed(2)}`,
+      );
+      const cpu = rounds[0]![i]!.cpu;
+      const errors = rounds.reduce((n, r) => n + r[i]!.errors, 0);
+      console.log(
+        `| ${target.name} | ${cells.join(' | ')} | ${cpu.server} / ${cpu.ingestor} / ${cpu.kafka ?? '?'}${errors ? ` (non-2xx or errors: ${errors})` : ''} |`,
+      );
+    }
+    console.log(`\nserver threads by CPU % in round 1 (Linux thread names):`);
+    for (const [i, target] of targets.entries())
+      console.log(`  ${target.name}: ${rounds[0]![i]!.threads}`);
+    console.log(
+      `\nlatency at ${rate} req/s (70 % of edge-auth strict Redis saturation), ${wrkPath ? `wrk paced by a random think time of 0-${2 * THINK_MS} ms per request` : 'open-loop JS generator'}:`,
+    );
+    console.log(`\n| target | achieved req/s | p50 ms | p99 ms | added p99 vs bare ms |`);
+    console.log('|---|---|---|---|---|');
+    for (const [i, target] of targets.entries()) {
+      const l = latencies[i]!;
+      console.log(
+        `| ${target.name} | ${l.achieved} | ${l.p50.toFixed(3)} | ${l.p99.toFixed(3)} | ${(l.p99 - latencies[0]!.p99).toFixed(3)}${l.failed ? ` (non-2xx or errors: ${l.failed})` : ''} |`,
+      );
+    }
+    console.log(
+      `\nmetering: the edges decided ${decided} requests, the usage-ingestor counted ${ingested} (${ingested === decided ? 'exact' : 'NOT exact'})`,
+    );
+    results.throughput = targets.map((t, i) => ({
+      name: t.name,
+      rps: rounds.map((r) => r[i]!.rps),
+      latency: latencies[i],
+    }));
+    results.loadBefore = loadBefore;
+    results.metering = { decided, ingested };
   }
-  console.log(
-    `\nmetering: the edges decided ${decided} requests, the usage-ingestor counted ${ingested} (${ingested === decided ? 'exact' : 'NOT exact'})`,
-  );
-  results.throughput = targets.map((t, i) => ({
-    name: t.name,
-    rps: rounds.map((r) => r[i]!.rps),
-    latency: latencies[i],
-  }));
-  results.loadBefore = loadBefore;
-  results.metering = { decided, ingested };
 
   if (PARTS === 'throughput') {
     await producer.disconnect();
@@ -696,6 +705,40 @@ try {
     );
     results.coldStartMs = Math.round(coldMs);
     results.coldStartKeys = tableKeys;
+
+    // Restart: SIGTERM writes the key table snapshot; the next process loads it and reads only
+    // what the topics got since (nothing here), as a deploy or a crash-free restart does.
+    const stopping = performance.now();
+    await coldEdge.stop('SIGTERM');
+    servers.splice(servers.indexOf(coldEdge), 1);
+    const stopMs = performance.now() - stopping;
+    const written =
+      /"keys":(\d+),"bytes":(\d+),"writeMs":(\d+)[^\n]*key table snapshot written/.exec(
+        coldEdge.output(),
+      );
+    if (!written) throw new Error(`the edge wrote no key table snapshot:\n${coldEdge.output()}`);
+    const restarted = performance.now();
+    const warmEdge = await startServiceProcess(
+      edgeArtifact.entry,
+      { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
+      120_000,
+    );
+    servers.push(warmEdge);
+    while ((await fetch(new URL('/readyz', warmEdge.url))).status !== 200)
+      await new Promise((r) => setTimeout(r, 50));
+    const restartMs = performance.now() - restarted;
+    const loaded = /"keys":(\d+),"ageMs":\d+,"loadMs":(\d+)[^\n]*loaded from its snapshot/.exec(
+      warmEdge.output(),
+    );
+    if (!loaded) throw new Error(`the edge did not load its snapshot:\n${warmEdge.output()}`);
+    console.log(
+      `  SIGTERM with the snapshot write: ${(stopMs / 1000).toFixed(1)} s (snapshot of ${written[1]} keys, ${(Number(written[2]) / 1e6).toFixed(0)} MB, written in ${written[3]} ms)`,
+    );
+    console.log(
+      `  restart to ready from the snapshot: ${(restartMs / 1000).toFixed(1)} s (process start included; ${loaded[1]} keys loaded in ${loaded[2]} ms)\n`,
+    );
+    results.restartFromSnapshotMs = Math.round(restartMs);
+    results.snapshotBytes = Number(written[2]);
     await producer.disconnect();
     console.log(JSON.stringify({ bench: 'edge-auth', ...results }));
   }

@@ -101,6 +101,13 @@ export async function buildApp({
     table,
     topics,
     maxWaitTimeInMs: config.TABLE_MAX_WAIT_MS,
+    ...(config.KEY_TABLE_SNAPSHOT_DIR !== 'off' && {
+      snapshot: {
+        dir: config.KEY_TABLE_SNAPSHOT_DIR,
+        intervalMs: config.KEY_TABLE_SNAPSHOT_INTERVAL_MS,
+        maxAgeMs: config.KEY_TABLE_SNAPSHOT_MAX_AGE_MS,
+      },
+    }),
     ...(now ? { now } : {}),
     prepare: async () => {
       const admin = await kafka.admin();

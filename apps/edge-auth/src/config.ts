@@ -184,6 +184,21 @@ export const EdgeAuthConfig = z
      * busy time at 50 ms under load).
      */
     TABLE_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(500),
+    /**
+     * The key table is snapshotted here (at shutdown and every KEY_TABLE_SNAPSHOT_INTERVAL_MS) and
+     * a restart loads it, then reads only what changed since; `off` reads the topics whole at
+     * every start. Edges reading the same topics may share the directory (one file per topic set).
+     */
+    KEY_TABLE_SNAPSHOT_DIR: z.string().min(1).default('.local/edge-auth/key-table'),
+    /** 0: snapshot only at shutdown. */
+    KEY_TABLE_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+    /** An older snapshot is not used (the table is built from the topics). */
+    KEY_TABLE_SNAPSHOT_MAX_AGE_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .max(7 * 86_400_000)
+      .default(86_400_000),
 
     /**
      * `/metrics` and the detailed `/readyz` are served here, not on the public PORT (which keeps

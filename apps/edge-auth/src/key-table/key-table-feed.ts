@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type EventCodec, type TollgateEvent } from '@tollgate/events';
@@ -9,10 +10,18 @@ import {
   type KafkaConnection,
   type KafkaMetrics,
   type RawMessage,
+  type ResumePoint,
 } from '@tollgate/kafka';
 import type { Dependency } from '@tollgate/service-runtime';
 import { eventRefusal } from './event-refusal';
 import type { KeyTable } from './key-table';
+import {
+  loadSnapshot,
+  readSnapshot,
+  recordFingerprint,
+  snapshotPath,
+  writeSnapshot,
+} from './key-table-snapshot';
 
 export interface KeyTableFeedOptions {
   kafka: KafkaConnection;
@@ -26,6 +35,12 @@ export interface KeyTableFeedOptions {
   /** Runs before the first read, e.g. topic provisioning; retried with the read on failure. */
   prepare?: () => Promise<void>;
   maxWaitTimeInMs: number;
+  /**
+   * Keep a snapshot of the table in `dir` (every `intervalMs` once caught up, 0 = only at close,
+   * and at close) and start from it when it is at most `maxAgeMs` old: a restart then reads only
+   * what changed since (see key-table-snapshot.ts).
+   */
+  snapshot?: { dir: string; intervalMs: number; maxAgeMs: number };
   now?: () => number;
 }
 
@@ -64,6 +79,14 @@ export class KeyTableFeed implements Dependency {
   private readonly quarantined: Counter<'event_type' | 'reason'>;
   private readonly readerRestarts: Counter;
   private readonly deadLetterFailures: Counter;
+  private readonly snapshots: Counter<'result'>;
+  /** The snapshot is offered to the first reader only; later readers read the topics whole. */
+  private snapshotOffered = false;
+  private clusterId: string | undefined;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private snapshotWriting: Promise<void> | undefined;
+  /** The current reader's start, awaited before a refused reader is stopped. */
+  private readerStarting: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: KeyTableFeedOptions) {
     this.now = options.now ?? Date.now;
@@ -82,6 +105,12 @@ export class KeyTableFeed implements Dependency {
     this.deadLetterFailures = new Counter({
       name: 'edge_key_table_dead_letter_failures_total',
       help: 'Quarantined events that could not be written to the dead-letter topic',
+      registers,
+    });
+    this.snapshots = new Counter({
+      name: 'edge_key_table_snapshots_total',
+      help: 'Key table snapshots by result: written, write_failed, loaded, refused (stale, damaged, or not matching the topics)',
+      labelNames: ['result'] as const,
       registers,
     });
     const readerUp = () => this.isCaughtUp;
@@ -121,13 +150,23 @@ export class KeyTableFeed implements Dependency {
     await this.reader.checkReady();
   }
 
+  /** Stops reading, then writes a last snapshot of what was read (when snapshots are on). */
   async close(): Promise<void> {
     this.stopped = true;
     this.generation++;
     clearTimeout(this.retryTimer);
-    await this.reader?.stop();
+    clearInterval(this.snapshotTimer);
+    const reader = this.reader;
+    await reader?.stop();
+    await this.snapshotWriting;
+    if (reader) await this.saveSnapshot(reader);
     await this.deadLettering;
     await this.deadLetters?.close();
+  }
+
+  /** Writes a snapshot of the table now (no-op unless snapshots are on and the table caught up). */
+  async snapshotNow(): Promise<void> {
+    if (this.reader) await this.saveSnapshot(this.reader);
   }
 
   private async attempt(failures: number): Promise<void> {
@@ -137,22 +176,35 @@ export class KeyTableFeed implements Dependency {
     try {
       await this.options.prepare?.();
       this.deadLetters ??= new DeadLetterSink(kafka.kafka, topics.deadLetters);
+      const admin = await kafka.admin();
+      if (this.options.snapshot) this.clusterId ??= (await admin.describeCluster()).clusterId;
+      const resumeAt = await this.restoreSnapshot();
+      if (generation !== this.generation) return;
       const reader = new TableReader(
         observeConsumers(kafka.kafka, (consumer) => this.watch(consumer, generation)),
         {
           name: READER_NAME,
-          topics: [topics.keys, topics.plans, topics.accounts],
+          topics: this.tableTopics,
           codec,
           deadLetters: this.deadLetters,
           metrics,
           log,
           maxWaitTimeInMs: this.options.maxWaitTimeInMs,
-          onEvent: (consumed, message) => this.apply(consumed, message),
+          onEvent: (consumed, message) => {
+            if (generation === this.generation) this.apply(consumed, message);
+          },
+          resumeAt,
+          onResumeRefused: (point, reason) =>
+            this.snapshotRefusedByTopics(
+              generation,
+              `${point.topic}[${point.partition}]: ${reason}`,
+            ),
         },
       );
-      if (generation !== this.generation) return;
       this.reader = reader;
-      await reader.start(await kafka.admin());
+      this.readerStarting = reader.start(admin);
+      await this.readerStarting;
+      this.scheduleSnapshots();
     } catch (err) {
       if (generation !== this.generation) return;
       this.generation++;
@@ -166,6 +218,134 @@ export class KeyTableFeed implements Dependency {
       logRetry({ err, retryInMs: delay }, 'key table could not start reading; retrying');
       this.retryTimer = setTimeout(() => void this.attempt(failures + 1), delay);
     }
+  }
+
+  private get tableTopics(): string[] {
+    const { topics } = this.options;
+    return [topics.keys, topics.plans, topics.accounts];
+  }
+
+  /**
+   * Loads the snapshot into the (empty) table when there is a usable one, and returns where each
+   * partition resumes. Anything wrong with it is logged and the table is built from the topics.
+   */
+  private async restoreSnapshot(): Promise<ResumePoint[]> {
+    const { snapshot, table, log } = this.options;
+    if (!snapshot || this.snapshotOffered) return [];
+    this.snapshotOffered = true;
+    const path = snapshotPath(snapshot.dir, this.tableTopics);
+    const started = performance.now();
+    let read: Awaited<ReturnType<typeof readSnapshot>>;
+    try {
+      read = await readSnapshot(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        log.info({ path }, 'no key table snapshot yet: building the table from the topics');
+        return [];
+      }
+      return this.refuseSnapshot(path, err instanceof Error ? err.message : String(err));
+    }
+    const { header, body } = read;
+    const ageMs = this.now() - header.takenAt;
+    if (header.clusterId !== this.clusterId)
+      return this.refuseSnapshot(path, `it was taken on Kafka cluster ${header.clusterId}`);
+    if (header.topics.join('\n') !== this.tableTopics.join('\n'))
+      return this.refuseSnapshot(path, `it holds other topics (${header.topics.join(', ')})`);
+    if (ageMs > snapshot.maxAgeMs || ageMs < -60_000)
+      return this.refuseSnapshot(path, `it was taken ${Math.round(ageMs / 1000)} s ago`);
+    try {
+      const keys = await loadSnapshot(table, body);
+      this.snapshots.inc({ result: 'loaded' });
+      log.info(
+        { path, keys, ageMs, loadMs: Math.round(performance.now() - started) },
+        'key table loaded from its snapshot; reading what changed since',
+      );
+    } catch (err) {
+      table.clear();
+      return this.refuseSnapshot(path, err instanceof Error ? err.message : String(err));
+    }
+    return header.positions.map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      offset: (BigInt(p.next) - 1n).toString(),
+      matches: (message) => recordFingerprint(message.value) === p.lastRecord,
+    }));
+  }
+
+  private refuseSnapshot(path: string, reason: string): ResumePoint[] {
+    this.snapshots.inc({ result: 'refused' });
+    this.options.log.warn(
+      { path, reason },
+      'key table snapshot not used: building the table from the topics',
+    );
+    return [];
+  }
+
+  /** A resumed partition does not continue the snapshot: unload it and read the topics whole. */
+  private snapshotRefusedByTopics(generation: number, reason: string): void {
+    if (this.stopped || generation !== this.generation) return;
+    this.generation++;
+    this.snapshots.inc({ result: 'refused' });
+    this.options.log.warn(
+      { reason },
+      'key table snapshot does not match the topics: building the table from the topics',
+    );
+    const refused = this.reader;
+    const starting = this.readerStarting;
+    this.reader = undefined;
+    setImmediate(() => {
+      void starting
+        .catch(() => undefined)
+        .then(() => refused?.stop().catch(() => undefined))
+        .then(() => {
+          this.options.table.clear();
+          if (!this.stopped) void this.attempt(0);
+        });
+    });
+  }
+
+  private scheduleSnapshots(): void {
+    const intervalMs = this.options.snapshot?.intervalMs ?? 0;
+    if (intervalMs <= 0 || this.snapshotTimer) return;
+    this.snapshotTimer = setInterval(() => void this.snapshotNow(), intervalMs);
+    this.snapshotTimer.unref();
+  }
+
+  /** Writes the table with the positions `reader` has applied; one write at a time, never throws. */
+  private async saveSnapshot(reader: TableReader): Promise<void> {
+    const { snapshot, table, log } = this.options;
+    if (!snapshot || !reader.isCaughtUp || this.clusterId === undefined) return;
+    if (this.snapshotWriting) return this.snapshotWriting;
+    // Taken before the first key is written: records applied meanwhile are read again after a load.
+    const positions = reader.positions().map(({ topic, partition, last }) => ({
+      topic,
+      partition,
+      next: (BigInt(last.offset) + 1n).toString(),
+      lastRecord: recordFingerprint(last.value),
+    }));
+    const path = snapshotPath(snapshot.dir, this.tableTopics);
+    const started = performance.now();
+    this.snapshotWriting = writeSnapshot(path, table, {
+      takenAt: this.now(),
+      clusterId: this.clusterId,
+      topics: this.tableTopics,
+      positions,
+    })
+      .then(({ keys, bytes }) => {
+        this.snapshots.inc({ result: 'written' });
+        log.info(
+          { path, keys, bytes, writeMs: Math.round(performance.now() - started) },
+          'key table snapshot written',
+        );
+      })
+      .catch((err: unknown) => {
+        this.snapshots.inc({ result: 'write_failed' });
+        log.warn({ err, path }, 'key table snapshot could not be written');
+      })
+      .finally(() => {
+        this.snapshotWriting = undefined;
+      });
+    return this.snapshotWriting;
   }
 
   /** The reader's kafkajs consumer: its crash ends this reader (it does not stop otherwise). */

@@ -9,6 +9,8 @@ export interface PlanEntry {
   readonly limits: CompiledLimits;
   /** `plan_pro@3`, for the identity header. */
   readonly label: string;
+  /** The plan as PlanChanged carried it (what a key table snapshot stores). */
+  readonly snapshot: PlanSnapshot;
 }
 
 /** Shared by all of an account's keys, so a suspension or plan change applies to them at once. */
@@ -164,13 +166,60 @@ export class KeyTable {
         limitScope: snapshot.limitScope,
         limits: compileLimits(snapshot),
         label,
+        snapshot,
       };
       this.plans.set(label, plan);
     }
     return plan;
   }
 
-  private internScopes(scopes: readonly string[]): readonly string[] {
+  /** Every plan version, account and key (live views, for the snapshot writer). */
+  planEntries(): IterableIterator<PlanEntry> {
+    return this.plans.values();
+  }
+
+  accountEntries(): IterableIterator<AccountEntry> {
+    return this.accounts.values();
+  }
+
+  /** Keys by their binary hash. */
+  keyEntries(): IterableIterator<[string, KeyEntry]> {
+    return this.keys.entries();
+  }
+
+  /** Restoring from a snapshot (key-table-snapshot.ts): a plan version, shared as events share it. */
+  restorePlan(snapshot: PlanSnapshot): PlanEntry {
+    return this.plan(snapshot);
+  }
+
+  restoreAccount(
+    accountId: string,
+    suspended: boolean,
+    plan: PlanEntry | null,
+    pendingPlan: PendingPlan | null,
+  ): AccountEntry {
+    const account = this.account(accountId);
+    account.suspended = suspended;
+    account.plan = plan;
+    account.pendingPlan = pendingPlan;
+    return account;
+  }
+
+  /** `entry.account` and `entry.scopes` must come from `restoreAccount` and `internScopes`. */
+  restoreKey(binaryHash: string, entry: KeyEntry): void {
+    this.keys.set(binaryHash, entry);
+  }
+
+  /** Forgets everything (a refused snapshot is unloaded before the table is built afresh). */
+  clear(): void {
+    this.keys.clear();
+    this.accounts.clear();
+    this.plans.clear();
+    this.scopeLists.clear();
+  }
+
+  /** Equal scope lists share one frozen array. */
+  internScopes(scopes: readonly string[]): readonly string[] {
     const id = scopes.join('\n');
     let shared = this.scopeLists.get(id);
     if (!shared) {

@@ -154,6 +154,8 @@ export async function startEdge(
     KAFKA_TOPIC_PREFIX: keyService.topicPrefix,
     KEY_SERVICE_URL: keyService.url,
     SPOOL_DIR: spoolDir,
+    // Each edge its own: a test that restarts an edge on the same topics opts in by passing one.
+    KEY_TABLE_SNAPSHOT_DIR: join(spoolDir, 'key-table'),
     // Tests call from one address; the protections have their own tests.
     LOOKUPS_PER_CLIENT_PER_MINUTE: '100000',
     FAILED_AUTH_LIMIT: '100000',

@@ -28,4 +28,9 @@ export {
   type BatchContext,
   type EventConsumerOptions,
 } from './consumer/event-consumer';
-export { TableReader, type TableReaderOptions } from './consumer/table-reader';
+export {
+  TableReader,
+  type ResumePoint,
+  type TablePosition,
+  type TableReaderOptions,
+} from './consumer/table-reader';

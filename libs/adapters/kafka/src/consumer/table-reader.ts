@@ -21,6 +21,35 @@ export interface TableReaderOptions extends DecodeDependencies {
   onTombstone?(topic: string, key: string | null): void;
   /** Longest a fetch waits for new data while tailing (default 50 ms). */
   maxWaitTimeInMs?: number;
+  /**
+   * Partitions the caller already holds up to a record (e.g. from a snapshot): reading resumes at
+   * that record, which must be the first one read and `matches` (or be gone: compacted away),
+   * instead of at the earliest offset. Other partitions are read from the beginning.
+   */
+  resumeAt?: readonly ResumePoint[];
+  /**
+   * A partition did not resume on the record its resume point names (the topic was recreated or
+   * truncated): nothing of it is applied, and the caller should drop what it holds and read anew.
+   */
+  onResumeRefused?(point: ResumePoint, reason: string): void;
+}
+
+/** Where a partition resumes: the last record the caller applied. */
+export interface ResumePoint {
+  topic: string;
+  partition: number;
+  /** Offset of the last record applied; reading resumes there (it is read and applied again). */
+  offset: string;
+  /** True when `message` (read at `offset`) is the record the caller applied. */
+  matches(message: RawMessage): boolean;
+}
+
+/** A partition's last applied record. */
+export interface TablePosition {
+  topic: string;
+  partition: number;
+  /** The last record applied (its offset, key and value as read). */
+  last: RawMessage;
 }
 
 /**
@@ -36,6 +65,12 @@ export class TableReader {
   private readonly caughtUpWaiters: Array<() => void> = [];
   private caughtUp = false;
   private started = false;
+  /** topic:partition → its last applied record, updated after every record. */
+  private readonly applied = new Map<string, TablePosition>();
+  /** topic:partition → resume points not yet confirmed by the partition's first record. */
+  private readonly resuming = new Map<string, ResumePoint>();
+  /** Partitions whose resume point was refused: nothing more of them is applied. */
+  private readonly refused = new Set<string>();
 
   constructor(
     kafka: Kafka,
@@ -59,19 +94,41 @@ export class TableReader {
       topic: string,
     ): Promise<Array<{ partition: number; high: string; low: string }>>;
   }) {
+    for (const point of this.options.resumeAt ?? [])
+      this.resuming.set(`${point.topic}:${point.partition}`, point);
+    const refusedAtStart: Array<[ResumePoint, string]> = [];
     for (const topic of this.options.topics) {
       for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-        if (BigInt(high) > BigInt(low)) this.targets.set(`${topic}:${partition}`, BigInt(high));
+        const key = `${topic}:${partition}`;
+        const point = this.resuming.get(key);
+        const reason = point && boundsRefusal(point, BigInt(low), BigInt(high));
+        if (point && reason) {
+          this.resuming.delete(key);
+          this.refused.add(key);
+          refusedAtStart.push([point, reason]);
+        } else if (BigInt(high) > BigInt(low)) {
+          this.targets.set(key, BigInt(high));
+        }
       }
     }
+    for (const [point, reason] of refusedAtStart) this.options.onResumeRefused?.(point, reason);
     this.markIfCaughtUp();
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
     this.started = true;
-    await this.consumer.run({
+    // Seeks must follow `run` (which creates the group) and precede its first fetch.
+    const running = this.consumer.run({
       autoCommit: false,
       eachBatch: (payload) => this.processBatch(payload),
     });
+    for (const { topic, partition, offset } of this.resuming.values())
+      this.consumer.seek({ topic, partition, offset });
+    await running;
+  }
+
+  /** Every partition's last applied record so far: the table the caller holds reflects exactly these. */
+  positions(): TablePosition[] {
+    return [...this.applied.values()].map((p) => ({ ...p }));
   }
 
   /** Resolves once caught up; rejects after `timeoutMs`. */
@@ -104,6 +161,18 @@ export class TableReader {
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
+    const key = `${topic}:${partition}`;
+    if (this.refused.has(key)) return;
+    const resume = this.resuming.get(key);
+    if (resume && batch.messages.length > 0) {
+      this.resuming.delete(key);
+      const reason = resumeRefusal(resume, batch.messages[0]!);
+      if (reason) {
+        this.refused.add(key);
+        this.options.onResumeRefused?.(resume, reason);
+        return;
+      }
+    }
     for (const message of batch.messages) {
       if (message.value === null) {
         this.options.onTombstone?.(topic, message.key?.toString() ?? null);
@@ -111,11 +180,11 @@ export class TableReader {
         const consumed = await decodeOrDeadLetter(this.decode, topic, partition, message);
         if (consumed) this.options.onEvent(consumed, message);
       }
+      this.applied.set(key, { topic, partition, last: message });
       payload.resolveOffset(message.offset);
     }
     await payload.heartbeat();
     if (!this.caughtUp && batch.messages.length > 0) {
-      const key = `${topic}:${partition}`;
       const target = this.targets.get(key);
       if (target !== undefined && BigInt(batch.lastOffset()) + 1n >= target)
         this.targets.delete(key);
@@ -132,4 +201,27 @@ export class TableReader {
     );
     for (const waiter of this.caughtUpWaiters.splice(0)) waiter();
   }
+}
+
+/** Why a partition cannot resume at `point` given its offsets now, or undefined if it can. */
+function boundsRefusal(point: ResumePoint, low: bigint, high: bigint): string | undefined {
+  const offset = BigInt(point.offset);
+  if (high <= offset)
+    return `the partition ends at offset ${high} (before ${point.offset}): it was recreated or truncated`;
+  // Records after the resume point that are no longer there would be updates never applied.
+  if (low > offset + 1n)
+    return `the partition starts at offset ${low}: records after ${point.offset} were deleted`;
+  return undefined;
+}
+
+/** Why a resumed partition's first record is not where the caller left off, or undefined if it is. */
+function resumeRefusal(point: ResumePoint, first: RawMessage): string | undefined {
+  const expected = BigInt(point.offset);
+  const offset = BigInt(first.offset);
+  if (offset > expected) return undefined; // the resume record was compacted away; what follows is newer
+  if (offset < expected)
+    return `the partition no longer holds offset ${point.offset} (it starts again at ${first.offset})`;
+  return point.matches(first)
+    ? undefined
+    : `the record at offset ${point.offset} is not the one the snapshot applied`;
 }

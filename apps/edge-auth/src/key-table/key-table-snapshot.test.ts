@@ -1,0 +1,182 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KeyState } from '@tollgate/events';
+import { sampleEvent } from '@tollgate/events/testing';
+import { plan } from '../testing/table-topics';
+import { KeyTable } from './key-table';
+import {
+  loadSnapshot,
+  readSnapshot,
+  snapshotPath,
+  SnapshotRefused,
+  writeSnapshot,
+} from './key-table-snapshot';
+
+const NOW = 1_700_000_000_000;
+const HEADER = {
+  takenAt: NOW,
+  clusterId: 'cluster-1',
+  topics: ['t.keys', 't.plans', 't.accounts'],
+  positions: [{ topic: 't.keys', partition: 0, next: '42', lastRecord: 'ab'.repeat(16) }],
+};
+
+function keyState(n: number, accountId: string, change: Partial<KeyState> = {}): KeyState {
+  return {
+    ...sampleEvent('KeyIssued').key,
+    keyId: `key_${n}`,
+    accountId,
+    keyHash: n.toString(16).padStart(64, '0'),
+    pepperVersion: 1 + (n % 3),
+    env: n % 2 ? 'test' : 'live',
+    scopes: n % 3 ? ['orders:read', `team:${n % 5}`] : [],
+    expiresAt: n % 4 ? null : NOW + n,
+    ...change,
+  };
+}
+
+/** Everything a table holds, as plain data: two tables with equal views decide alike. */
+function view(table: KeyTable) {
+  const planOf = (p: { label: string; limitScope: string } | null) =>
+    p && { label: p.label, limitScope: p.limitScope };
+  return {
+    plans: [...table.planEntries()].map((p) => ({ ...planOf(p), snapshot: p.snapshot })),
+    accounts: [...table.accountEntries()].map((a) => ({
+      accountId: a.accountId,
+      suspended: a.suspended,
+      plan: planOf(a.plan),
+      pending: a.pendingPlan && {
+        plan: planOf(a.pendingPlan.plan),
+        effectiveAt: a.pendingPlan.effectiveAt,
+        previousLabel: a.pendingPlan.previousLabel,
+      },
+    })),
+    keys: [...table.keyEntries()].map(([hash, k]) => ({
+      hash,
+      keyId: k.keyId,
+      accountId: k.account.accountId,
+      env: k.env,
+      scopes: k.scopes,
+      pepperVersion: k.pepperVersion,
+      expiresAt: k.expiresAt,
+      revokedFrom: k.revokedFrom,
+    })),
+  };
+}
+
+/** A table with every kind of state: plans current, pending and only known as previous. */
+function sampleTable(keys: number): KeyTable {
+  const table = new KeyTable();
+  table.applyPlan('acct_old', plan('plan_old', 10), NOW - 1, NOW);
+  table.applyPlan('acct_a', plan('plan_a', 100), NOW - 1, NOW);
+  table.applyPlan('acct_b', plan('plan_b', 5, { limitScope: 'account' }), NOW - 1, NOW);
+  table.applyPlan('acct_b', plan('plan_c', 7), NOW + 60_000, NOW, {
+    planId: 'plan_b',
+    planVersion: 1,
+  });
+  table.applyPlan('acct_future', plan('plan_c', 7), NOW + 60_000, NOW, {
+    planId: 'plan_old',
+    planVersion: 1,
+  });
+  table.applyAccountStatus('acct_b', true);
+  table.applyAccountStatus('acct_no_plan', false);
+  for (let n = 1; n <= keys; n++) {
+    const account = ['acct_a', 'acct_b', 'acct_future', 'acct_no_plan'][n % 4]!;
+    table.applyKey(keyState(n, account), n % 7 === 0 ? { effectiveAt: NOW + n } : null);
+  }
+  return table;
+}
+
+describe('key table snapshot', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'key-table-snapshot-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads into an empty table exactly what was written, with shared accounts and scope lists', async () => {
+    const table = sampleTable(5_000);
+    const path = snapshotPath(dir, HEADER.topics);
+    const written = await writeSnapshot(path, table, HEADER);
+    expect(written.keys).toBe(5_000);
+
+    const { header, body } = await readSnapshot(path);
+    expect(header).toEqual({ format: 1, ...HEADER, keys: 5_000 });
+    const loaded = new KeyTable();
+    expect(await loadSnapshot(loaded, body)).toBe(5_000);
+    expect(view(loaded)).toEqual(view(table));
+
+    // The same sharing as events build: one account object per account, one array per scope list.
+    const a = loaded.find(Buffer.from(keyState(4, '').keyHash, 'hex').toString('latin1'))!;
+    const b = loaded.find(Buffer.from(keyState(8, '').keyHash, 'hex').toString('latin1'))!;
+    expect(a.account).toBe(b.account);
+    const s1 = loaded.find(Buffer.from(keyState(1, '').keyHash, 'hex').toString('latin1'))!;
+    const s16 = loaded.find(Buffer.from(keyState(16, '').keyHash, 'hex').toString('latin1'))!;
+    expect(s1.scopes).toEqual(['orders:read', 'team:1']);
+    expect(s1.scopes).toBe(s16.scopes);
+    // Plans keep deciding alike: pending assignments still wait for their time.
+    const plansAt = (t: KeyTable, at: number) =>
+      [...t.accountEntries()].map((account) => t.planAt(account, at)?.label ?? null);
+    expect(plansAt(loaded, NOW)).toEqual(plansAt(table, NOW));
+    expect(plansAt(loaded, NOW)).toEqual([
+      'plan_old@1',
+      'plan_a@1',
+      'plan_b@1',
+      'plan_old@1',
+      null,
+    ]);
+    expect(plansAt(loaded, NOW + 60_000)).toEqual(plansAt(table, NOW + 60_000));
+    expect(plansAt(loaded, NOW + 60_000)).toContain('plan_c@1');
+  });
+
+  it('includes what is added while it is written a slice at a time', async () => {
+    const table = sampleTable(40_000);
+    const writing = writeSnapshot(snapshotPath(dir, HEADER.topics), table, HEADER);
+    // Applied between slices: a new account and keys on it.
+    for (let n = 40_001; n <= 40_100; n++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      table.applyKey(keyState(n, 'acct_late'), null);
+    }
+    await writing;
+    const loaded = new KeyTable();
+    await loadSnapshot(loaded, (await readSnapshot(snapshotPath(dir, HEADER.topics))).body);
+    expect(loaded.keyCount).toBeGreaterThan(40_000);
+    expect(loaded.keyCount).toBeLessThanOrEqual(40_100);
+    // Every key it holds refers to an account it holds.
+    for (const [, key] of loaded.keyEntries())
+      expect([...loaded.accountEntries()]).toContain(key.account);
+  });
+
+  it('refuses a damaged, truncated or foreign file instead of loading part of it', async () => {
+    const path = snapshotPath(dir, HEADER.topics);
+    await writeSnapshot(path, sampleTable(100), HEADER);
+    const good = await readFile(path);
+
+    const flipped = Buffer.from(good);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0xff;
+    await writeFile(path, flipped);
+    await expect(readSnapshot(path)).rejects.toThrow(SnapshotRefused);
+    await expect(readSnapshot(path)).rejects.toThrow('checksum');
+
+    await writeFile(path, good.subarray(0, good.length - 100));
+    await expect(readSnapshot(path)).rejects.toThrow(SnapshotRefused);
+
+    await writeFile(path, Buffer.from('{"not":"a snapshot"}'));
+    await expect(readSnapshot(path)).rejects.toThrow('not a key table snapshot');
+
+    await writeFile(path, good);
+    const table = new KeyTable();
+    table.applyAccountStatus('acct_x', true);
+    await expect(loadSnapshot(table, (await readSnapshot(path)).body)).rejects.toThrow(
+      'empty table',
+    );
+  });
+
+  it('names one file per topic set', () => {
+    expect(snapshotPath(dir, ['a', 'b', 'c'])).toBe(snapshotPath(dir, ['a', 'b', 'c']));
+    expect(snapshotPath(dir, ['a', 'b', 'c'])).not.toBe(snapshotPath(dir, ['x.a', 'x.b', 'x.c']));
+  });
+});

@@ -1,0 +1,370 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Environment, PlanSnapshot } from '@tollgate/events';
+import type { AccountEntry, KeyEntry, KeyTable, PlanEntry } from './key-table';
+
+/**
+ * A key table snapshot: the whole table (plans, accounts, keys) as it was after the records up to
+ * `positions` were applied. A restarting edge loads it and reads the topics from there on instead
+ * of from the beginning: the compacted topics hold the latest state of every key, so the snapshot
+ * plus every record after it is the current table (every event sets its entity's whole state).
+ *
+ * The file is a cache of the topics, never a source of truth: a snapshot that does not match the
+ * topics (another cluster, other topic names, offsets the partitions no longer hold, a record at
+ * the snapshot's position that is not the one it saw) is refused and the table is built from the
+ * topics as without one. It holds what the topics hold (key HMACs, never a plaintext key).
+ *
+ * Layout: `MAGIC`, u32 length + JSON header, tagged records (plan, account, scope list, key) in an
+ * order where each record refers only to records before it, an end tag, and the SHA-256 of
+ * everything before it.
+ */
+
+/** One partition's place in the snapshot: the next offset to read and the last record applied. */
+export interface SnapshotPosition {
+  topic: string;
+  partition: number;
+  /** Offset of the next record to apply. */
+  next: string;
+  /** SHA-256 (hex, 32 characters) of the value of the record at `next - 1`, which was applied. */
+  lastRecord: string;
+}
+
+export interface SnapshotHeader {
+  format: 1;
+  /** Epoch ms the snapshot's positions were taken. */
+  takenAt: number;
+  clusterId: string;
+  topics: string[];
+  positions: SnapshotPosition[];
+  keys: number;
+}
+
+const MAGIC = Buffer.from('TGKTSNP1', 'latin1');
+const CHUNK_BYTES = 64 * 1024;
+const HASH_BYTES = 32;
+const enum Tag {
+  End = 0,
+  Plan = 1,
+  Account = 2,
+  Scopes = 3,
+  Key = 4,
+}
+const SUSPENDED = 1;
+const HAS_PLAN = 2;
+const HAS_PENDING = 4;
+const HAS_PREVIOUS = 8;
+const ENVS: readonly Environment[] = ['live', 'test'];
+
+/** The record fingerprint positions carry (see `SnapshotPosition.lastRecord`). */
+export function recordFingerprint(value: Buffer | null): string {
+  return createHash('sha256')
+    .update(value ?? Buffer.alloc(0))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** The file a snapshot of these topics lives in: one per topic set, shared by edges on one disk. */
+export function snapshotPath(dir: string, topics: readonly string[]): string {
+  const id = createHash('sha256').update(topics.join('\n')).digest('hex').slice(0, 16);
+  return join(dir, `key-table-${id}.snapshot`);
+}
+
+/** Grows one chunk of records and hands full chunks to `flush`. */
+class RecordWriter {
+  private buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  private at = 0;
+
+  constructor(private readonly flush: (chunk: Buffer) => Promise<void>) {}
+
+  get full(): boolean {
+    return this.at >= CHUNK_BYTES;
+  }
+
+  private room(bytes: number): void {
+    if (this.at + bytes <= this.buffer.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + bytes));
+    this.buffer.copy(bigger, 0, 0, this.at);
+    this.buffer = bigger;
+  }
+
+  u8(value: number): void {
+    this.room(1);
+    this.buffer[this.at++] = value;
+  }
+
+  u32(value: number): void {
+    this.room(4);
+    this.at = this.buffer.writeUInt32LE(value, this.at);
+  }
+
+  f64(value: number): void {
+    this.room(8);
+    this.at = this.buffer.writeDoubleLE(value, this.at);
+  }
+
+  /** u32 byte length + UTF-8 (or latin1 for binary strings). */
+  string(value: string, encoding: 'utf8' | 'latin1' = 'utf8'): void {
+    const bytes = Buffer.byteLength(value, encoding);
+    this.u32(bytes);
+    this.room(bytes);
+    this.at += this.buffer.write(value, this.at, bytes, encoding);
+  }
+
+  async drain(): Promise<void> {
+    if (this.at === 0) return;
+    const chunk = Buffer.from(this.buffer.subarray(0, this.at));
+    this.at = 0;
+    await this.flush(chunk);
+  }
+}
+
+/**
+ * Writes `table` with the positions it reflects, a slice at a time (the request thread keeps
+ * answering between slices), to a temporary file renamed over the previous snapshot when complete.
+ * `positions` must be taken at the same instant as the call starts: records applied while slices
+ * are written are read again after a load, which sets their entities to the same latest state.
+ */
+export async function writeSnapshot(
+  path: string,
+  table: KeyTable,
+  header: Omit<SnapshotHeader, 'format' | 'keys'>,
+): Promise<{ keys: number; bytes: number }> {
+  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  const file = await open(temporary, 'wx', 0o600);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const flush = async (chunk: Buffer) => {
+    hash.update(chunk);
+    bytes += chunk.length;
+    await file.write(chunk);
+  };
+  try {
+    const head = Buffer.from(JSON.stringify({ format: 1, ...header, keys: table.keyCount }));
+    const prefix = Buffer.allocUnsafe(4);
+    prefix.writeUInt32LE(head.length);
+    await flush(Buffer.concat([MAGIC, prefix, head]));
+
+    const out = new RecordWriter(flush);
+    const plans = new Map<PlanEntry, number>();
+    const accounts = new Map<AccountEntry, number>();
+    const scopeLists = new Map<readonly string[], number>();
+    const planIndex = (plan: PlanEntry): number => {
+      let index = plans.get(plan);
+      if (index === undefined) {
+        const json = JSON.stringify(plan.snapshot);
+        out.u8(Tag.Plan);
+        out.string(json);
+        plans.set(plan, (index = plans.size));
+      }
+      return index;
+    };
+    const accountIndex = (account: AccountEntry): number => {
+      let index = accounts.get(account);
+      if (index === undefined) {
+        const plan = account.plan === null ? -1 : planIndex(account.plan);
+        const pending = account.pendingPlan;
+        const pendingPlan = pending === null ? -1 : planIndex(pending.plan);
+        out.u8(Tag.Account);
+        out.string(account.accountId);
+        out.u8(
+          (account.suspended ? SUSPENDED : 0) |
+            (plan >= 0 ? HAS_PLAN : 0) |
+            (pending ? HAS_PENDING : 0) |
+            (pending?.previousLabel != null ? HAS_PREVIOUS : 0),
+        );
+        if (plan >= 0) out.u32(plan);
+        if (pending) {
+          out.u32(pendingPlan);
+          out.f64(pending.effectiveAt);
+          if (pending.previousLabel !== null) out.string(pending.previousLabel);
+        }
+        accounts.set(account, (index = accounts.size));
+      }
+      return index;
+    };
+    const scopesIndex = (scopes: readonly string[]): number => {
+      let index = scopeLists.get(scopes);
+      if (index === undefined) {
+        out.u8(Tag.Scopes);
+        out.u32(scopes.length);
+        for (const scope of scopes) out.string(scope);
+        scopeLists.set(scopes, (index = scopeLists.size));
+      }
+      return index;
+    };
+    // Maps may change between slices: a Map iterator visits entries added meanwhile, and what
+    // changed is read again from the positions after a load.
+    for (const plan of table.planEntries()) {
+      planIndex(plan);
+      if (out.full) await out.drain();
+    }
+    for (const account of table.accountEntries()) {
+      accountIndex(account);
+      if (out.full) await out.drain().then(() => nextTurn());
+    }
+    let keys = 0;
+    for (const [binaryHash, key] of table.keyEntries()) {
+      const account = accountIndex(key.account);
+      const scopes = scopesIndex(key.scopes);
+      out.u8(Tag.Key);
+      out.string(binaryHash, 'latin1');
+      out.string(key.keyId);
+      out.u32(account);
+      out.u8(ENVS.indexOf(key.env));
+      out.u32(scopes);
+      out.u32(key.pepperVersion);
+      out.f64(key.expiresAt);
+      out.f64(key.revokedFrom);
+      keys++;
+      if (out.full) await out.drain().then(() => nextTurn());
+    }
+    out.u8(Tag.End);
+    await out.drain();
+    const digest = hash.digest();
+    await file.write(digest);
+    bytes += digest.length;
+    await file.sync();
+    await file.close();
+    await rename(temporary, path);
+    return { keys, bytes };
+  } catch (err) {
+    await file.close().catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw err;
+  }
+}
+
+/** A snapshot file that cannot be used, and why (logged; the table is then built from the topics). */
+export class SnapshotRefused extends Error {}
+
+class RecordReader {
+  at = 0;
+  constructor(
+    private readonly buffer: Buffer,
+    private readonly end: number,
+  ) {}
+
+  private need(bytes: number): void {
+    if (this.at + bytes > this.end) throw new SnapshotRefused('the snapshot is truncated');
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buffer[this.at++]!;
+  }
+
+  u32(): number {
+    this.need(4);
+    const value = this.buffer.readUInt32LE(this.at);
+    this.at += 4;
+    return value;
+  }
+
+  f64(): number {
+    this.need(8);
+    const value = this.buffer.readDoubleLE(this.at);
+    this.at += 8;
+    return value;
+  }
+
+  string(encoding: 'utf8' | 'latin1' = 'utf8'): string {
+    const bytes = this.u32();
+    this.need(bytes);
+    const value = this.buffer.toString(encoding, this.at, this.at + bytes);
+    this.at += bytes;
+    return value;
+  }
+}
+
+/** Reads a snapshot's header only (to check it against the cluster before loading the table). */
+export async function readSnapshot(
+  path: string,
+): Promise<{ header: SnapshotHeader; body: Buffer }> {
+  const body = await readFile(path);
+  if (body.length < MAGIC.length + 4 + HASH_BYTES + 1 || !body.subarray(0, 8).equals(MAGIC))
+    throw new SnapshotRefused('not a key table snapshot (unknown format)');
+  const end = body.length - HASH_BYTES;
+  const digest = createHash('sha256').update(body.subarray(0, end)).digest();
+  if (!digest.equals(body.subarray(end)))
+    throw new SnapshotRefused('the snapshot is damaged (checksum mismatch)');
+  const length = body.readUInt32LE(MAGIC.length);
+  const header = JSON.parse(
+    body.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + length),
+  ) as SnapshotHeader;
+  if (header.format !== 1) throw new SnapshotRefused(`unknown snapshot format ${header.format}`);
+  return { header, body };
+}
+
+/**
+ * Loads a snapshot read by `readSnapshot` into an empty table, yielding to the event loop between
+ * slices. Returns the keys loaded.
+ */
+export async function loadSnapshot(table: KeyTable, body: Buffer): Promise<number> {
+  if (table.keyCount > 0 || table.accountCount > 0)
+    throw new Error('a snapshot loads into an empty table only');
+  const headerLength = body.readUInt32LE(MAGIC.length);
+  const input = new RecordReader(body, body.length - HASH_BYTES);
+  input.at = MAGIC.length + 4 + headerLength;
+  const plans: PlanEntry[] = [];
+  const accounts: AccountEntry[] = [];
+  const scopeLists: Array<readonly string[]> = [];
+  const at = <T>(list: readonly T[], index: number, what: string): T => {
+    const item = list[index];
+    if (item === undefined) throw new SnapshotRefused(`the snapshot refers to a missing ${what}`);
+    return item;
+  };
+  let keys = 0;
+  for (;;) {
+    const tag = input.u8() as Tag;
+    switch (tag) {
+      case Tag.End:
+        if (input.at !== body.length - HASH_BYTES)
+          throw new SnapshotRefused('the snapshot has data after its end');
+        return keys;
+      case Tag.Plan:
+        plans.push(table.restorePlan(JSON.parse(input.string()) as PlanSnapshot));
+        break;
+      case Tag.Account: {
+        const accountId = input.string();
+        const flags = input.u8();
+        const plan = flags & HAS_PLAN ? at(plans, input.u32(), 'plan') : null;
+        let pending: AccountEntry['pendingPlan'] = null;
+        if (flags & HAS_PENDING) {
+          const pendingPlan = at(plans, input.u32(), 'plan');
+          const effectiveAt = input.f64();
+          const previousLabel = flags & HAS_PREVIOUS ? input.string() : null;
+          pending = { plan: pendingPlan, effectiveAt, previousLabel };
+        }
+        accounts.push(table.restoreAccount(accountId, (flags & SUSPENDED) !== 0, plan, pending));
+        break;
+      }
+      case Tag.Scopes: {
+        const count = input.u32();
+        const scopes: string[] = [];
+        for (let i = 0; i < count; i++) scopes.push(input.string());
+        scopeLists.push(table.internScopes(scopes));
+        break;
+      }
+      case Tag.Key: {
+        const binaryHash = input.string('latin1');
+        const entry: KeyEntry = {
+          keyId: input.string(),
+          account: at(accounts, input.u32(), 'account'),
+          env: at(ENVS, input.u8(), 'environment'),
+          scopes: at(scopeLists, input.u32(), 'scope list'),
+          pepperVersion: input.u32(),
+          expiresAt: input.f64(),
+          revokedFrom: input.f64(),
+        };
+        table.restoreKey(binaryHash, entry);
+        if (++keys % 50_000 === 0) await nextTurn();
+        break;
+      }
+      default:
+        throw new SnapshotRefused(`unknown record tag ${tag as number} in the snapshot`);
+    }
+  }
+}
