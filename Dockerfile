@@ -44,11 +44,13 @@ FROM runtime AS app-key-service
 FROM runtime AS app-usage-ingestor
 
 FROM runtime AS app-edge-auth
-# The usage spool (RequestMetered events kept while Kafka is unreachable): mount a volume here.
+# The usage spool (RequestMetered events kept while Kafka is unreachable) and the key table
+# snapshot (a restart loads it instead of reading the topics whole): mount volumes here.
 USER root
-RUN mkdir -p /var/lib/tollgate/spool && chown node:node /var/lib/tollgate/spool
+RUN mkdir -p /var/lib/tollgate/spool /var/lib/tollgate/key-table \
+ && chown node:node /var/lib/tollgate/spool /var/lib/tollgate/key-table
 USER node
-ENV SPOOL_DIR=/var/lib/tollgate/spool
-VOLUME /var/lib/tollgate/spool
+ENV SPOOL_DIR=/var/lib/tollgate/spool KEY_TABLE_SNAPSHOT_DIR=/var/lib/tollgate/key-table
+VOLUME /var/lib/tollgate/spool /var/lib/tollgate/key-table
 
 FROM app-${APP}

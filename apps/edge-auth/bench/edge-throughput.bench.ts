@@ -718,6 +718,7 @@ try {
       );
     if (!written) throw new Error(`the edge wrote no key table snapshot:\n${coldEdge.output()}`);
     const restarted = performance.now();
+    const restartedAt = Date.now();
     const warmEdge = await startServiceProcess(
       edgeArtifact.entry,
       { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
@@ -735,8 +736,23 @@ try {
       `  SIGTERM with the snapshot write: ${(stopMs / 1000).toFixed(1)} s (snapshot of ${written[1]} keys, ${(Number(written[2]) / 1e6).toFixed(0)} MB, written in ${written[3]} ms)`,
     );
     console.log(
-      `  restart to ready from the snapshot: ${(restartMs / 1000).toFixed(1)} s (process start included; ${loaded[1]} keys loaded in ${loaded[2]} ms)\n`,
+      `  restart to ready from the snapshot: ${(restartMs / 1000).toFixed(1)} s (process start included; ${loaded[1]} keys loaded in ${loaded[2]} ms)`,
     );
+    // Where the restart's time went, from the edge's own log lines.
+    const milestones: Array<[string, RegExp]> = [
+      ['listening', /Server listening/],
+      ['snapshot loaded', /loaded from its snapshot/],
+      ['table caught up', /table caught up/],
+    ];
+    const timeline = milestones.map(([name, pattern]) => {
+      const line = warmEdge
+        .output()
+        .split('\n')
+        .find((l) => pattern.test(l));
+      const time = Date.parse(/"time":"([^"]+)"/.exec(line ?? '')?.[1] ?? '');
+      return `${name} +${Number.isFinite(time) ? ((time - restartedAt) / 1000).toFixed(1) : '?'} s`;
+    });
+    console.log(`  restart timeline: ${timeline.join(', ')}\n`);
     results.restartFromSnapshotMs = Math.round(restartMs);
     results.snapshotBytes = Number(written[2]);
     await producer.disconnect();

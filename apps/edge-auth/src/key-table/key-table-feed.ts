@@ -21,6 +21,7 @@ import {
   recordFingerprint,
   snapshotPath,
   writeSnapshot,
+  type SnapshotHeader,
 } from './key-table-snapshot';
 
 export interface KeyTableFeedOptions {
@@ -45,6 +46,14 @@ export interface KeyTableFeedOptions {
 }
 
 const READER_NAME = 'edge-auth.key-table';
+
+interface LoadedSnapshot {
+  path: string;
+  header: SnapshotHeader;
+  keys: number;
+  ageMs: number;
+  loadMs: number;
+}
 /** Attempts to write one quarantined event to the dead-letter topic before giving up on it. */
 const DEAD_LETTER_ATTEMPTS = 3;
 
@@ -80,8 +89,8 @@ export class KeyTableFeed implements Dependency {
   private readonly readerRestarts: Counter;
   private readonly deadLetterFailures: Counter;
   private readonly snapshots: Counter<'result'>;
-  /** The snapshot is offered to the first reader only; later readers read the topics whole. */
-  private snapshotOffered = false;
+  /** The snapshot loaded at start, until the first reader takes it; later readers read the topics whole. */
+  private snapshotLoading: Promise<LoadedSnapshot | undefined> | undefined;
   private clusterId: string | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private snapshotWriting: Promise<void> | undefined;
@@ -129,6 +138,8 @@ export class KeyTableFeed implements Dependency {
   }
 
   start(): void {
+    // The snapshot loads while Kafka connects; it is checked against the cluster before use.
+    this.snapshotLoading = this.loadSnapshotFile();
     void this.attempt(0);
   }
 
@@ -159,7 +170,7 @@ export class KeyTableFeed implements Dependency {
     const reader = this.reader;
     await reader?.stop();
     await this.snapshotWriting;
-    if (reader) await this.saveSnapshot(reader);
+    if (reader) await this.saveSnapshot(reader, { sliced: false });
     await this.deadLettering;
     await this.deadLetters?.close();
   }
@@ -226,13 +237,12 @@ export class KeyTableFeed implements Dependency {
   }
 
   /**
-   * Loads the snapshot into the (empty) table when there is a usable one, and returns where each
-   * partition resumes. Anything wrong with it is logged and the table is built from the topics.
+   * Loads the snapshot file into the (empty) table when there is a usable one. Anything wrong
+   * with it is logged and the table is built from the topics.
    */
-  private async restoreSnapshot(): Promise<ResumePoint[]> {
+  private async loadSnapshotFile(): Promise<LoadedSnapshot | undefined> {
     const { snapshot, table, log } = this.options;
-    if (!snapshot || this.snapshotOffered) return [];
-    this.snapshotOffered = true;
+    if (!snapshot) return undefined;
     const path = snapshotPath(snapshot.dir, this.tableTopics);
     const started = performance.now();
     let read: Awaited<ReturnType<typeof readSnapshot>>;
@@ -241,29 +251,45 @@ export class KeyTableFeed implements Dependency {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         log.info({ path }, 'no key table snapshot yet: building the table from the topics');
-        return [];
+        return undefined;
       }
       return this.refuseSnapshot(path, err instanceof Error ? err.message : String(err));
     }
     const { header, body } = read;
     const ageMs = this.now() - header.takenAt;
-    if (header.clusterId !== this.clusterId)
-      return this.refuseSnapshot(path, `it was taken on Kafka cluster ${header.clusterId}`);
     if (header.topics.join('\n') !== this.tableTopics.join('\n'))
       return this.refuseSnapshot(path, `it holds other topics (${header.topics.join(', ')})`);
     if (ageMs > snapshot.maxAgeMs || ageMs < -60_000)
       return this.refuseSnapshot(path, `it was taken ${Math.round(ageMs / 1000)} s ago`);
     try {
       const keys = await loadSnapshot(table, body);
-      this.snapshots.inc({ result: 'loaded' });
-      log.info(
-        { path, keys, ageMs, loadMs: Math.round(performance.now() - started) },
-        'key table loaded from its snapshot; reading what changed since',
-      );
+      return { path, header, keys, ageMs, loadMs: Math.round(performance.now() - started) };
     } catch (err) {
       table.clear();
       return this.refuseSnapshot(path, err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /**
+   * Where each partition resumes: from the snapshot loaded at start when it was taken on this
+   * cluster (the first reader only), else nowhere (the topics are read whole).
+   */
+  private async restoreSnapshot(): Promise<ResumePoint[]> {
+    const loading = this.snapshotLoading;
+    this.snapshotLoading = undefined;
+    const loaded = await loading;
+    if (!loaded) return [];
+    const { path, header, keys, ageMs, loadMs } = loaded;
+    if (header.clusterId !== this.clusterId) {
+      this.options.table.clear();
+      this.refuseSnapshot(path, `it was taken on Kafka cluster ${header.clusterId}`);
+      return [];
+    }
+    this.snapshots.inc({ result: 'loaded' });
+    this.options.log.info(
+      { path, keys, ageMs, loadMs },
+      'key table loaded from its snapshot; reading what changed since',
+    );
     return header.positions.map((p) => ({
       topic: p.topic,
       partition: p.partition,
@@ -272,13 +298,13 @@ export class KeyTableFeed implements Dependency {
     }));
   }
 
-  private refuseSnapshot(path: string, reason: string): ResumePoint[] {
+  private refuseSnapshot(path: string, reason: string): undefined {
     this.snapshots.inc({ result: 'refused' });
     this.options.log.warn(
       { path, reason },
       'key table snapshot not used: building the table from the topics',
     );
-    return [];
+    return undefined;
   }
 
   /** A resumed partition does not continue the snapshot: unload it and read the topics whole. */
@@ -312,7 +338,7 @@ export class KeyTableFeed implements Dependency {
   }
 
   /** Writes the table with the positions `reader` has applied; one write at a time, never throws. */
-  private async saveSnapshot(reader: TableReader): Promise<void> {
+  private async saveSnapshot(reader: TableReader, options = { sliced: true }): Promise<void> {
     const { snapshot, table, log } = this.options;
     if (!snapshot || !reader.isCaughtUp || this.clusterId === undefined) return;
     if (this.snapshotWriting) return this.snapshotWriting;
@@ -325,12 +351,17 @@ export class KeyTableFeed implements Dependency {
     }));
     const path = snapshotPath(snapshot.dir, this.tableTopics);
     const started = performance.now();
-    this.snapshotWriting = writeSnapshot(path, table, {
-      takenAt: this.now(),
-      clusterId: this.clusterId,
-      topics: this.tableTopics,
-      positions,
-    })
+    this.snapshotWriting = writeSnapshot(
+      path,
+      table,
+      {
+        takenAt: this.now(),
+        clusterId: this.clusterId,
+        topics: this.tableTopics,
+        positions,
+      },
+      options,
+    )
       .then(({ keys, bytes }) => {
         this.snapshots.inc({ result: 'written' });
         log.info(

@@ -180,6 +180,27 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     }
   });
 
+  it('writes a snapshot every interval while it runs, and a crashed edge restarts from it', async () => {
+    const account = await topics.account(plan('plan_snap_f', 1000));
+    const key = await topics.key(account);
+    const ownDir = await mkdtemp(join(tmpdir(), 'edge-key-table-interval-'));
+    const running = await startEdge(
+      { url: NO_KEY_SERVICE, topicPrefix: prefix },
+      { KEY_TABLE_SNAPSHOT_DIR: ownDir, KEY_TABLE_SNAPSHOT_INTERVAL_MS: '200' },
+    );
+    edges.push(running);
+    await eventually(
+      async () => running.logs.filter((l) => l.includes('key table snapshot written')).length >= 2,
+      20_000,
+      'two snapshots written on the interval',
+    );
+    // As after a crash: no snapshot at shutdown, the last interval's is loaded.
+    const restarted = await start(ownDir);
+    expect(await snapshotMetric(restarted, 'loaded')).toBe(1);
+    expect(await verify(restarted, key)).toMatchObject({ status: 200 });
+    await rm(ownDir, { recursive: true, force: true });
+  });
+
   it('is the same table as a full read after a restart under a stream of changes', async () => {
     const accounts = [
       await topics.account(plan('plan_snap_d', 1000)),

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Environment, PlanSnapshot } from '@tollgate/events';
 import type { AccountEntry, KeyEntry, KeyTable, PlanEntry } from './key-table';
@@ -73,13 +73,18 @@ export function snapshotPath(dir: string, topics: readonly string[]): string {
 
 /** Grows one chunk of records and hands full chunks to `flush`. */
 class RecordWriter {
-  private buffer = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  private buffer: Buffer;
   private at = 0;
 
-  constructor(private readonly flush: (chunk: Buffer) => Promise<void>) {}
+  constructor(
+    private readonly flush: (chunk: Buffer) => Promise<void>,
+    private readonly chunkBytes: number,
+  ) {
+    this.buffer = Buffer.allocUnsafe(chunkBytes * 2);
+  }
 
   get full(): boolean {
-    return this.at >= CHUNK_BYTES;
+    return this.at >= this.chunkBytes;
   }
 
   private room(bytes: number): void {
@@ -121,8 +126,8 @@ class RecordWriter {
 }
 
 /**
- * Writes `table` with the positions it reflects, a slice at a time (the request thread keeps
- * answering between slices), to a temporary file renamed over the previous snapshot when complete.
+ * Writes `table` with the positions it reflects, a slice at a time unless `sliced` is false (the
+ * request thread keeps answering between slices), to a temporary file renamed over the previous snapshot when complete.
  * `positions` must be taken at the same instant as the call starts: records applied while slices
  * are written are read again after a load, which sets their entities to the same latest state.
  */
@@ -130,8 +135,10 @@ export async function writeSnapshot(
   path: string,
   table: KeyTable,
   header: Omit<SnapshotHeader, 'format' | 'keys'>,
+  options: { sliced: boolean } = { sliced: true },
 ): Promise<{ keys: number; bytes: number }> {
-  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await removeAbandonedWrites(path);
   const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
   const file = await open(temporary, 'wx', 0o600);
   const hash = createHash('sha256');
@@ -147,7 +154,9 @@ export async function writeSnapshot(
     prefix.writeUInt32LE(head.length);
     await flush(Buffer.concat([MAGIC, prefix, head]));
 
-    const out = new RecordWriter(flush);
+    // Unsliced (at shutdown, when no request waits): larger writes and no turns given away.
+    const out = new RecordWriter(flush, options.sliced ? CHUNK_BYTES : 16 * CHUNK_BYTES);
+    const drain = () => (options.sliced ? out.drain().then(() => nextTurn()) : out.drain());
     const plans = new Map<PlanEntry, number>();
     const accounts = new Map<AccountEntry, number>();
     const scopeLists = new Map<readonly string[], number>();
@@ -203,7 +212,7 @@ export async function writeSnapshot(
     }
     for (const account of table.accountEntries()) {
       accountIndex(account);
-      if (out.full) await out.drain().then(() => nextTurn());
+      if (out.full) await drain();
     }
     let keys = 0;
     for (const [binaryHash, key] of table.keyEntries()) {
@@ -219,7 +228,7 @@ export async function writeSnapshot(
       out.f64(key.expiresAt);
       out.f64(key.revokedFrom);
       keys++;
-      if (out.full) await out.drain().then(() => nextTurn());
+      if (out.full) await drain();
     }
     out.u8(Tag.End);
     await out.drain();
@@ -234,6 +243,19 @@ export async function writeSnapshot(
     await file.close().catch(() => undefined);
     await rm(temporary, { force: true });
     throw err;
+  }
+}
+
+/** How old a temporary file must be to count as left by a process killed while writing. */
+const ABANDONED_AFTER_MS = 3_600_000;
+
+async function removeAbandonedWrites(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  for (const name of await readdir(dirname(path))) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const file = join(dirname(path), name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > ABANDONED_AFTER_MS) await rm(file, { force: true });
   }
 }
 
