@@ -46,6 +46,7 @@ export async function buildApp({
     dedupeWindowHours: config.DEDUPE_WINDOW_HOURS,
     pruneIntervalMs: config.DEDUPE_PRUNE_INTERVAL_MS,
     maxWaitTimeInMs: config.INGEST_MAX_WAIT_MS,
+    minBytes: config.INGEST_MIN_BYTES,
     sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
     concurrency: config.INGEST_CONCURRENCY,
     now,

@@ -26,6 +26,7 @@ export interface UsageIngestorOptions {
   /** How often ids older than the dedupe window are deleted. */
   pruneIntervalMs: number;
   maxWaitTimeInMs: number;
+  minBytes?: number;
   sessionTimeoutMs: number;
   concurrency: number;
   now: () => number;
@@ -78,6 +79,7 @@ export class UsageIngestor {
       metrics,
       log,
       maxWaitTimeInMs: this.options.maxWaitTimeInMs,
+      ...(this.options.minBytes ? { minBytes: this.options.minBytes } : {}),
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       partitionsConsumedConcurrently: this.options.concurrency,
       handleBatch: async (events, { topic, partition }) => {

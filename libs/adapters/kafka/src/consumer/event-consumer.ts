@@ -27,6 +27,11 @@ export interface EventConsumerOptions extends DecodeDependencies {
   fromBeginning?: boolean;
   /** Longest a fetch waits for data; lower means lower latency (kafkajs default 5000). */
   maxWaitTimeInMs?: number;
+  /**
+   * Bytes a fetch waits for (up to `maxWaitTimeInMs`) before the broker answers; default 1 (answer
+   * as soon as anything arrived). Larger means fewer, larger batches under a steady trickle.
+   */
+  minBytes?: number;
   sessionTimeoutMs?: number;
   /** Partitions whose batches are handled at the same time (each still in order); default 1. */
   partitionsConsumedConcurrently?: number;
@@ -49,6 +54,7 @@ export class EventConsumer {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 250,
+      minBytes: options.minBytes ?? 1,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       allowAutoTopicCreation: false,
       retry: CONSUMER_RETRY,
