@@ -32,7 +32,7 @@ export const UsageIngestorConfig = z
      * Bytes a fetch waits for, up to INGEST_MAX_WAIT_MS: under a steady stream the broker answers
      * with more records at once, so fewer transactions and offset commits per event.
      */
-    INGEST_MIN_BYTES: z.coerce.number().int().min(1).max(10_000_000).default(1),
+    INGEST_MIN_BYTES: z.coerce.number().int().min(1).max(10_000_000).default(262_144),
   })
   .superRefine(env.requireServiceTokensInProduction)
   .superRefine(env.requireCompleteKafkaSasl);

@@ -36,7 +36,8 @@ describe('threaded usage meter (real Kafka)', () => {
   let batches = 0;
   /** Batch records whose Kafka key is not their own batch id (the contract's message key). */
   const wrongKeys: string[] = [];
-  const partitions = new Set<number>();
+  /** Record key → the partitions its records were on. */
+  const partitionsByKey = new Map<string, Set<number>>();
 
   async function eventIdsOn(count: number): Promise<string[]> {
     const consumer = new Kafka({
@@ -51,7 +52,8 @@ describe('threaded usage meter (real Kafka)', () => {
       await consumer.run({
         eachMessage: async ({ message, partition }) => {
           const event = codec.decode(message.headers, message.value);
-          partitions.add(partition);
+          const key = message.key?.toString() ?? '';
+          partitionsByKey.set(key, (partitionsByKey.get(key) ?? new Set()).add(partition));
           if (event.type === 'RequestMeteredBatch') {
             batches++;
             if (message.key?.toString() !== messageKeyOf('RequestMeteredBatch', event.payload))
@@ -106,8 +108,12 @@ describe('threaded usage meter (real Kafka)', () => {
     expect(seen).toHaveLength(recorded.length);
     expect(batches).toBeGreaterThanOrEqual(recorded.length / 200);
     expect(batches).toBeLessThan(recorded.length);
-    // Keyed by their own ids, batches spread over the topic's partitions.
+    // Keyed by edge and second sealed (the contract's key): one partition per key.
     expect(wrongKeys).toEqual([]);
-    expect(partitions.size).toBeGreaterThan(1);
+    expect(partitionsByKey.size).toBeGreaterThan(0);
+    for (const [key, on] of partitionsByKey) {
+      expect(key).toMatch(/^edge-auth-test\/\d+$/);
+      expect([...on]).toHaveLength(1);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EventCodec, type RequestMetered } from '@tollgate/events';
+import { EventCodec, messageKeyOf, type RequestMetered } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import type { OutgoingMessage } from '@tollgate/kafka';
 import { Spool } from './spool';
@@ -42,8 +42,9 @@ describe('RequestMeteredBatchWriter', () => {
       expect(decoded.type).toBe('RequestMeteredBatch');
       if (decoded.type !== 'RequestMeteredBatch') return;
       expect(decoded.payload.events).toEqual(list);
+      expect(message.key).toBe(messageKeyOf('RequestMeteredBatch', decoded.payload));
+      expect(message.key).toBe('edge-auth-0/1764201600');
       expect(decoded.payload).toMatchObject({
-        eventId: message.key,
         occurredAt: 1_764_201_600_130,
         producer: 'edge-auth',
         edgeInstanceId: 'edge-auth-0',
@@ -55,11 +56,16 @@ describe('RequestMeteredBatchWriter', () => {
     },
   );
 
-  it('gives every batch its own id and refuses an empty batch', () => {
+  it('gives every batch its own id, one key per edge and second, and refuses an empty batch', () => {
     const values = encoded(events(1));
-    const a = writer.write('usage', values, bytesOf(values), 1);
-    const b = writer.write('usage', values, bytesOf(values), 1);
-    expect(a.key).not.toBe(b.key);
+    const idOf = (m: { headers?: Record<string, Buffer | string>; value: Buffer }) =>
+      codec.decode(m.headers, m.value).payload.eventId;
+    const a = writer.write('usage', values, bytesOf(values), 1_000);
+    const b = writer.write('usage', values, bytesOf(values), 1_999);
+    const c = writer.write('usage', values, bytesOf(values), 2_000);
+    expect(idOf(a)).not.toBe(idOf(b));
+    expect(a.key).toBe(b.key);
+    expect(c.key).not.toBe(a.key);
     expect(() => writer.write('usage', [], 0, 1)).toThrow(RangeError);
   });
 

@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { CURRENT_SCHEMAS, newEventId, type EventCodec } from '@tollgate/events';
+import { batchMessageKey, CURRENT_SCHEMAS, newEventId, type EventCodec } from '@tollgate/events';
 import type { OutgoingMessage } from '@tollgate/kafka';
 
 /**
@@ -63,7 +63,7 @@ export class RequestMeteredBatchWriter {
     this.schemaVersion = codec.currentVersion('RequestMeteredBatch');
   }
 
-  /** One Kafka record holding `events` (each the Avro bytes of one RequestMetered), keyed by its id. */
+  /** One Kafka record holding `events` (each the Avro bytes of one RequestMetered), keyed per `batchMessageKey`. */
   write(
     topic: string,
     events: readonly Buffer[],
@@ -88,7 +88,7 @@ export class RequestMeteredBatchWriter {
     if (at !== value.length) throw new Error('eventBytes does not match the events given');
     return {
       topic,
-      key: eventId,
+      key: batchMessageKey(this.source.edgeInstanceId, now),
       value,
       headers: { ...this.headers, [EVENT_COUNT_HEADER]: String(events.length) },
     };

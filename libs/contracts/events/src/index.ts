@@ -13,6 +13,7 @@ export {
   type TollgateEvent,
 } from './codec/event-types';
 export {
+  batchMessageKey,
   messageKeyOf,
   topicOf,
   TOPICS,

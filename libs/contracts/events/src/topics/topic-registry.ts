@@ -41,7 +41,8 @@ export const TOPICS = {
     name: 'tollgate.usage.v1',
     /** edge-auth writes batches; single RequestMetered records stay readable. */
     events: ['RequestMetered', 'RequestMeteredBatch'],
-    messageKey: 'keyId (RequestMetered), eventId (RequestMeteredBatch)',
+    messageKey:
+      'keyId (RequestMetered); edgeInstanceId/second sealed (RequestMeteredBatch, see batchMessageKey)',
     partitions: 12,
     configs: { 'cleanup.policy': 'delete', 'retention.ms': String(14 * DAY_MS) },
   },
@@ -85,6 +86,16 @@ export function topicOf(eventType: EventType): TopicSpec {
 }
 
 /** The Kafka message key of an event, per the topic table (null: no key, round-robin). */
+/**
+ * A RequestMeteredBatch's record key: its edge instance and the second it was sealed. A batch holds
+ * many keys' events, so no key of theirs fits; one edge's batches share a partition for a second
+ * (a consumer finds them together and applies them at once, one transaction instead of one per
+ * partition) and move across all partitions over time, and edges spread over the partitions.
+ */
+export function batchMessageKey(edgeInstanceId: string, occurredAt: number): string {
+  return `${edgeInstanceId}/${Math.floor(occurredAt / 1000)}`;
+}
+
 export function messageKeyOf<T extends EventType>(
   eventType: T,
   payload: EventPayloads[T],
@@ -100,9 +111,10 @@ export function messageKeyOf<T extends EventType>(
       return (payload as EventPayloads['AccountStatusChanged']).accountId;
     case 'RequestMetered':
       return (payload as EventPayloads['RequestMetered']).keyId;
-    case 'RequestMeteredBatch':
-      // A batch holds many keys' events: its own id spreads batches over the partitions.
-      return (payload as EventPayloads['RequestMeteredBatch']).eventId;
+    case 'RequestMeteredBatch': {
+      const batch = payload as EventPayloads['RequestMeteredBatch'];
+      return batchMessageKey(batch.edgeInstanceId, batch.occurredAt);
+    }
     case 'InvoiceFinalized':
     case 'PaymentFailed':
       return (payload as EventPayloads['InvoiceFinalized' | 'PaymentFailed']).accountId;
