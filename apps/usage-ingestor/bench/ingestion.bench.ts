@@ -46,7 +46,13 @@ async function rawConsume(topic: string, count: number): Promise<number> {
   return ms;
 }
 
-const kit = await usageTestKit('bench_usage');
+// BENCH_INGEST_MIN_BYTES: the ingestor's INGEST_MIN_BYTES (default: the app's own default).
+const kit = await usageTestKit(
+  'bench_usage',
+  process.env.BENCH_INGEST_MIN_BYTES
+    ? { INGEST_MIN_BYTES: process.env.BENCH_INGEST_MIN_BYTES }
+    : {},
+);
 try {
   const app = await kit.startApp();
   await app.close();
@@ -60,14 +66,15 @@ try {
 
   const lags: number[] = [];
   let sampling = true;
+  const steadyStart = Date.now();
   const sampler = setInterval(() => {
     void ingestor.inject('/v1/usage/freshness').then((res) => {
       const { lagMs } = res.json<{ lagMs: number | null }>();
-      // A sample answered after the steady phase would measure the next phase's backlog.
-      if (lagMs !== null && sampling) lags.push(lagMs);
+      // A sample answered after the steady phase would measure the next phase's backlog; one
+      // answered before the first steady event was applied, the age of the backlog's newest.
+      if (lagMs !== null && sampling && lagMs <= Date.now() - steadyStart) lags.push(lagMs);
     });
   }, 100);
-  const steadyStart = Date.now();
   for (let second = 0; second < SECONDS; second++) {
     const tick = Date.now();
     for (let slice = 0; slice < 10; slice++) {
