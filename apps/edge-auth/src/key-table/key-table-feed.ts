@@ -343,11 +343,11 @@ export class KeyTableFeed implements Dependency {
     if (!snapshot || !reader.isCaughtUp || this.clusterId === undefined) return;
     if (this.snapshotWriting) return this.snapshotWriting;
     // Taken before the first key is written: records applied meanwhile are read again after a load.
-    const positions = reader.positions().map(({ topic, partition, last }) => ({
+    const positions = reader.positions().map(({ topic, partition, offset, value }) => ({
       topic,
       partition,
-      next: (BigInt(last.offset) + 1n).toString(),
-      lastRecord: recordFingerprint(last.value),
+      next: (BigInt(offset) + 1n).toString(),
+      lastRecord: recordFingerprint(value),
     }));
     const path = snapshotPath(snapshot.dir, this.tableTopics);
     const started = performance.now();

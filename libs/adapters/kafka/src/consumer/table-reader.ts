@@ -48,8 +48,10 @@ export interface ResumePoint {
 export interface TablePosition {
   topic: string;
   partition: number;
-  /** The last record applied (its offset, key and value as read). */
-  last: RawMessage;
+  /** Its offset… */
+  offset: string;
+  /** …and value, as read. */
+  value: Buffer | null;
 }
 
 /**
@@ -180,9 +182,12 @@ export class TableReader {
         const consumed = await decodeOrDeadLetter(this.decode, topic, partition, message);
         if (consumed) this.options.onEvent(consumed, message);
       }
-      this.applied.set(key, { topic, partition, last: message });
+      this.applied.set(key, { topic, partition, offset: message.offset, value: message.value });
       payload.resolveOffset(message.offset);
     }
+    // A copy, so the partition's last value does not keep the whole fetch response alive.
+    const last = this.applied.get(key);
+    if (last?.value) last.value = Buffer.from(last.value);
     await payload.heartbeat();
     if (!this.caughtUp && batch.messages.length > 0) {
       const target = this.targets.get(key);
