@@ -40,7 +40,7 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
       headers: { authorization: `Bearer ${key.plaintext}`, 'x-original-uri': '/v1/anything' },
     });
     // A 200 has no body; a refusal is problem+json with a code.
-    const code = response.body ? (response.json() as { code?: string }).code : undefined;
+    const code = response.body ? response.json<{ code?: string }>().code : undefined;
     return { status: response.statusCode, code };
   };
   const snapshotMetric = (edge: EdgeUnderTest, result: string) =>

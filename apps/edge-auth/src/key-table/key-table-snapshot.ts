@@ -316,7 +316,8 @@ export async function readSnapshot(
   const header = JSON.parse(
     body.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + length),
   ) as SnapshotHeader;
-  if (header.format !== 1) throw new SnapshotRefused(`unknown snapshot format ${header.format}`);
+  const format: unknown = header.format;
+  if (format !== 1) throw new SnapshotRefused(`unknown snapshot format ${String(format)}`);
   return { header, body };
 }
 
