@@ -681,16 +681,20 @@ try {
     console.log(
       `  produced ${TABLE_KEYS} KeyIssued in ${((performance.now() - producing) / 1000).toFixed(1)} s`,
     );
-    const coldStarted = performance.now();
-    const coldEdge = await startServiceProcess(
-      edgeArtifact.entry,
-      { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
-      120_000,
-    );
-    servers.push(coldEdge);
-    while ((await fetch(new URL('/readyz', coldEdge.url))).status !== 200)
-      await new Promise((r) => setTimeout(r, 50));
-    const coldMs = performance.now() - coldStarted;
+    // An edge on the cold topics, and how long from spawning it until `/readyz` answers 200.
+    const startTableEdge = async () => {
+      const started = performance.now();
+      const edge = await startServiceProcess(
+        edgeArtifact.entry,
+        { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
+        120_000,
+      );
+      servers.push(edge);
+      while ((await fetch(new URL('/readyz', edge.url))).status !== 200)
+        await new Promise((r) => setTimeout(r, 50));
+      return { edge, ms: performance.now() - started };
+    };
+    const { edge: coldEdge, ms: coldMs } = await startTableEdge();
     // Metrics are served on the admin listener, whose address the edge logs at start.
     const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
       coldEdge.output(),
@@ -717,17 +721,8 @@ try {
         coldEdge.output(),
       );
     if (!written) throw new Error(`the edge wrote no key table snapshot:\n${coldEdge.output()}`);
-    const restarted = performance.now();
     const restartedAt = Date.now();
-    const warmEdge = await startServiceProcess(
-      edgeArtifact.entry,
-      { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
-      120_000,
-    );
-    servers.push(warmEdge);
-    while ((await fetch(new URL('/readyz', warmEdge.url))).status !== 200)
-      await new Promise((r) => setTimeout(r, 50));
-    const restartMs = performance.now() - restarted;
+    const { edge: warmEdge, ms: restartMs } = await startTableEdge();
     const loaded = /"keys":(\d+),"ageMs":\d+,"loadMs":(\d+)[^\n]*loaded from its snapshot/.exec(
       warmEdge.output(),
     );

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@tollgate/events';
-import { sampleEvent } from '@tollgate/events/testing';
 import { eventually, isolatedServiceEnv, type IsolatedServiceEnv } from '@tollgate/test-infra';
 import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
 import { plan, TableTopics, type TableKey } from '../testing/table-topics';
@@ -75,26 +74,10 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     const keys: TableKey[] = [];
     for (let i = 0; i < 20; i++) keys.push(await topics.key(i % 2 ? accountB : accountA));
     // A plan the edge cannot apply: quarantined (and logged) each time it is read.
-    await topics.publish('PlanChanged', {
-      ...sampleEvent('PlanChanged'),
-      accountId: accountA,
-      planId: 'plan_poison',
-      planVersion: 1,
-      plan: plan('plan_poison', 1e13),
-      previousPlan: null,
-      effectiveAt: 0,
-    });
+    await topics.assignPlan(accountA, plan('plan_poison', 1e13));
     // …followed on its partition (same account) by a valid one: a restart re-reads only the last
     // record it applied per partition, to check the topic still holds it.
-    await topics.publish('PlanChanged', {
-      ...sampleEvent('PlanChanged'),
-      accountId: accountA,
-      planId: 'plan_snap_a',
-      planVersion: 1,
-      plan: plan('plan_snap_a', 1000),
-      previousPlan: null,
-      effectiveAt: 0,
-    });
+    await topics.assignPlan(accountA, plan('plan_snap_a', 1000));
     const before = await start();
     expect(before.logs.filter((l) => l.includes('event not applied'))).toHaveLength(1);
     for (const key of keys) expect(await verify(before, key)).toMatchObject({ status: 200 });

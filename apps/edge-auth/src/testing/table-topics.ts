@@ -79,6 +79,12 @@ export class TableTopics {
 
   async account(planSnapshot: PlanSnapshot): Promise<string> {
     const accountId = newId('account');
+    await this.assignPlan(accountId, planSnapshot);
+    return accountId;
+  }
+
+  /** PlanChanged: `accountId` is on `planSnapshot` from now on. */
+  async assignPlan(accountId: string, planSnapshot: PlanSnapshot): Promise<void> {
     await this.publish('PlanChanged', {
       ...sampleEvent('PlanChanged'),
       accountId,
@@ -88,7 +94,6 @@ export class TableTopics {
       previousPlan: null,
       effectiveAt: 0,
     });
-    return accountId;
   }
 
   async key(
