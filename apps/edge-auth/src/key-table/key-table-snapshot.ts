@@ -301,7 +301,10 @@ class RecordReader {
   }
 }
 
-/** Reads a snapshot's header only (to check it against the cluster before loading the table). */
+/**
+ * Reads a snapshot file and checks its magic, checksum and format; returns its header (to check
+ * against the topics and cluster) and its bytes for `loadSnapshot`.
+ */
 export async function readSnapshot(
   path: string,
 ): Promise<{ header: SnapshotHeader; body: Buffer }> {

@@ -55,9 +55,10 @@ export interface TablePosition {
 }
 
 /**
- * Reads compacted topics as a table: every partition from the earliest offset, reports when it
- * has caught up with the high watermarks seen at start (readiness), then keeps tailing with low
- * latency. It never commits offsets: each process rebuilds its table from the topic.
+ * Reads compacted topics as a table: every partition from the earliest offset (or from a caller's
+ * resume point, see `resumeAt`), reports when it has caught up with the high watermarks seen at
+ * start (readiness), then keeps tailing with low latency. It never commits offsets: each process
+ * rebuilds its table from the topic or from what it kept itself (`positions`).
  */
 export class TableReader {
   private readonly consumer: Consumer;
