@@ -14,6 +14,8 @@ import { forwardAuthRoutes } from './http/forward-auth-routes';
 import { reverseProxy } from './http/reverse-proxy';
 import { KeyTable } from './key-table/key-table';
 import { KeyTableFeed } from './key-table/key-table-feed';
+import { snapshotName } from './key-table/key-table-snapshot';
+import { SharedSnapshots } from './key-table/shared-snapshots';
 import { createThreadedUsageMeter, type ThreadedUsageMeter } from './metering';
 import { EdgePipeline } from './pipeline/edge-pipeline';
 import { compileLimits, createRateLimiter } from './rate-limit';
@@ -23,6 +25,8 @@ import { KeyServiceLookup } from './verification/key-service-lookup';
 import { KeyVerifier } from './verification/key-verifier';
 
 export const SERVICE = 'edge-auth';
+/** Longest a start waits for the shared key table snapshot (100 MB per 1M keys) before reading the topics. */
+const SHARED_SNAPSHOT_READ_TIMEOUT_MS = 60_000;
 
 export interface AppDeps {
   config: EdgeAuthConfig;
@@ -62,6 +66,7 @@ export async function buildApp({
     accounts: topic(TOPICS.accounts),
     usage: topic(TOPICS.usage),
     deadLetters: topic(TOPICS.deadLetters),
+    keyTableSnapshots: topic(TOPICS.keyTableSnapshots),
   };
 
   const redis =
@@ -92,6 +97,9 @@ export async function buildApp({
   });
 
   const table = new KeyTable();
+  const hasher = new KeyHasher(peppersOf(config));
+  const snapshots = config.KEY_TABLE_SNAPSHOT_DIR !== 'off';
+  const sharing = snapshots && config.KEY_TABLE_SNAPSHOT_SHARING !== 'off';
   const feed = new KeyTableFeed({
     kafka,
     codec,
@@ -101,11 +109,27 @@ export async function buildApp({
     table,
     topics,
     maxWaitTimeInMs: config.TABLE_MAX_WAIT_MS,
-    ...(config.KEY_TABLE_SNAPSHOT_DIR !== 'off' && {
+    ...(snapshots && {
       snapshot: {
         dir: config.KEY_TABLE_SNAPSHOT_DIR,
         intervalMs: config.KEY_TABLE_SNAPSHOT_INTERVAL_MS,
         maxAgeMs: config.KEY_TABLE_SNAPSHOT_MAX_AGE_MS,
+        ...(sharing && {
+          shared: new SharedSnapshots({
+            kafka,
+            topic: topics.keyTableSnapshots,
+            name: snapshotName([topics.keys, topics.plans, topics.accounts]),
+            signer: hasher,
+            publishIntervalMs:
+              config.KEY_TABLE_SNAPSHOT_SHARING === 'read-write'
+                ? config.KEY_TABLE_SNAPSHOT_SHARE_INTERVAL_MS
+                : 0,
+            maxAgeMs: config.KEY_TABLE_SNAPSHOT_MAX_AGE_MS,
+            readTimeoutMs: SHARED_SNAPSHOT_READ_TIMEOUT_MS,
+            log: log.child({ component: 'key-table' }),
+            now: now ?? Date.now,
+          }),
+        }),
       },
     }),
     ...(now ? { now } : {}),
@@ -119,6 +143,7 @@ export async function buildApp({
           { ...TOPICS.accounts, name: topics.accounts },
           { ...TOPICS.usage, name: topics.usage },
           { ...TOPICS.deadLetters, name: topics.deadLetters },
+          ...(sharing ? [{ ...TOPICS.keyTableSnapshots, name: topics.keyTableSnapshots }] : []),
         ],
         { replicationFactor: config.KAFKA_REPLICATION_FACTOR },
       );
@@ -165,7 +190,6 @@ export async function buildApp({
       ...(now ? { now } : {}),
     });
 
-  const hasher = new KeyHasher(peppersOf(config));
   const verifier = new KeyVerifier({
     table,
     hasher,

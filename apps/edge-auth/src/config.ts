@@ -199,6 +199,21 @@ export const EdgeAuthConfig = z
       .min(1_000)
       .max(7 * 86_400_000)
       .default(86_400_000),
+    /**
+     * Key table snapshots shared between edges on a Kafka topic (tollgate.edge.key-table-snapshots.v1),
+     * so an edge on a new node, with no snapshot file, starts from the newest one instead of reading
+     * the topics whole. `read-write`: read at start, and publish once caught up and at the interval
+     * snapshots when the newest shared one is KEY_TABLE_SNAPSHOT_SHARE_INTERVAL_MS old; `read`: only
+     * read; `off`. Shared snapshots are signed with the key pepper: an edge uses only one signed
+     * under a pepper it holds. Needs KEY_TABLE_SNAPSHOT_DIR (what is published is the file).
+     */
+    KEY_TABLE_SNAPSHOT_SHARING: z.enum(['read-write', 'read', 'off']).default('read-write'),
+    KEY_TABLE_SNAPSHOT_SHARE_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(60_000)
+      .max(86_400_000)
+      .default(3_600_000),
 
     /**
      * `/metrics` and the detailed `/readyz` are served here, not on the public PORT (which keeps

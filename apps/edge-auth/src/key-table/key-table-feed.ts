@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -17,12 +18,13 @@ import { eventRefusal } from './event-refusal';
 import type { KeyTable } from './key-table';
 import {
   loadSnapshot,
-  readSnapshot,
+  parseSnapshot,
   recordFingerprint,
   snapshotPath,
   writeSnapshot,
   type SnapshotHeader,
 } from './key-table-snapshot';
+import type { SharedSnapshots } from './shared-snapshots';
 
 export interface KeyTableFeedOptions {
   kafka: KafkaConnection;
@@ -41,14 +43,25 @@ export interface KeyTableFeedOptions {
    * and at close) and start from it when it is at most `maxAgeMs` old: a restart then reads only
    * what changed since (see key-table-snapshot.ts).
    */
-  snapshot?: { dir: string; intervalMs: number; maxAgeMs: number };
+  snapshot?: {
+    dir: string;
+    intervalMs: number;
+    maxAgeMs: number;
+    /**
+     * Snapshots shared through Kafka: read at start when there is no usable file, published at
+     * first catch-up and at the interval when the newest shared one is due (shared-snapshots.ts).
+     */
+    shared?: SharedSnapshots;
+  };
   now?: () => number;
 }
 
 const READER_NAME = 'edge-auth.key-table';
 
 interface LoadedSnapshot {
-  path: string;
+  /** The file, or the topic and snapshot id, it came from. */
+  source: string;
+  shared: boolean;
   header: SnapshotHeader;
   keys: number;
   ageMs: number;
@@ -93,7 +106,8 @@ export class KeyTableFeed implements Dependency {
   private snapshotLoading: Promise<LoadedSnapshot | undefined> | undefined;
   private clusterId: string | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
-  private snapshotWriting: Promise<void> | undefined;
+  private snapshotWriting: Promise<boolean> | undefined;
+  private sharing: Promise<void> | undefined;
   /** The current reader's start, awaited before a refused reader is stopped. */
   private readerStarting: Promise<void> = Promise.resolve();
 
@@ -118,7 +132,7 @@ export class KeyTableFeed implements Dependency {
     });
     this.snapshots = new Counter({
       name: 'edge_key_table_snapshots_total',
-      help: 'Key table snapshots by result: written, write_failed, loaded, refused (stale, damaged, or not matching the topics)',
+      help: 'Key table snapshots by result: written, write_failed, loaded (from the file), loaded_shared (from the topic), refused (stale, damaged, or not matching the topics), shared (published), share_failed',
       labelNames: ['result'] as const,
       registers,
     });
@@ -167,8 +181,10 @@ export class KeyTableFeed implements Dependency {
     this.generation++;
     clearTimeout(this.retryTimer);
     clearInterval(this.snapshotTimer);
+    this.options.snapshot?.shared?.abort();
     const reader = this.reader;
     await reader?.stop();
+    await this.sharing;
     await this.snapshotWriting;
     if (reader) await this.saveSnapshot(reader, { sliced: false });
     await this.deadLettering;
@@ -178,6 +194,39 @@ export class KeyTableFeed implements Dependency {
   /** Writes a snapshot of the table now (no-op unless snapshots are on and the table caught up). */
   async snapshotNow(): Promise<void> {
     if (this.reader) await this.saveSnapshot(this.reader);
+  }
+
+  /**
+   * The interval's snapshot (or, with `onlyToShare`, the first catch-up's): written to the file,
+   * and published to the shared topic when the newest there is due. One at a time, never throws.
+   */
+  private async periodicSnapshot(onlyToShare: boolean): Promise<void> {
+    const shared = this.options.snapshot?.shared;
+    const reader = this.reader;
+    if (!reader || this.sharing) return;
+    this.sharing = (async () => {
+      const share = (await shared?.publishDue()) ?? false;
+      if (onlyToShare && !share) return;
+      const written = await this.saveSnapshot(reader);
+      if (!share || !written || this.stopped || !shared) return;
+      const path = snapshotPath(this.options.snapshot!.dir, this.tableTopics);
+      const started = performance.now();
+      try {
+        const { bytes, snapshotId } = await shared.publish(path);
+        this.snapshots.inc({ result: 'shared' });
+        this.options.log.info(
+          { snapshotId, bytes, publishMs: Math.round(performance.now() - started) },
+          'key table snapshot shared',
+        );
+      } catch (err) {
+        if (this.stopped) return;
+        this.snapshots.inc({ result: 'share_failed' });
+        this.options.log.warn({ err }, 'key table snapshot could not be shared');
+      }
+    })().finally(() => {
+      this.sharing = undefined;
+    });
+    await this.sharing;
   }
 
   private async attempt(failures: number): Promise<void> {
@@ -216,6 +265,12 @@ export class KeyTableFeed implements Dependency {
       this.readerStarting = reader.start(admin);
       await this.readerStarting;
       this.scheduleSnapshots();
+      // The cluster's first edge (or one finding the shared snapshot old) shares one once caught up.
+      if (this.options.snapshot?.shared?.publishes)
+        reader
+          .waitUntilCaughtUp(3_600_000)
+          .then(() => (generation === this.generation ? this.periodicSnapshot(true) : undefined))
+          .catch(() => undefined);
     } catch (err) {
       if (generation !== this.generation) return;
       this.generation++;
@@ -238,36 +293,70 @@ export class KeyTableFeed implements Dependency {
 
   /**
    * Loads the snapshot file into the (empty) table when there is a usable one. Anything wrong
-   * with it is logged and the table is built from the topics.
+   * with it is logged and the table is built from the topics (or the shared snapshot).
    */
   private async loadSnapshotFile(): Promise<LoadedSnapshot | undefined> {
-    const { snapshot, table, log } = this.options;
+    const { snapshot, log } = this.options;
     if (!snapshot) return undefined;
     const path = snapshotPath(snapshot.dir, this.tableTopics);
     const started = performance.now();
-    let read: Awaited<ReturnType<typeof readSnapshot>>;
+    let body: Buffer;
     try {
-      read = await readSnapshot(path);
+      body = await readFile(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        log.info({ path }, 'no key table snapshot yet: building the table from the topics');
+        log.info({ path }, 'no key table snapshot file yet');
         return undefined;
       }
       return this.refuseSnapshot(path, err instanceof Error ? err.message : String(err));
     }
-    const { header, body } = read;
+    return this.useSnapshot(path, body, started, false);
+  }
+
+  /** Checks a snapshot's bytes against this edge's topics and age, and loads them into the table. */
+  private async useSnapshot(
+    source: string,
+    bytes: Buffer,
+    started: number,
+    shared: boolean,
+  ): Promise<LoadedSnapshot | undefined> {
+    const { snapshot, table } = this.options;
+    let parsed: ReturnType<typeof parseSnapshot>;
+    try {
+      parsed = parseSnapshot(bytes);
+    } catch (err) {
+      return this.refuseSnapshot(source, err instanceof Error ? err.message : String(err));
+    }
+    const { header, body } = parsed;
     const ageMs = this.now() - header.takenAt;
     if (header.topics.join('\n') !== this.tableTopics.join('\n'))
-      return this.refuseSnapshot(path, `it holds other topics (${header.topics.join(', ')})`);
-    if (ageMs > snapshot.maxAgeMs || ageMs < -60_000)
-      return this.refuseSnapshot(path, `it was taken ${Math.round(ageMs / 1000)} s ago`);
+      return this.refuseSnapshot(source, `it holds other topics (${header.topics.join(', ')})`);
+    if (ageMs > snapshot!.maxAgeMs || ageMs < -60_000)
+      return this.refuseSnapshot(source, `it was taken ${Math.round(ageMs / 1000)} s ago`);
     try {
       const keys = await loadSnapshot(table, body);
-      return { path, header, keys, ageMs, loadMs: Math.round(performance.now() - started) };
+      return {
+        source,
+        shared,
+        header,
+        keys,
+        ageMs,
+        loadMs: Math.round(performance.now() - started),
+      };
     } catch (err) {
       table.clear();
-      return this.refuseSnapshot(path, err instanceof Error ? err.message : String(err));
+      return this.refuseSnapshot(source, err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** The newest shared snapshot, when there is no usable file and snapshots are shared. */
+  private async loadSharedSnapshot(): Promise<LoadedSnapshot | undefined> {
+    const shared = this.options.snapshot?.shared;
+    if (!shared) return undefined;
+    const started = performance.now();
+    const fetched = await shared.fetch();
+    if (!fetched || this.stopped) return undefined;
+    return this.useSnapshot(fetched.source, fetched.body, started, true);
   }
 
   /**
@@ -277,18 +366,18 @@ export class KeyTableFeed implements Dependency {
   private async restoreSnapshot(): Promise<ResumePoint[]> {
     const loading = this.snapshotLoading;
     this.snapshotLoading = undefined;
-    const loaded = await loading;
+    if (!loading) return [];
+    // The file first (nothing to fetch); the shared snapshot when there is no usable file.
+    const loaded =
+      this.ofThisCluster(await loading) ?? this.ofThisCluster(await this.loadSharedSnapshot());
     if (!loaded) return [];
-    const { path, header, keys, ageMs, loadMs } = loaded;
-    if (header.clusterId !== this.clusterId) {
-      this.options.table.clear();
-      this.refuseSnapshot(path, `it was taken on Kafka cluster ${header.clusterId}`);
-      return [];
-    }
-    this.snapshots.inc({ result: 'loaded' });
+    const { source, shared, header, keys, ageMs, loadMs } = loaded;
+    this.snapshots.inc({ result: shared ? 'loaded_shared' : 'loaded' });
     this.options.log.info(
-      { path, keys, ageMs, loadMs },
-      'key table loaded from its snapshot; reading what changed since',
+      { source, keys, ageMs, loadMs },
+      shared
+        ? 'key table loaded from the shared snapshot; reading what changed since'
+        : 'key table loaded from its snapshot; reading what changed since',
     );
     return header.positions.map((p) => ({
       topic: p.topic,
@@ -298,10 +387,20 @@ export class KeyTableFeed implements Dependency {
     }));
   }
 
-  private refuseSnapshot(path: string, reason: string): undefined {
+  /** The loaded snapshot if it was taken on the Kafka cluster this edge reads, else unloaded. */
+  private ofThisCluster(loaded: LoadedSnapshot | undefined): LoadedSnapshot | undefined {
+    if (!loaded || loaded.header.clusterId === this.clusterId) return loaded;
+    this.options.table.clear();
+    return this.refuseSnapshot(
+      loaded.source,
+      `it was taken on Kafka cluster ${loaded.header.clusterId}`,
+    );
+  }
+
+  private refuseSnapshot(source: string, reason: string): undefined {
     this.snapshots.inc({ result: 'refused' });
     this.options.log.warn(
-      { path, reason },
+      { source, reason },
       'key table snapshot not used: building the table from the topics',
     );
     return undefined;
@@ -333,14 +432,17 @@ export class KeyTableFeed implements Dependency {
   private scheduleSnapshots(): void {
     const intervalMs = this.options.snapshot?.intervalMs ?? 0;
     if (intervalMs <= 0 || this.snapshotTimer) return;
-    this.snapshotTimer = setInterval(() => void this.snapshotNow(), intervalMs);
+    this.snapshotTimer = setInterval(() => void this.periodicSnapshot(false), intervalMs);
     this.snapshotTimer.unref();
   }
 
-  /** Writes the table with the positions `reader` has applied; one write at a time, never throws. */
-  private async saveSnapshot(reader: TableReader, options = { sliced: true }): Promise<void> {
+  /**
+   * Writes the table with the positions `reader` has applied; one write at a time, never throws.
+   * True once the file is written.
+   */
+  private async saveSnapshot(reader: TableReader, options = { sliced: true }): Promise<boolean> {
     const { snapshot, table, log } = this.options;
-    if (!snapshot || !reader.isCaughtUp || this.clusterId === undefined) return;
+    if (!snapshot || !reader.isCaughtUp || this.clusterId === undefined) return false;
     if (this.snapshotWriting) return this.snapshotWriting;
     // Taken before the first key is written: records applied meanwhile are read again after a load.
     const positions = reader.positions().map(({ topic, partition, offset, value }) => ({
@@ -368,10 +470,12 @@ export class KeyTableFeed implements Dependency {
           { path, keys, bytes, writeMs: Math.round(performance.now() - started) },
           'key table snapshot written',
         );
+        return true;
       })
       .catch((err: unknown) => {
         this.snapshots.inc({ result: 'write_failed' });
         log.warn({ err, path }, 'key table snapshot could not be written');
+        return false;
       })
       .finally(() => {
         this.snapshotWriting = undefined;

@@ -65,10 +65,15 @@ export function recordFingerprint(value: Buffer | null): string {
     .slice(0, 32);
 }
 
+/** A snapshot of these topics' name: one per topic set (file name, shared snapshot name). */
+export function snapshotName(topics: readonly string[]): string {
+  const id = createHash('sha256').update(topics.join('\n')).digest('hex').slice(0, 16);
+  return `key-table-${id}`;
+}
+
 /** The file a snapshot of these topics lives in: one per topic set, shared by edges on one disk. */
 export function snapshotPath(dir: string, topics: readonly string[]): string {
-  const id = createHash('sha256').update(topics.join('\n')).digest('hex').slice(0, 16);
-  return join(dir, `key-table-${id}.snapshot`);
+  return join(dir, `${snapshotName(topics)}.snapshot`);
 }
 
 /** Grows one chunk of records and hands full chunks to `flush`. */
@@ -308,7 +313,11 @@ class RecordReader {
 export async function readSnapshot(
   path: string,
 ): Promise<{ header: SnapshotHeader; body: Buffer }> {
-  const body = await readFile(path);
+  return parseSnapshot(await readFile(path));
+}
+
+/** `readSnapshot` for a snapshot's bytes from elsewhere (e.g. the shared snapshot topic). */
+export function parseSnapshot(body: Buffer): { header: SnapshotHeader; body: Buffer } {
   if (body.length < MAGIC.length + 4 + HASH_BYTES + 1 || !body.subarray(0, 8).equals(MAGIC))
     throw new SnapshotRefused('not a key table snapshot (unknown format)');
   const end = body.length - HASH_BYTES;

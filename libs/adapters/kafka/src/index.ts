@@ -34,3 +34,12 @@ export {
   type TablePosition,
   type TableReaderOptions,
 } from './consumer/table-reader';
+export {
+  BLOB_PARTITIONS,
+  BlobUnavailable,
+  publishBlob,
+  readLatestBlob,
+  type BlobManifest,
+  type BlobPublishOptions,
+  type BlobReadOptions,
+} from './blob-topic/blob-topic';

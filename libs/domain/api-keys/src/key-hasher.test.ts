@@ -186,3 +186,32 @@ describe('KeyHasher: configuration errors', () => {
     }
   });
 });
+
+describe('KeyHasher: signatures', () => {
+  it('verifies its own signature under the pepper it names, after rotation too', () => {
+    const before = new KeyHasher([v1]).sign('snapshot', 'digest');
+    expect(before.pepperVersion).toBe(1);
+    const rotated = new KeyHasher([v1, v2]);
+    expect(rotated.verifySignature('snapshot', 'digest', before.signature, 1)).toBe(true);
+    expect(rotated.sign('snapshot', 'digest').pepperVersion).toBe(2);
+  });
+
+  it('refuses another text, purpose, pepper, version or a malformed signature', () => {
+    const hasher = new KeyHasher([v1]);
+    const { signature } = hasher.sign('snapshot', 'digest');
+    expect(hasher.verifySignature('snapshot', 'digest2', signature, 1)).toBe(false);
+    expect(hasher.verifySignature('other', 'digest', signature, 1)).toBe(false);
+    expect(hasher.verifySignature('snapshot', 'digest', signature, 2)).toBe(false);
+    const otherPepper = new KeyHasher([{ version: 1, secret: 'another-pepper-'.padEnd(40, 'y') }]);
+    expect(otherPepper.verifySignature('snapshot', 'digest', signature, 1)).toBe(false);
+    for (const bad of ['', 'zz', signature.slice(2), `${signature}00`])
+      expect(hasher.verifySignature('snapshot', 'digest', bad, 1)).toBe(false);
+  });
+
+  it('never equals the hash of a key with the same text', () => {
+    const hasher = new KeyHasher([v1]);
+    const text = 'snapshot';
+    expect(hasher.sign('x', text).signature).not.toBe(hasher.hash(text).hash);
+    expect(hasher.sign('x', text).signature).not.toBe(hmacHex(secretV1, `x\0${text}`));
+  });
+});

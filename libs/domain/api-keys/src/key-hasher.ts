@@ -106,6 +106,36 @@ export class KeyHasher {
     if (stored === undefined || stored.length !== DIGEST_BYTES) return false;
     return timingSafeEqual(hmacOf(key, plaintext).digest(), stored);
   }
+
+  /**
+   * HMAC-SHA256 (hex) of `data` under the newest pepper, in a domain of its own: services holding
+   * the peppers vouch for what they share (e.g. a key table snapshot on a topic) with no further
+   * secret. It never equals a key hash: the signed text starts with a NUL-separated domain, and
+   * API keys hold no NUL.
+   */
+  sign(purpose: string, data: string): { signature: string; pepperVersion: number } {
+    const key = this.#keys.get(this.#currentVersion)!;
+    return { signature: signatureOf(key, purpose, data), pepperVersion: this.#currentVersion };
+  }
+
+  /** Constant-time check of `sign`'s result; false for an unknown version or a malformed one. */
+  verifySignature(
+    purpose: string,
+    data: string,
+    signature: string,
+    pepperVersion: number,
+  ): boolean {
+    const key = this.#keys.get(pepperVersion);
+    const given = typeof signature === 'string' ? decodeHex(signature) : undefined;
+    if (key === undefined || given === undefined || given.length !== DIGEST_BYTES) return false;
+    return timingSafeEqual(Buffer.from(signatureOf(key, purpose, data), 'hex'), given);
+  }
+}
+
+function signatureOf(key: KeyObject, purpose: string, data: string): string {
+  return createHmac('sha256', key)
+    .update(`\0tollgate-signature\0${purpose}\0${data}`, 'utf8')
+    .digest('hex');
 }
 
 function hmacOf(key: KeyObject, plaintext: string): Hmac {

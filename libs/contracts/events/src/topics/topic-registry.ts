@@ -54,6 +54,22 @@ export const TOPICS = {
     partitions: 6,
     configs: { 'cleanup.policy': 'delete', 'retention.ms': String(90 * DAY_MS) },
   },
+  /**
+   * edge-auth's key table snapshots, shared so a new edge starts from one instead of reading the
+   * keys, plans and accounts topics whole: partition 0 holds chunks, partition 1 a manifest per
+   * complete snapshot (see blob-topic.ts in the Kafka adapter). Not events; kept a day.
+   */
+  keyTableSnapshots: {
+    name: 'tollgate.edge.key-table-snapshots.v1',
+    events: [],
+    messageKey: 'snapshot id (chunks), snapshot name (manifests)',
+    partitions: 2,
+    configs: {
+      'cleanup.policy': 'delete',
+      'retention.ms': String(DAY_MS),
+      'segment.ms': String(60 * 60 * 1000),
+    },
+  },
   /** Messages a consumer could not decode, with their origin in headers; kept for inspection and replay. */
   deadLetters: {
     name: 'tollgate.dead-letters.v1',
