@@ -14,8 +14,10 @@
 // (coordinated omission); at 70 % load and sub-millisecond service times that effect is small.
 // Without wrk: our own open-loop generator timed with hrtime (autocannon rounds to whole ms).
 // Then (BENCH_PARTS=all, the default): heap per cached key (100k, 1M) and cold start of an
-// edge-auth process to ready with 1M keys on the keys topic, and its restart from the key table
-// snapshot it wrote at SIGTERM. BENCH_PARTS=throughput skips those, BENCH_PARTS=startup runs only them.
+// edge-auth process to ready with 1M keys on the keys topic, its restart from the key table
+// snapshot it wrote at SIGTERM, and the start of an edge on a "new node" (an empty snapshot
+// directory) from the snapshot the restarted edge shared on Kafka. BENCH_PARTS=throughput skips
+// those, BENCH_PARTS=startup runs only them.
 import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { Pool } from 'undici';
@@ -682,11 +684,11 @@ try {
       `  produced ${TABLE_KEYS} KeyIssued in ${((performance.now() - producing) / 1000).toFixed(1)} s`,
     );
     // An edge on the cold topics, and how long from spawning it until `/readyz` answers 200.
-    const startTableEdge = async () => {
+    const startTableEdge = async (env: Record<string, string> = {}) => {
       const started = performance.now();
       const edge = await startServiceProcess(
         edgeArtifact.entry,
-        { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix },
+        { ...edgeEnv('memory', 5), KAFKA_TOPIC_PREFIX: coldPrefix, ...env },
         120_000,
       );
       servers.push(edge);
@@ -694,7 +696,24 @@ try {
         await new Promise((r) => setTimeout(r, 50));
       return { edge, ms: performance.now() - started };
     };
-    const { edge: coldEdge, ms: coldMs } = await startTableEdge();
+    // Shares nothing, so the share's background work does not touch the heap figure below.
+    const waitForOutput = async (
+      edge: Awaited<ReturnType<typeof startTableEdge>>['edge'],
+      pattern: RegExp,
+      timeoutMs: number,
+    ): Promise<RegExpExecArray> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = pattern.exec(edge.output());
+        if (found) return found;
+        if (Date.now() > deadline)
+          throw new Error(`no ${pattern} in the edge's output:\n${edge.output()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const { edge: coldEdge, ms: coldMs } = await startTableEdge({
+      KEY_TABLE_SNAPSHOT_SHARING: 'read',
+    });
     // Metrics are served on the admin listener, whose address the edge logs at start.
     const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
       coldEdge.output(),
@@ -733,21 +752,65 @@ try {
     console.log(
       `  restart to ready from the snapshot: ${(restartMs / 1000).toFixed(1)} s (process start included; ${loaded[1]} keys loaded in ${loaded[2]} ms)`,
     );
-    // Where the restart's time went, from the edge's own log lines.
-    const milestones: Array<[string, RegExp]> = [
-      ['listening', /Server listening/],
-      ['snapshot loaded', /loaded from its snapshot/],
-      ['table caught up', /table caught up/],
-    ];
-    const timeline = milestones.map(([name, pattern]) => {
-      const line = warmEdge
-        .output()
-        .split('\n')
-        .find((l) => pattern.test(l));
-      const time = Date.parse(/"time":"([^"]+)"/.exec(line ?? '')?.[1] ?? '');
-      return `${name} +${Number.isFinite(time) ? ((time - restartedAt) / 1000).toFixed(1) : '?'} s`;
+    // Where a start's time went, from the edge's own log lines.
+    const timelineOf = (
+      edge: typeof warmEdge,
+      since: number,
+      milestones: Array<[string, RegExp]>,
+    ): string =>
+      milestones
+        .map(([name, pattern]) => {
+          const line = edge
+            .output()
+            .split('\n')
+            .find((l) => pattern.test(l));
+          const time = Date.parse(/"time":"([^"]+)"/.exec(line ?? '')?.[1] ?? '');
+          return `${name} +${Number.isFinite(time) ? ((time - since) / 1000).toFixed(1) : '?'} s`;
+        })
+        .join(', ');
+    console.log(
+      `  restart timeline: ${timelineOf(warmEdge, restartedAt, [
+        ['listening', /Server listening/],
+        ['snapshot loaded', /loaded from its snapshot/],
+        ['table caught up', /table caught up/],
+      ])}\n`,
+    );
+
+    // A new node: no snapshot on its disk. The restarted edge found no shared snapshot once caught
+    // up and published its own; the new edge fetches that and reads only what changed since.
+    const shared = await waitForOutput(
+      warmEdge,
+      /"snapshotId":"[^"]+","bytes":(\d+),"publishMs":(\d+)[^\n]*key table snapshot shared/,
+      120_000,
+    );
+    const newNodeAt = Date.now();
+    const { edge: newEdge, ms: newNodeMs } = await startTableEdge({
+      KEY_TABLE_SNAPSHOT_DIR: join(spool, 'new-node', 'key-table'),
     });
-    console.log(`  restart timeline: ${timeline.join(', ')}\n`);
+    const fetched = /"bytes":\d+,"fetchMs":(\d+)[^\n]*shared key table snapshot fetched/.exec(
+      newEdge.output(),
+    );
+    const loadedShared =
+      /"keys":(\d+),"ageMs":\d+,"loadMs":(\d+)[^\n]*loaded from the shared snapshot/.exec(
+        newEdge.output(),
+      );
+    if (!fetched || !loadedShared)
+      throw new Error(`the new edge did not load the shared snapshot:\n${newEdge.output()}`);
+    console.log(
+      `  shared snapshot published by the restarted edge: ${(Number(shared[1]) / 1e6).toFixed(0)} MB in ${shared[2]} ms`,
+    );
+    console.log(
+      `  new node (empty snapshot directory) to ready from the shared snapshot: ${(newNodeMs / 1000).toFixed(1)} s (process start included; fetched in ${fetched[1]} ms, ${loadedShared[1]} keys fetched and loaded in ${loadedShared[2]} ms)`,
+    );
+    console.log(
+      `  new node timeline: ${timelineOf(newEdge, newNodeAt, [
+        ['listening', /Server listening/],
+        ['snapshot fetched', /shared key table snapshot fetched/],
+        ['snapshot loaded', /loaded from the shared snapshot/],
+        ['table caught up', /table caught up/],
+      ])}\n`,
+    );
+    results.newNodeFromSharedSnapshotMs = Math.round(newNodeMs);
     results.restartFromSnapshotMs = Math.round(restartMs);
     results.snapshotBytes = Number(written[2]);
     await producer.disconnect();
