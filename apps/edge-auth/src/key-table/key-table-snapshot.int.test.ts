@@ -28,12 +28,7 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     // No key-service: the table is the only source, so what it holds is what the edge decides.
     const edge = await startEdge(
       { url: NO_KEY_SERVICE, topicPrefix: prefix },
-      // Its own snapshot file only: shared snapshots have their own tests.
-      {
-        KEY_TABLE_SNAPSHOT_DIR: snapshotDir,
-        KEY_TABLE_SNAPSHOT_INTERVAL_MS: '0',
-        KEY_TABLE_SNAPSHOT_SHARING: 'off',
-      },
+      { KEY_TABLE_SNAPSHOT_DIR: snapshotDir, KEY_TABLE_SNAPSHOT_INTERVAL_MS: '0' },
     );
     edges.push(edge);
     return edge;
@@ -174,11 +169,7 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     const ownDir = await mkdtemp(join(tmpdir(), 'edge-key-table-interval-'));
     const running = await startEdge(
       { url: NO_KEY_SERVICE, topicPrefix: prefix },
-      {
-        KEY_TABLE_SNAPSHOT_DIR: ownDir,
-        KEY_TABLE_SNAPSHOT_INTERVAL_MS: '200',
-        KEY_TABLE_SNAPSHOT_SHARING: 'off',
-      },
+      { KEY_TABLE_SNAPSHOT_DIR: ownDir, KEY_TABLE_SNAPSHOT_INTERVAL_MS: '200' },
     );
     edges.push(running);
     await eventually(

@@ -52,16 +52,19 @@ function view(table: KeyTable) {
         previousLabel: a.pendingPlan.previousLabel,
       },
     })),
-    keys: [...table.keyEntries()].map(([hash, k]) => ({
-      hash,
-      keyId: k.keyId,
-      accountId: k.account.accountId,
-      env: k.env,
-      scopes: k.scopes,
-      pepperVersion: k.pepperVersion,
-      expiresAt: k.expiresAt,
-      revokedFrom: k.revokedFrom,
-    })),
+    // By hash: a loaded table lists its snapshot's keys in index order.
+    keys: [...table.keyEntries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([hash, k]) => ({
+        hash,
+        keyId: k.keyId,
+        accountId: k.account.accountId,
+        env: k.env,
+        scopes: k.scopes,
+        pepperVersion: k.pepperVersion,
+        expiresAt: k.expiresAt,
+        revokedFrom: k.revokedFrom,
+      })),
   };
 }
 
@@ -173,6 +176,58 @@ describe('key table snapshot', () => {
     await expect(loadSnapshot(table, (await readSnapshot(path)).body)).rejects.toThrow(
       'empty table',
     );
+  });
+
+  it('decodes a loaded key on first use, and keeps later changes over it', async () => {
+    const table = sampleTable(2_000);
+    const path = snapshotPath(dir, HEADER.topics);
+    await writeSnapshot(path, table, HEADER);
+    const loaded = new KeyTable();
+    await loadSnapshot(loaded, (await readSnapshot(path)).body);
+    const hashOf = (n: number) => Buffer.from(keyState(n, '').keyHash, 'hex').toString('latin1');
+    expect(loaded.keyCount).toBe(2_000);
+
+    // One entry per key, however often it is looked up.
+    const first = loaded.find(hashOf(7))!;
+    expect(loaded.find(hashOf(7))).toBe(first);
+    expect(first.revokedFrom).toBe(NOW + 7);
+    expect(loaded.keyCount).toBe(2_000);
+    expect(loaded.find(hashOf(999_999))).toBeUndefined();
+    expect(loaded.has(hashOf(1_999))).toBe(true);
+    expect(loaded.has(hashOf(999_999))).toBe(false);
+
+    // Updates over snapshot keys (looked up before or not) keep a revocation, as events do.
+    loaded.applyKey(keyState(7, 'acct_a', { env: 'test' }), null);
+    loaded.applyKey(keyState(14, 'acct_a'), null);
+    expect(loaded.find(hashOf(7))).toMatchObject({ env: 'test', revokedFrom: NOW + 7 });
+    expect(loaded.find(hashOf(14))).toMatchObject({ revokedFrom: NOW + 14 });
+    loaded.applyKey(keyState(5_000, 'acct_new'), null);
+    expect(loaded.keyCount).toBe(2_001);
+    expect(loaded.has(hashOf(5_000))).toBe(true);
+
+    // Every key once, as it is now; and a snapshot of the loaded table loads into the same.
+    const entries = [...loaded.keyEntries()];
+    expect(new Set(entries.map(([hash]) => hash)).size).toBe(2_001);
+    expect(entries.find(([hash]) => hash === hashOf(7))![1].env).toBe('test');
+    await writeSnapshot(path, loaded, HEADER);
+    const again = new KeyTable();
+    expect(await loadSnapshot(again, (await readSnapshot(path)).body)).toBe(2_001);
+    expect(view(again)).toEqual(view(loaded));
+  });
+
+  it('finds keys whose hashes differ only in a few bytes, among many', async () => {
+    const table = new KeyTable();
+    table.applyPlan('acct_a', plan('plan_a', 100), NOW - 1, NOW);
+    // Mostly zeros, as test hashes are: the index must still spread them.
+    for (let n = 0; n < 20_000; n++) table.applyKey(keyState(n, 'acct_a'), null);
+    const path = snapshotPath(dir, HEADER.topics);
+    await writeSnapshot(path, table, HEADER);
+    const loaded = new KeyTable();
+    expect(await loadSnapshot(loaded, (await readSnapshot(path)).body)).toBe(20_000);
+    for (let n = 0; n < 20_000; n += 397) {
+      const hash = Buffer.from(keyState(n, '').keyHash, 'hex').toString('latin1');
+      expect(loaded.find(hash)?.keyId).toBe(`key_${n}`);
+    }
   });
 
   it('names one file per topic set', () => {

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Environment, PlanSnapshot } from '@tollgate/events';
-import type { AccountEntry, KeyEntry, KeyTable, PlanEntry } from './key-table';
+import type { AccountEntry, KeyBase, KeyEntry, KeyTable, PlanEntry } from './key-table';
 
 /**
  * A key table snapshot: the whole table (plans, accounts, keys) as it was after the records up to
@@ -271,8 +271,14 @@ class RecordReader {
   at = 0;
   constructor(
     private readonly buffer: Buffer,
-    private readonly end: number,
+    readonly end: number,
   ) {}
+
+  skipString(): void {
+    const bytes = this.u32();
+    this.need(bytes);
+    this.at += bytes;
+  }
 
   private need(bytes: number): void {
     if (this.at + bytes > this.end) throw new SnapshotRefused('the snapshot is truncated');
@@ -334,6 +340,158 @@ export function parseSnapshot(body: Buffer): { header: SnapshotHeader; body: Buf
 }
 
 /**
+ * A snapshot's keys as the table's `KeyBase`: an open-addressing index from key hash to record
+ * offset in the snapshot's bytes, built by one pass over them. A record is decoded into a
+ * `KeyEntry` when its key is first looked up (the table then keeps that entry), so a restart
+ * builds no per-key objects or strings: its cost is reading the file, not the 1M Map inserts and
+ * the garbage collection they cost. The bytes stay in memory (outside the JS heap) meanwhile.
+ */
+class SnapshotKeys implements KeyBase {
+  /** Record offset + 1 per slot (0 = empty), kept at most half full… */
+  private slots: Int32Array;
+  /** …and its key hash's `hashBytes`, so a probe reads the record only on a likely match. */
+  private hashes: Int32Array;
+  size = 0;
+
+  constructor(
+    private readonly body: Buffer,
+    private readonly accounts: readonly AccountEntry[],
+    private readonly scopeLists: ReadonlyArray<readonly string[]>,
+    expected: number,
+  ) {
+    this.slots = new Int32Array(capacityFor(expected));
+    this.hashes = new Int32Array(this.slots.length);
+  }
+
+  /** Indexes the key record at `record`; false if its hash is indexed already. */
+  add(record: number): boolean {
+    if ((this.size + 1) * 2 > this.slots.length) this.grow();
+    const { body, slots, hashes } = this;
+    const length = body.readUInt32LE(record);
+    const hash = hashBytes(body, record + 4, length);
+    const mask = slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const held = slots[slot]! - 1;
+      if (held < 0) {
+        slots[slot] = record + 1;
+        hashes[slot] = hash;
+        this.size++;
+        return true;
+      }
+      if (
+        hashes[slot] === hash &&
+        body.readUInt32LE(held) === length &&
+        body.compare(body, record + 4, record + 4 + length, held + 4, held + 4 + length) === 0
+      )
+        return false;
+    }
+  }
+
+  get(binaryHash: string): KeyEntry | undefined {
+    const record = this.recordOf(binaryHash);
+    return record < 0 ? undefined : this.decode(record).entry;
+  }
+
+  has(binaryHash: string): boolean {
+    return this.recordOf(binaryHash) >= 0;
+  }
+
+  *entries(): IterableIterator<[string, KeyEntry]> {
+    for (const slot of this.slots) {
+      if (slot === 0) continue;
+      const { hash, entry } = this.decode(slot - 1);
+      yield [hash, entry];
+    }
+  }
+
+  private recordOf(binaryHash: string): number {
+    const { body, slots, hashes } = this;
+    const length = binaryHash.length;
+    const hash = hashString(binaryHash);
+    const mask = slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const record = slots[slot]! - 1;
+      if (record < 0) return -1;
+      if (hashes[slot] !== hash || body.readUInt32LE(record) !== length) continue;
+      let i = 0;
+      while (i < length && body[record + 4 + i] === binaryHash.charCodeAt(i)) i++;
+      if (i === length) return record;
+    }
+  }
+
+  private decode(record: number): { hash: string; entry: KeyEntry } {
+    const input = new RecordReader(this.body, this.body.length);
+    input.at = record;
+    const hash = input.string('latin1');
+    const entry: KeyEntry = {
+      keyId: input.string(),
+      account: this.accounts[input.u32()]!,
+      env: ENVS[input.u8()]!,
+      scopes: this.scopeLists[input.u32()]!,
+      pepperVersion: input.u32(),
+      expiresAt: input.f64(),
+      revokedFrom: input.f64(),
+    };
+    return { hash, entry };
+  }
+
+  private grow(): void {
+    const { slots, hashes } = this;
+    this.slots = new Int32Array(slots.length * 2);
+    this.hashes = new Int32Array(this.slots.length);
+    const mask = this.slots.length - 1;
+    for (let old = 0; old < slots.length; old++) {
+      if (slots[old] === 0) continue;
+      let slot = hashes[old]! & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = slots[old]!;
+      this.hashes[slot] = hashes[old]!;
+    }
+  }
+}
+
+function capacityFor(keys: number): number {
+  let capacity = 1024;
+  while (capacity < keys * 2) capacity *= 2;
+  return capacity;
+}
+
+/**
+ * An FNV-1a-style hash of a key hash's bytes taken four at a time (little-endian words, then the
+ * tail bytes). Key hashes are HMACs, so any mix would do; this one also spreads test hashes that
+ * are mostly zeros.
+ */
+function hashBytes(bytes: Buffer, from: number, length: number): number {
+  let h = 0x811c9dc5 | 0;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const at = from + i;
+    const word =
+      bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
+    h = Math.imul(h ^ word, 0x01000193);
+  }
+  for (; i < length; i++) h = Math.imul(h ^ bytes[from + i]!, 0x01000193);
+  return h;
+}
+
+/** `hashBytes` of the same bytes held as a latin1 string. */
+function hashString(latin1: string): number {
+  const length = latin1.length;
+  let h = 0x811c9dc5 | 0;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const word =
+      latin1.charCodeAt(i) |
+      (latin1.charCodeAt(i + 1) << 8) |
+      (latin1.charCodeAt(i + 2) << 16) |
+      (latin1.charCodeAt(i + 3) << 24);
+    h = Math.imul(h ^ word, 0x01000193);
+  }
+  for (; i < length; i++) h = Math.imul(h ^ latin1.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/**
  * Loads a snapshot read by `readSnapshot` into an empty table, yielding to the event loop between
  * slices. Returns the keys loaded.
  */
@@ -346,6 +504,9 @@ export async function loadSnapshot(table: KeyTable, body: Buffer): Promise<numbe
   const plans: PlanEntry[] = [];
   const accounts: AccountEntry[] = [];
   const scopeLists: Array<readonly string[]> = [];
+  const declared = (JSON.parse(body.toString('utf8', MAGIC.length + 4, input.at)) as SnapshotHeader)
+    .keys;
+  const index = new SnapshotKeys(body, accounts, scopeLists, declared);
   const at = <T>(list: readonly T[], index: number, what: string): T => {
     const item = list[index];
     if (item === undefined) throw new SnapshotRefused(`the snapshot refers to a missing ${what}`);
@@ -358,6 +519,7 @@ export async function loadSnapshot(table: KeyTable, body: Buffer): Promise<numbe
       case Tag.End:
         if (input.at !== body.length - HASH_BYTES)
           throw new SnapshotRefused('the snapshot has data after its end');
+        table.restoreKeys(index);
         return keys;
       case Tag.Plan:
         plans.push(table.restorePlan(JSON.parse(input.string()) as PlanSnapshot));
@@ -384,18 +546,17 @@ export async function loadSnapshot(table: KeyTable, body: Buffer): Promise<numbe
         break;
       }
       case Tag.Key: {
-        const binaryHash = input.string('latin1');
-        const entry: KeyEntry = {
-          keyId: input.string(),
-          account: at(accounts, input.u32(), 'account'),
-          env: at(ENVS, input.u8(), 'environment'),
-          scopes: at(scopeLists, input.u32(), 'scope list'),
-          pepperVersion: input.u32(),
-          expiresAt: input.f64(),
-          revokedFrom: input.f64(),
-        };
-        table.restoreKey(binaryHash, entry);
-        if (++keys % 50_000 === 0) await nextTurn();
+        // Checked and indexed here, decoded on first lookup (SnapshotKeys).
+        const record = input.at;
+        input.skipString();
+        input.skipString();
+        at(accounts, input.u32(), 'account');
+        at(ENVS, input.u8(), 'environment');
+        at(scopeLists, input.u32(), 'scope list');
+        input.at += 4 + 8 + 8;
+        if (input.at > input.end) throw new SnapshotRefused('the snapshot is truncated');
+        if (!index.add(record)) throw new SnapshotRefused('the snapshot holds a key twice');
+        if (++keys % 200_000 === 0) await nextTurn();
         break;
       }
       default:

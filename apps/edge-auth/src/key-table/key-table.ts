@@ -45,6 +45,19 @@ export interface KeyEntry {
   readonly revokedFrom: number;
 }
 
+/**
+ * Keys loaded from a snapshot and decoded only when first looked up (key-table-snapshot.ts): a
+ * restart indexes 1M keys instead of building 1M entries. Read-only; the table shadows what
+ * changes.
+ */
+export interface KeyBase {
+  readonly size: number;
+  /** The entry stored under `binaryHash`, decoded anew on every call. */
+  get(binaryHash: string): KeyEntry | undefined;
+  has(binaryHash: string): boolean;
+  entries(): IterableIterator<[string, KeyEntry]>;
+}
+
 export interface KeyRevocation {
   effectiveAt: number;
 }
@@ -55,14 +68,19 @@ export interface KeyRevocation {
  * HMAC as 32 raw bytes (`KeyHasher.binaryHashWith`).
  */
 export class KeyTable {
+  /** Keys applied or looked up since the start; they shadow `base`. */
   private readonly keys = new Map<string, KeyEntry>();
+  /** Keys of the snapshot loaded at start, decoded into `keys` on first use. */
+  private base: KeyBase | undefined;
+  /** How many of `keys` are also in `base` (counted once). */
+  private shadowed = 0;
   private readonly accounts = new Map<string, AccountEntry>();
   private readonly plans = new Map<string, PlanEntry>();
   /** Equal scope lists share one frozen array. */
   private readonly scopeLists = new Map<string, readonly string[]>();
 
   get keyCount(): number {
-    return this.keys.size;
+    return this.keys.size + (this.base ? this.base.size - this.shadowed : 0);
   }
 
   get accountCount(): number {
@@ -70,17 +88,27 @@ export class KeyTable {
   }
 
   find(binaryHash: string): KeyEntry | undefined {
-    return this.keys.get(binaryHash);
+    return this.keys.get(binaryHash) ?? (this.base && this.fromBase(binaryHash));
   }
 
   has(binaryHash: string): boolean {
-    return this.keys.has(binaryHash);
+    return this.keys.has(binaryHash) || (this.base?.has(binaryHash) ?? false);
+  }
+
+  /** Decodes a snapshot key once: later lookups find the same entry in `keys`. */
+  private fromBase(binaryHash: string): KeyEntry | undefined {
+    const entry = this.base!.get(binaryHash);
+    if (entry) {
+      this.keys.set(binaryHash, entry);
+      this.shadowed++;
+    }
+    return entry;
   }
 
   /** Applies a key's full state (KeyIssued / KeyUpdated / KeyRevoked, or a lookup answer). */
   applyKey(state: KeyState, revocation: KeyRevocation | null): void {
     const binaryHash = Buffer.from(state.keyHash, 'hex').toString('latin1');
-    const previous = this.keys.get(binaryHash);
+    const previous = this.find(binaryHash);
     this.keys.set(binaryHash, {
       // Reuse the previous strings so updates do not grow the heap.
       keyId: previous?.keyId === state.keyId ? previous.keyId : state.keyId,
@@ -182,9 +210,16 @@ export class KeyTable {
     return this.accounts.values();
   }
 
-  /** Keys by their binary hash. */
-  keyEntries(): IterableIterator<[string, KeyEntry]> {
-    return this.keys.entries();
+  /**
+   * Keys by their binary hash, each once: the snapshot's (as they are now), then the others. Keys
+   * added while this runs are visited; one changed after its visit shows its earlier state (a
+   * snapshot writer re-reads such changes from its positions).
+   */
+  *keyEntries(): IterableIterator<[string, KeyEntry]> {
+    const base = this.base;
+    if (base)
+      for (const [hash, entry] of base.entries()) yield [hash, this.keys.get(hash) ?? entry];
+    for (const entry of this.keys) if (!base?.has(entry[0])) yield entry;
   }
 
   /** Restoring from a snapshot (key-table-snapshot.ts): a plan version, shared as events share it. */
@@ -205,14 +240,21 @@ export class KeyTable {
     return account;
   }
 
-  /** `entry.account` and `entry.scopes` must come from `restoreAccount` and `internScopes`. */
-  restoreKey(binaryHash: string, entry: KeyEntry): void {
-    this.keys.set(binaryHash, entry);
+  /**
+   * The keys of a snapshot, after `restoreAccount` of their accounts. Keys applied meanwhile (a
+   * key-service lookup answered during the load) are newer and stay over the snapshot's.
+   */
+  restoreKeys(base: KeyBase): void {
+    if (this.base) throw new Error('the table holds a snapshot already');
+    this.base = base;
+    for (const hash of this.keys.keys()) if (base.has(hash)) this.shadowed++;
   }
 
   /** Forgets everything (a refused snapshot is unloaded before the table is built afresh). */
   clear(): void {
     this.keys.clear();
+    this.base = undefined;
+    this.shadowed = 0;
     this.accounts.clear();
     this.plans.clear();
     this.scopeLists.clear();

@@ -30,7 +30,11 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     const start = async (overrides: Record<string, string> = {}) => {
       const edge = await startEdge(
         { url: NO_KEY_SERVICE, topicPrefix: prefix },
-        { KEY_TABLE_SNAPSHOT_INTERVAL_MS: '0', ...overrides },
+        {
+          KEY_TABLE_SNAPSHOT_INTERVAL_MS: '0',
+          KEY_TABLE_SNAPSHOT_SHARING: 'read-write',
+          ...overrides,
+        },
       );
       edges.push(edge);
       return edge;

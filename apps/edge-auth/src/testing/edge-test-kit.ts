@@ -156,6 +156,8 @@ export async function startEdge(
     SPOOL_DIR: spoolDir,
     // Each edge its own: a test that restarts an edge on the same topics opts in by passing one.
     KEY_TABLE_SNAPSHOT_DIR: join(spoolDir, 'key-table'),
+    // Shared snapshots (on by default) have their own tests; elsewhere each edge reads the topics.
+    KEY_TABLE_SNAPSHOT_SHARING: 'off',
     // Tests call from one address; the protections have their own tests.
     LOOKUPS_PER_CLIENT_PER_MINUTE: '100000',
     FAILED_AUTH_LIMIT: '100000',
