@@ -7,6 +7,8 @@ import { sampleEvent } from '@tollgate/events/testing';
 import { plan } from '../testing/table-topics';
 import { KeyTable } from './key-table';
 import {
+  hashKeyBytes,
+  hashKeyString,
   loadSnapshot,
   readSnapshot,
   snapshotPath,
@@ -228,6 +230,26 @@ describe('key table snapshot', () => {
       const hash = Buffer.from(keyState(n, '').keyHash, 'hex').toString('latin1');
       expect(loaded.find(hash)?.keyId).toBe(`key_${n}`);
     }
+  });
+
+  it('indexes keys by a hash that spreads hashes differing in a few bytes anywhere', () => {
+    const hello = Buffer.from('hello', 'latin1');
+    expect(hashKeyBytes(hello, 0, hello.length)).toBe(0x248bfa47); // MurmurHash3 x86_32, seed 0
+    for (let length = 0; length <= 40; length++) {
+      const bytes = Buffer.from(Array.from({ length }, (_, i) => (i * 37 + length) & 0xff));
+      expect(hashKeyString(bytes.toString('latin1'))).toBe(hashKeyBytes(bytes, 0, length));
+    }
+    // As the benchmark's hashes: the key number in bytes 5-7, the rest constant.
+    const slots = new Set<number>();
+    for (let i = 0; i < 100_000; i++) {
+      const hash = Buffer.from(
+        (i.toString(16).padStart(16, '0') + 'a'.repeat(48)).slice(0, 64),
+        'hex',
+      );
+      slots.add(hashKeyBytes(hash, 0, 32) & 0x3ffff);
+    }
+    // A uniform hash fills about 83k of 262,144 slots with 100k keys.
+    expect(slots.size).toBeGreaterThan(75_000);
   });
 
   it('names one file per topic set', () => {

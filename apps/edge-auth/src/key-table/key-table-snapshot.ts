@@ -349,7 +349,7 @@ export function parseSnapshot(body: Buffer): { header: SnapshotHeader; body: Buf
 class SnapshotKeys implements KeyBase {
   /** Record offset + 1 per slot (0 = empty), kept at most half full… */
   private slots: Int32Array;
-  /** …and its key hash's `hashBytes`, so a probe reads the record only on a likely match. */
+  /** …and its key hash's `hashKeyBytes`, so a probe reads the record only on a likely match. */
   private hashes: Int32Array;
   size = 0;
 
@@ -368,7 +368,7 @@ class SnapshotKeys implements KeyBase {
     if ((this.size + 1) * 2 > this.slots.length) this.grow();
     const { body, slots, hashes } = this;
     const length = body.readUInt32LE(record);
-    const hash = hashBytes(body, record + 4, length);
+    const hash = hashKeyBytes(body, record + 4, length);
     const mask = slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const held = slots[slot]! - 1;
@@ -407,7 +407,7 @@ class SnapshotKeys implements KeyBase {
   private recordOf(binaryHash: string): number {
     const { body, slots, hashes } = this;
     const length = binaryHash.length;
-    const hash = hashString(binaryHash);
+    const hash = hashKeyString(binaryHash);
     const mask = slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const record = slots[slot]! - 1;
@@ -457,38 +457,64 @@ function capacityFor(keys: number): number {
 }
 
 /**
- * An FNV-1a-style hash of a key hash's bytes taken four at a time (little-endian words, then the
- * tail bytes). Key hashes are HMACs, so any mix would do; this one also spreads test hashes that
- * are mostly zeros.
+ * MurmurHash3 (32-bit) of a key hash's bytes, four at a time as little-endian words: every input
+ * bit reaches the index's slot bits, whatever bytes the key hashes vary in (they are HMACs, but
+ * test and benchmark hashes differ in a few bytes only). Exported for its tests.
  */
-function hashBytes(bytes: Buffer, from: number, length: number): number {
-  let h = 0x811c9dc5 | 0;
+export function hashKeyBytes(bytes: Buffer, from: number, length: number): number {
+  let h = 0;
   let i = 0;
   for (; i + 4 <= length; i += 4) {
     const at = from + i;
-    const word =
-      bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
-    h = Math.imul(h ^ word, 0x01000193);
+    h = mixWord(
+      h,
+      bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24),
+    );
   }
-  for (; i < length; i++) h = Math.imul(h ^ bytes[from + i]!, 0x01000193);
-  return h;
+  let tail = 0;
+  for (let shift = 0; i < length; i++, shift += 8) tail |= bytes[from + i]! << shift;
+  return finish(h, tail, length);
 }
 
-/** `hashBytes` of the same bytes held as a latin1 string. */
-function hashString(latin1: string): number {
+/** `hashKeyBytes` of the same bytes held as a latin1 string. */
+export function hashKeyString(latin1: string): number {
   const length = latin1.length;
-  let h = 0x811c9dc5 | 0;
+  let h = 0;
   let i = 0;
   for (; i + 4 <= length; i += 4) {
-    const word =
+    h = mixWord(
+      h,
       latin1.charCodeAt(i) |
-      (latin1.charCodeAt(i + 1) << 8) |
-      (latin1.charCodeAt(i + 2) << 16) |
-      (latin1.charCodeAt(i + 3) << 24);
-    h = Math.imul(h ^ word, 0x01000193);
+        (latin1.charCodeAt(i + 1) << 8) |
+        (latin1.charCodeAt(i + 2) << 16) |
+        (latin1.charCodeAt(i + 3) << 24),
+    );
   }
-  for (; i < length; i++) h = Math.imul(h ^ latin1.charCodeAt(i), 0x01000193);
-  return h;
+  let tail = 0;
+  for (let shift = 0; i < length; i++, shift += 8) tail |= latin1.charCodeAt(i) << shift;
+  return finish(h, tail, length);
+}
+
+function scramble(k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
+}
+
+function mixWord(h: number, word: number): number {
+  h ^= scramble(word);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function finish(h: number, tail: number, length: number): number {
+  if (length % 4 !== 0) h ^= scramble(tail);
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
 }
 
 /**
