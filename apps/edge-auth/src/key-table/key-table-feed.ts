@@ -201,15 +201,16 @@ export class KeyTableFeed implements Dependency {
    * and published to the shared topic when the newest there is due. One at a time, never throws.
    */
   private async periodicSnapshot(onlyToShare: boolean): Promise<void> {
-    const shared = this.options.snapshot?.shared;
+    const { snapshot } = this.options;
+    const shared = snapshot?.shared;
     const reader = this.reader;
-    if (!reader || this.sharing) return;
+    if (!reader || !snapshot || this.sharing) return;
     this.sharing = (async () => {
       const share = (await shared?.publishDue()) ?? false;
       if (onlyToShare && !share) return;
       const written = await this.saveSnapshot(reader);
       if (!share || !written || this.stopped || !shared) return;
-      const path = snapshotPath(this.options.snapshot!.dir, this.tableTopics);
+      const path = snapshotPath(snapshot.dir, this.tableTopics);
       const started = performance.now();
       try {
         const { bytes, snapshotId } = await shared.publish(path);
@@ -321,6 +322,7 @@ export class KeyTableFeed implements Dependency {
     shared: boolean,
   ): Promise<LoadedSnapshot | undefined> {
     const { snapshot, table } = this.options;
+    if (!snapshot) return undefined;
     let parsed: ReturnType<typeof parseSnapshot>;
     try {
       parsed = parseSnapshot(bytes);
@@ -331,7 +333,7 @@ export class KeyTableFeed implements Dependency {
     const ageMs = this.now() - header.takenAt;
     if (header.topics.join('\n') !== this.tableTopics.join('\n'))
       return this.refuseSnapshot(source, `it holds other topics (${header.topics.join(', ')})`);
-    if (ageMs > snapshot!.maxAgeMs || ageMs < -60_000)
+    if (ageMs > snapshot.maxAgeMs || ageMs < -60_000)
       return this.refuseSnapshot(source, `it was taken ${Math.round(ageMs / 1000)} s ago`);
     try {
       const keys = await loadSnapshot(table, body);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { KeyHasher } from '@tollgate/api-keys';
 import { TOPICS } from '@tollgate/events';
 import { publishBlob } from '@tollgate/kafka';
-import { eventually, isolatedServiceEnv, type IsolatedServiceEnv } from '@tollgate/test-infra';
+import { eventually, isolatedServiceEnv } from '@tollgate/test-infra';
 import { peppersOf } from '../config';
 import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
 import { plan, TableTopics, type TableKey } from '../testing/table-topics';

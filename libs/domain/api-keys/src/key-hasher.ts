@@ -114,8 +114,10 @@ export class KeyHasher {
    * API keys hold no NUL.
    */
   sign(purpose: string, data: string): { signature: string; pepperVersion: number } {
-    const key = this.#keys.get(this.#currentVersion)!;
-    return { signature: signatureOf(key, purpose, data), pepperVersion: this.#currentVersion };
+    const version = this.#currentVersion;
+    const key = this.#keys.get(version);
+    if (key === undefined) throw new Error(`pepper version ${version} is not configured`);
+    return { signature: signatureOf(key, purpose, data), pepperVersion: version };
   }
 
   /** Constant-time check of `sign`'s result; false for an unknown version or a malformed one. */

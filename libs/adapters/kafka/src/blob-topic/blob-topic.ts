@@ -60,7 +60,7 @@ export async function publishBlob(
   const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    let firstOffset: string | undefined;
+    let firstOffset = '';
     let lastOffset = '';
     let chunks = 0;
     const sha256 = createHash('sha256').update(body).digest('hex');
@@ -81,7 +81,7 @@ export async function publishBlob(
         ],
       });
       if (!sent?.baseOffset) throw new Error(`no offset acknowledged for chunk ${chunks}`);
-      firstOffset ??= sent.baseOffset;
+      if (chunks === 0) firstOffset = sent.baseOffset;
       lastOffset = sent.baseOffset;
       chunks++;
     }
@@ -92,7 +92,7 @@ export async function publishBlob(
       bytes: body.length,
       chunks,
       sha256,
-      firstOffset: firstOffset!,
+      firstOffset,
       lastOffset,
       publishedAt: (options.now ?? Date.now)(),
       attributes: options.attributesFor?.(sha256) ?? {},
