@@ -142,6 +142,8 @@ export class TableReader {
         () => reject(new Error(`${this.options.name} did not catch up within ${timeoutMs} ms`)),
         timeoutMs,
       );
+      // A waiter never keeps a stopping process alive.
+      timer.unref();
       this.caughtUpWaiters.push(() => {
         clearTimeout(timer);
         resolve();
