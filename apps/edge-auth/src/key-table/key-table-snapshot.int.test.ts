@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@tollgate/events';
 import { eventually, isolatedServiceEnv, type IsolatedServiceEnv } from '@tollgate/test-infra';
 import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
+import { linesWith, resumeScenario, snapshotCount, verifyKey } from '../testing/snapshot-scenario';
 import { plan, TableTopics, type TableKey } from '../testing/table-topics';
 import { KeyTable } from './key-table';
 import {
@@ -33,26 +34,6 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     edges.push(edge);
     return edge;
   };
-  const verify = async (edge: EdgeUnderTest, key: TableKey) => {
-    const response = await edge.app.inject({
-      url: '/verify',
-      headers: { authorization: `Bearer ${key.plaintext}`, 'x-original-uri': '/v1/anything' },
-    });
-    // A 200 has no body; a refusal is problem+json with a code.
-    const code = response.body ? response.json<{ code?: string }>().code : undefined;
-    return { status: response.statusCode, code };
-  };
-  const snapshotMetric = (edge: EdgeUnderTest, result: string) =>
-    edge.app
-      .inject('/metrics')
-      .then((r) =>
-        Number(
-          new RegExp(`edge_key_table_snapshots_total\\{result="${result}"[^}]*\\} (\\d+)`).exec(
-            r.body,
-          )?.[1] ?? 0,
-        ),
-      );
-
   beforeAll(async () => {
     isolated = isolatedServiceEnv('edge_snapshot');
     prefix = isolated.env.KAFKA_TOPIC_PREFIX;
@@ -69,39 +50,26 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
   });
 
   it('loads the snapshot written at shutdown and applies only what changed while it was down', async () => {
-    const accountA = await topics.account(plan('plan_snap_a', 1000));
-    const accountB = await topics.account(plan('plan_snap_b', 1000));
-    const keys: TableKey[] = [];
-    for (let i = 0; i < 20; i++) keys.push(await topics.key(i % 2 ? accountB : accountA));
-    // A plan the edge cannot apply: quarantined (and logged) each time it is read.
-    await topics.assignPlan(accountA, plan('plan_poison', 1e13));
-    // …followed on its partition (same account) by a valid one: a restart re-reads only the last
-    // record it applied per partition, to check the topic still holds it.
-    await topics.assignPlan(accountA, plan('plan_snap_a', 1000));
+    const scenario = await resumeScenario(topics, 'snap');
     const before = await start();
-    expect(before.logs.filter((l) => l.includes('event not applied'))).toHaveLength(1);
-    for (const key of keys) expect(await verify(before, key)).toMatchObject({ status: 200 });
+    expect(linesWith(before, 'event not applied')).toHaveLength(1);
+    for (const key of scenario.keys)
+      expect(await verifyKey(before, key)).toMatchObject({ status: 200 });
     await before.close();
-    expect(before.logs.some((l) => l.includes('key table snapshot written'))).toBe(true);
+    expect(linesWith(before, 'key table snapshot written').length).toBeGreaterThan(0);
 
     // While no edge runs: a revocation, a suspension, a new key.
-    await topics.revoke(keys[0]!);
-    await topics.suspend(accountB);
-    const added = await topics.key(accountA);
-
+    await scenario.change();
     const after = await start();
-    expect(after.logs.some((l) => l.includes('loaded from its snapshot'))).toBe(true);
-    expect(await snapshotMetric(after, 'loaded')).toBe(1);
+    expect(linesWith(after, 'loaded from its snapshot').length).toBe(1);
+    expect(await snapshotCount(after, 'loaded')).toBe(1);
     // It resumed after the poison plan instead of reading the topics from the beginning.
-    expect(after.logs.filter((l) => l.includes('event not applied'))).toHaveLength(0);
-    expect(await verify(after, keys[0]!)).toEqual({ status: 401, code: 'key_revoked' });
-    expect(await verify(after, keys[1]!)).toEqual({ status: 403, code: 'account_suspended' });
-    expect(await verify(after, keys[2]!)).toMatchObject({ status: 200 });
-    expect(await verify(after, added)).toMatchObject({ status: 200 });
+    await scenario.expectResumed(after);
 
     // And it keeps tailing: an update after the start arrives as before.
-    await topics.revoke(keys[2]!);
-    await eventually(async () => (await verify(after, keys[2]!)).status === 401);
+    const key = scenario.keys[2]!;
+    await topics.revoke(key);
+    await eventually(async () => (await verifyKey(after, key)).status === 401);
     await after.close();
   });
 
@@ -109,7 +77,7 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     const account = await topics.account(plan('plan_snap_c', 1000));
     const key = await topics.key(account);
     const writer = await start();
-    expect(await verify(writer, key)).toMatchObject({ status: 200 });
+    expect(await verifyKey(writer, key)).toMatchObject({ status: 200 });
     await writer.close();
 
     const path = snapshotPath(
@@ -152,12 +120,12 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     for (const [what, change, reason] of variants) {
       await forge(change);
       const edge = await start();
-      expect(await snapshotMetric(edge, 'refused'), what).toBe(1);
+      expect(await snapshotCount(edge, 'refused'), what).toBe(1);
       expect(
         edge.logs.some((l) => l.includes('snapshot') && l.includes(reason)),
         `${what}:\n${edge.logs.join('\n')}`,
       ).toBe(true);
-      expect(await verify(edge, key), what).toMatchObject({ status: 200 });
+      expect(await verifyKey(edge, key), what).toMatchObject({ status: 200 });
       await edge.close();
       edges.splice(edges.indexOf(edge), 1);
     }
@@ -179,8 +147,8 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     );
     // As after a crash: no snapshot at shutdown, the last interval's is loaded.
     const restarted = await start(ownDir);
-    expect(await snapshotMetric(restarted, 'loaded')).toBe(1);
-    expect(await verify(restarted, key)).toMatchObject({ status: 200 });
+    expect(await snapshotCount(restarted, 'loaded')).toBe(1);
+    expect(await verifyKey(restarted, key)).toMatchObject({ status: 200 });
     await rm(ownDir, { recursive: true, force: true });
   });
 
@@ -201,10 +169,11 @@ describe('edge-auth restarts from its key table snapshot (real Kafka)', () => {
     const resumed = await start();
     const fullDir = await mkdtemp(join(tmpdir(), 'edge-key-table-empty-'));
     const full = await start(fullDir);
-    expect(await snapshotMetric(resumed, 'loaded')).toBe(1);
-    expect(await snapshotMetric(full, 'loaded')).toBe(0);
-    for (const key of keys) expect(await verify(resumed, key)).toEqual(await verify(full, key));
-    expect((await verify(resumed, keys[9]!)).status).toBe(401);
+    expect(await snapshotCount(resumed, 'loaded')).toBe(1);
+    expect(await snapshotCount(full, 'loaded')).toBe(0);
+    for (const key of keys)
+      expect(await verifyKey(resumed, key)).toEqual(await verifyKey(full, key));
+    expect((await verifyKey(resumed, keys[9]!)).status).toBe(401);
     await rm(fullDir, { recursive: true, force: true });
   });
 });

@@ -7,7 +7,8 @@ import { publishBlob } from '@tollgate/kafka';
 import { eventually, isolatedServiceEnv } from '@tollgate/test-infra';
 import { peppersOf } from '../config';
 import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
-import { plan, TableTopics, type TableKey } from '../testing/table-topics';
+import { linesWith, resumeScenario, snapshotCount, verifyKey } from '../testing/snapshot-scenario';
+import { plan, TableTopics } from '../testing/table-topics';
 import { snapshotName } from './key-table-snapshot';
 import { snapshotSignature } from './shared-snapshots';
 
@@ -62,61 +63,30 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
       });
     return { start, topics, publishForged };
   };
-  const verify = async (edge: EdgeUnderTest, key: TableKey) => {
-    const response = await edge.app.inject({
-      url: '/verify',
-      headers: { authorization: `Bearer ${key.plaintext}`, 'x-original-uri': '/v1/anything' },
-    });
-    const code = response.body ? response.json<{ code?: string }>().code : undefined;
-    return { status: response.statusCode, code };
-  };
-  const snapshotMetric = async (edge: EdgeUnderTest, result: string) => {
-    const body = (await edge.app.inject('/metrics')).body;
-    const pattern = new RegExp(
-      `edge_key_table_snapshots_total\\{result="${result}"[^}]*\\} (\\d+)`,
-    );
-    return Number(pattern.exec(body)?.[1] ?? 0);
-  };
-  const logged = (edge: EdgeUnderTest, text: string) => edge.logs.filter((l) => l.includes(text));
-
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   });
 
   it('loads the shared snapshot, applies what changed since, and does not publish one again', async () => {
     const { start, topics } = await setUp('edge_shared_snapshot');
-    const accountA = await topics.account(plan('plan_shared_a', 1000));
-    const accountB = await topics.account(plan('plan_shared_b', 1000));
-    const keys: TableKey[] = [];
-    for (let i = 0; i < 20; i++) keys.push(await topics.key(i % 2 ? accountB : accountA));
-    // Quarantined by whoever reads it; an edge resuming after it never reads it.
-    await topics.assignPlan(accountA, plan('plan_poison', 1e13));
-    await topics.assignPlan(accountA, plan('plan_shared_a', 1000));
+    const scenario = await resumeScenario(topics, 'shared');
 
     // The first edge finds no shared snapshot: it reads the topics and, once caught up, shares one.
     const publisher = await start();
-    expect(logged(publisher, 'event not applied')).toHaveLength(1);
-    await eventually(async () => (await snapshotMetric(publisher, 'shared')) === 1, 20_000);
+    expect(linesWith(publisher, 'event not applied')).toHaveLength(1);
+    await eventually(async () => (await snapshotCount(publisher, 'shared')) === 1, 20_000);
 
-    // Changes after the snapshot was shared.
-    await topics.revoke(keys[0]!);
-    await topics.suspend(accountB);
-    const added = await topics.key(accountA);
-
+    await scenario.change();
     const newcomer = await start();
-    expect(await snapshotMetric(newcomer, 'loaded_shared')).toBe(1);
-    expect(logged(newcomer, 'event not applied')).toHaveLength(0);
-    expect(await verify(newcomer, keys[0]!)).toEqual({ status: 401, code: 'key_revoked' });
-    expect(await verify(newcomer, keys[1]!)).toEqual({ status: 403, code: 'account_suspended' });
-    expect(await verify(newcomer, keys[2]!)).toMatchObject({ status: 200 });
-    expect(await verify(newcomer, added)).toMatchObject({ status: 200 });
+    expect(await snapshotCount(newcomer, 'loaded_shared')).toBe(1);
+    await scenario.expectResumed(newcomer);
     // The shared snapshot is fresh: the newcomer does not add another (it checks once caught up).
     await eventually(
-      async () => logged(newcomer, 'shared key table snapshot fetched').length === 1,
+      async () => linesWith(newcomer, 'shared key table snapshot fetched').length === 1,
     );
     await newcomer.close();
-    expect(logged(newcomer, 'key table snapshot shared')).toHaveLength(0);
-    expect(logged(newcomer, 'key table snapshot written').length).toBeGreaterThan(0);
+    expect(linesWith(newcomer, 'key table snapshot shared')).toHaveLength(0);
+    expect(linesWith(newcomer, 'key table snapshot written').length).toBeGreaterThan(0);
   });
 
   it('ignores a newer shared snapshot not signed with its pepper, and refuses a signed damaged one', async () => {
@@ -124,7 +94,7 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     const account = await topics.account(plan('plan_shared_c', 1000));
     const key = await topics.key(account);
     const publisher = await start();
-    await eventually(async () => (await snapshotMetric(publisher, 'shared')) === 1, 20_000);
+    await eventually(async () => (await snapshotCount(publisher, 'shared')) === 1, 20_000);
     const genuine = /"snapshotId":"([^"]+)"[^\n]*key table snapshot shared/.exec(
       publisher.logs.join('\n'),
     )?.[1];
@@ -135,15 +105,15 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
       new KeyHasher([{ version: 1, secret: 'an-outsider-pepper-'.padEnd(40, 'z') }]),
     );
     const newcomer = await start();
-    expect(await snapshotMetric(newcomer, 'loaded_shared')).toBe(1);
-    expect(logged(newcomer, 'shared key table snapshot fetched')[0]).toContain(genuine!);
-    expect(await verify(newcomer, key)).toMatchObject({ status: 200 });
+    expect(await snapshotCount(newcomer, 'loaded_shared')).toBe(1);
+    expect(linesWith(newcomer, 'shared key table snapshot fetched')[0]).toContain(genuine!);
+    expect(await verifyKey(newcomer, key)).toMatchObject({ status: 200 });
 
     // Signed with the edges' pepper but not a snapshot: fetched, refused, the topics read whole.
     await publishForged(new KeyHasher(peppersOf(newcomer.config)));
     const refusing = await start();
-    expect(await snapshotMetric(refusing, 'refused')).toBe(1);
-    expect(await snapshotMetric(refusing, 'loaded_shared')).toBe(0);
-    expect(await verify(refusing, key)).toMatchObject({ status: 200 });
+    expect(await snapshotCount(refusing, 'refused')).toBe(1);
+    expect(await snapshotCount(refusing, 'loaded_shared')).toBe(0);
+    expect(await verifyKey(refusing, key)).toMatchObject({ status: 200 });
   });
 });
