@@ -57,6 +57,8 @@ export interface KeyTableFeedOptions {
 }
 
 const READER_NAME = 'edge-auth.key-table';
+/** Shared snapshots a start fetches at most, newest first, when the newer ones are refused. */
+const SHARED_SNAPSHOTS_TRIED = 3;
 
 interface LoadedSnapshot {
   /** The file, or the topic and snapshot id, it came from. */
@@ -152,8 +154,12 @@ export class KeyTableFeed implements Dependency {
   }
 
   start(): void {
-    // The snapshot loads while Kafka connects; it is checked against the cluster before use.
-    this.snapshotLoading = this.loadSnapshotFile();
+    // The snapshot loads while Kafka connects and the topics are provisioned; it is checked
+    // against the cluster before use. Without a usable file (an edge on a new node) the shared
+    // snapshot is fetched at once, so its read overlaps the start-up instead of following it.
+    this.snapshotLoading = this.loadSnapshotFile().then(
+      (loaded) => loaded ?? this.loadSharedSnapshot(),
+    );
     void this.attempt(0);
   }
 
@@ -351,14 +357,24 @@ export class KeyTableFeed implements Dependency {
     }
   }
 
-  /** The newest shared snapshot, when there is no usable file and snapshots are shared. */
+  /**
+   * The newest shared snapshot, when there is no usable file and snapshots are shared. One that is
+   * refused (damaged, too old, other topics) is passed over for the next older one, at most
+   * SHARED_SNAPSHOTS_TRIED in all: a bad publish costs a few fetches, not a read of the topics.
+   */
   private async loadSharedSnapshot(): Promise<LoadedSnapshot | undefined> {
     const shared = this.options.snapshot?.shared;
     if (!shared) return undefined;
-    const started = performance.now();
-    const fetched = await shared.fetch();
-    if (!fetched || this.stopped) return undefined;
-    return this.useSnapshot(fetched.source, fetched.body, started, true);
+    const refused = new Set<string>();
+    while (refused.size < SHARED_SNAPSHOTS_TRIED) {
+      const started = performance.now();
+      const fetched = await shared.fetch(refused);
+      if (!fetched || this.stopped) return undefined;
+      const loaded = await this.useSnapshot(fetched.source, fetched.body, started, true);
+      if (loaded) return loaded;
+      refused.add(fetched.manifest.blobId);
+    }
+    return undefined;
   }
 
   /**
@@ -369,9 +385,12 @@ export class KeyTableFeed implements Dependency {
     const loading = this.snapshotLoading;
     this.snapshotLoading = undefined;
     if (!loading) return [];
-    // The file first (nothing to fetch); the shared snapshot when there is no usable file.
+    // The file, or the shared snapshot when there was no usable file (fetched since start); the
+    // shared one also when the file turns out to come from another cluster.
+    const first = await loading;
     const loaded =
-      this.ofThisCluster(await loading) ?? this.ofThisCluster(await this.loadSharedSnapshot());
+      this.ofThisCluster(first) ??
+      (first && !first.shared ? this.ofThisCluster(await this.loadSharedSnapshot()) : undefined);
     if (!loaded) return [];
     const { source, shared, header, keys, ageMs, loadMs } = loaded;
     this.snapshots.inc({ result: shared ? 'loaded_shared' : 'loaded' });

@@ -89,7 +89,7 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     expect(linesWith(newcomer, 'key table snapshot written').length).toBeGreaterThan(0);
   });
 
-  it('ignores a newer shared snapshot not signed with its pepper, and refuses a signed damaged one', async () => {
+  it('ignores a newer shared snapshot not signed with its pepper, and passes over a signed damaged one for an older one', async () => {
     const { start, topics, publishForged } = await setUp('edge_shared_forged');
     const account = await topics.account(plan('plan_shared_c', 1000));
     const key = await topics.key(account);
@@ -109,11 +109,24 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     expect(linesWith(newcomer, 'shared key table snapshot fetched')[0]).toContain(genuine!);
     expect(await verifyKey(newcomer, key)).toMatchObject({ status: 200 });
 
-    // Signed with the edges' pepper but not a snapshot: fetched, refused, the topics read whole.
+    // Signed with the edges' pepper but not a snapshot: fetched, refused, and the next older one
+    // (the genuine snapshot) fetched instead of reading the topics whole.
     await publishForged(new KeyHasher(peppersOf(newcomer.config)));
     const refusing = await start();
     expect(await snapshotCount(refusing, 'refused')).toBe(1);
-    expect(await snapshotCount(refusing, 'loaded_shared')).toBe(0);
+    expect(await snapshotCount(refusing, 'loaded_shared')).toBe(1);
+    const fetched = linesWith(refusing, 'shared key table snapshot fetched');
+    expect(fetched).toHaveLength(2);
+    expect(fetched[1]).toContain(genuine!);
     expect(await verifyKey(refusing, key)).toMatchObject({ status: 200 });
+
+    // When every kept snapshot is refused, the topics are read whole: at most three are fetched.
+    const pepper = new KeyHasher(peppersOf(newcomer.config));
+    for (let i = 0; i < 3; i++) await publishForged(pepper);
+    const rebuilding = await start();
+    expect(await snapshotCount(rebuilding, 'refused')).toBe(3);
+    expect(await snapshotCount(rebuilding, 'loaded_shared')).toBe(0);
+    expect(linesWith(rebuilding, 'shared key table snapshot fetched')).toHaveLength(3);
+    expect(await verifyKey(rebuilding, key)).toMatchObject({ status: 200 });
   });
 });

@@ -68,15 +68,20 @@ export class SharedSnapshots {
     return this.options.publishIntervalMs > 0;
   }
 
-  /** The newest usable shared snapshot's bytes, or undefined (logged why) to read the topics whole. */
-  async fetch(): Promise<{ body: Buffer; source: string; manifest: BlobManifest } | undefined> {
+  /**
+   * The newest usable shared snapshot's bytes, or undefined (logged why) to read the topics whole.
+   * `skip`: snapshot ids already fetched and refused, so an older one is fetched instead.
+   */
+  async fetch(
+    skip: ReadonlySet<string> = new Set(),
+  ): Promise<{ body: Buffer; source: string; manifest: BlobManifest } | undefined> {
     const { kafka, topic, name, log, readTimeoutMs } = this.options;
     const started = performance.now();
     try {
       const { manifest, body } = await readLatestBlob(kafka.kafka, await kafka.admin(), {
         topic,
         name,
-        accept: (manifest) => this.acceptable(manifest),
+        accept: (manifest) => !skip.has(manifest.blobId) && this.acceptable(manifest),
         timeoutMs: readTimeoutMs,
         groupPrefix: 'edge-auth.key-table-snapshot',
         signal: this.closing.signal,
