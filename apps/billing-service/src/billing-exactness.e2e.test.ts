@@ -210,6 +210,10 @@ describe('billing end to end: exact invoices from metered usage (real Kafka, Pos
         [B, 4_900],
       ].sort(),
     );
+    expect(finalized.map((e) => [e.invoiceKind, e.planChangeEventId])).toEqual([
+      ['period', null],
+      ['period', null],
+    ]);
   });
 
   it('changes nothing on a second run or when plan events are delivered again', async () => {

@@ -135,6 +135,17 @@ describe('PRORATION_BEHAVIOR=immediate: a plan change inside a period is invoice
       20_000,
       'InvoiceFinalized of the proration invoice',
     );
+    // The event says which kind of invoice it is and which plan change it prorates.
+    expect(
+      kit
+        .billingEvents()
+        .find((e) => e.type === 'InvoiceFinalized' && e.payload.invoiceId === proration!.invoiceId)
+        ?.payload,
+    ).toMatchObject({
+      invoiceKind: 'proration',
+      planChangeEventId: (upgrade.payload as { eventId: string }).eventId,
+      totalMinor: 2_500,
+    });
     const queued = await db.sql.query<{ payload: { totalMinor: number; description: string } }>(
       'select payload from stripe_sync_outbox where invoice_id = ?',
       [proration!.invoiceId],

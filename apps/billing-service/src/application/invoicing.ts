@@ -295,6 +295,8 @@ export class Invoicing {
           })),
           totalMinor,
           finalizedAt: now,
+          invoiceKind: draft.kind,
+          planChangeEventId: draft.changeEventId,
         },
       });
       await enqueueStripeSync(tx, {

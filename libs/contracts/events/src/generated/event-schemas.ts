@@ -68,7 +68,7 @@ export const CURRENT_SCHEMAS = {
     "type": "record",
     "name": "InvoiceFinalized",
     "namespace": "dev.tollgate.events",
-    "doc": "billing-service finalized an invoice for one account and one billing period (UTC calendar month); its lines and total never change afterwards.",
+    "doc": "billing-service finalized an invoice for one account: the billing period's own invoice (UTC calendar month), or since v2 a proration invoice for a plan change inside the period; its lines and total never change afterwards.",
     "fields": [
       {
         "name": "eventId",
@@ -175,6 +175,31 @@ export const CURRENT_SCHEMAS = {
         "name": "finalizedAt",
         "type": "long",
         "doc": "Epoch milliseconds."
+      },
+      {
+        "name": "invoiceKind",
+        "type": [
+          "null",
+          {
+            "type": "enum",
+            "name": "InvoiceKind",
+            "symbols": [
+              "period",
+              "proration"
+            ]
+          }
+        ],
+        "default": null,
+        "doc": "period: the period's own invoice, at most one per account and period; proration: a plan change invoiced at once (PRORATION_BEHAVIOR=immediate), one per change. Null in events written with v1, which did not say (its period invoices and proration invoices alike)."
+      },
+      {
+        "name": "planChangeEventId",
+        "type": [
+          "null",
+          "string"
+        ],
+        "default": null,
+        "doc": "For a proration invoice: the eventId of the PlanChanged it prorates; null otherwise."
       }
     ]
   },
@@ -1293,6 +1318,149 @@ export const RELEASED_SCHEMAS = [
           "name": "finalizedAt",
           "type": "long",
           "doc": "Epoch milliseconds."
+        }
+      ]
+    }
+  },
+  {
+    "type": "InvoiceFinalized",
+    "version": 2,
+    "schema": {
+      "type": "record",
+      "name": "InvoiceFinalized",
+      "namespace": "dev.tollgate.events",
+      "doc": "billing-service finalized an invoice for one account: the billing period's own invoice (UTC calendar month), or since v2 a proration invoice for a plan change inside the period; its lines and total never change afterwards.",
+      "fields": [
+        {
+          "name": "eventId",
+          "type": "string",
+          "doc": "ULID, globally unique; consumers dedupe on it."
+        },
+        {
+          "name": "occurredAt",
+          "type": "long",
+          "doc": "When the fact happened, epoch milliseconds."
+        },
+        {
+          "name": "producer",
+          "type": "string",
+          "doc": "The app (and instance) that produced the event."
+        },
+        {
+          "name": "schemaVersion",
+          "type": "int",
+          "doc": "Version of this event's schema the producer wrote."
+        },
+        {
+          "name": "invoiceId",
+          "type": "string"
+        },
+        {
+          "name": "accountId",
+          "type": "string"
+        },
+        {
+          "name": "period",
+          "type": "string",
+          "doc": "Billing period, YYYY-MM (UTC)."
+        },
+        {
+          "name": "currency",
+          "type": "string",
+          "doc": "ISO 4217 code."
+        },
+        {
+          "name": "lines",
+          "type": {
+            "type": "array",
+            "items": {
+              "type": "record",
+              "name": "InvoiceLine",
+              "fields": [
+                {
+                  "name": "lineId",
+                  "type": "string"
+                },
+                {
+                  "name": "kind",
+                  "type": {
+                    "type": "enum",
+                    "name": "InvoiceLineKind",
+                    "symbols": [
+                      "base_fee",
+                      "usage",
+                      "adjustment"
+                    ]
+                  }
+                },
+                {
+                  "name": "description",
+                  "type": "string"
+                },
+                {
+                  "name": "planId",
+                  "type": [
+                    "null",
+                    "string"
+                  ],
+                  "default": null
+                },
+                {
+                  "name": "planVersion",
+                  "type": [
+                    "null",
+                    "int"
+                  ],
+                  "default": null
+                },
+                {
+                  "name": "quantity",
+                  "type": "long",
+                  "doc": "Seconds of the segment for a base fee, billable cost units otherwise."
+                },
+                {
+                  "name": "amountMinor",
+                  "type": "long",
+                  "doc": "Minor units, rounded once per line (half-even)."
+                }
+              ]
+            }
+          }
+        },
+        {
+          "name": "totalMinor",
+          "type": "long",
+          "doc": "Sum of the lines' amounts, minor units."
+        },
+        {
+          "name": "finalizedAt",
+          "type": "long",
+          "doc": "Epoch milliseconds."
+        },
+        {
+          "name": "invoiceKind",
+          "type": [
+            "null",
+            {
+              "type": "enum",
+              "name": "InvoiceKind",
+              "symbols": [
+                "period",
+                "proration"
+              ]
+            }
+          ],
+          "default": null,
+          "doc": "period: the period's own invoice, at most one per account and period; proration: a plan change invoiced at once (PRORATION_BEHAVIOR=immediate), one per change. Null in events written with v1, which did not say (its period invoices and proration invoices alike)."
+        },
+        {
+          "name": "planChangeEventId",
+          "type": [
+            "null",
+            "string"
+          ],
+          "default": null,
+          "doc": "For a proration invoice: the eventId of the PlanChanged it prorates; null otherwise."
         }
       ]
     }

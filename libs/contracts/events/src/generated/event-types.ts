@@ -22,7 +22,7 @@ export interface AccountStatusChanged {
 export const AccountStatus = ['active', 'suspended'] as const;
 export type AccountStatus = (typeof AccountStatus)[number];
 
-/** billing-service finalized an invoice for one account and one billing period (UTC calendar month); its lines and total never change afterwards. */
+/** billing-service finalized an invoice for one account: the billing period's own invoice (UTC calendar month), or since v2 a proration invoice for a plan change inside the period; its lines and total never change afterwards. */
 export interface InvoiceFinalized {
   /** ULID, globally unique; consumers dedupe on it. */
   eventId: string;
@@ -43,6 +43,10 @@ export interface InvoiceFinalized {
   totalMinor: number;
   /** Epoch milliseconds. */
   finalizedAt: number;
+  /** period: the period's own invoice, at most one per account and period; proration: a plan change invoiced at once (PRORATION_BEHAVIOR=immediate), one per change. Null in events written with v1, which did not say (its period invoices and proration invoices alike). */
+  invoiceKind: null | InvoiceKind;
+  /** For a proration invoice: the eventId of the PlanChanged it prorates; null otherwise. */
+  planChangeEventId: null | string;
 }
 
 export interface InvoiceLine {
@@ -59,6 +63,9 @@ export interface InvoiceLine {
 
 export const InvoiceLineKind = ['base_fee', 'usage', 'adjustment'] as const;
 export type InvoiceLineKind = (typeof InvoiceLineKind)[number];
+
+export const InvoiceKind = ['period', 'proration'] as const;
+export type InvoiceKind = (typeof InvoiceKind)[number];
 
 /** An API key was issued (or rotated in as a replacement). */
 export interface KeyIssued {

@@ -176,7 +176,7 @@ const SAMPLES: EventPayloads = {
     eventId: '01JDQ3W8Y6T4K2M9N7P5R3S1V6',
     occurredAt: 1_764_554_400_000,
     producer: 'billing-service',
-    schemaVersion: 1,
+    schemaVersion: 2,
     invoiceId: 'inv_01JDQ3W8Y6T4K2M9N7P5R3S1V7',
     accountId: 'acct_01JDQ3W8Y6T4K2M9N7P5R3S1V2',
     period: '2025-11',
@@ -203,6 +203,8 @@ const SAMPLES: EventPayloads = {
     ],
     totalMinor: 5_900,
     finalizedAt: 1_764_554_400_000,
+    invoiceKind: 'period',
+    planChangeEventId: null,
   },
   PaymentFailed: {
     eventId: '01JDQ3W8Y6T4K2M9N7P5R3S1V8',
