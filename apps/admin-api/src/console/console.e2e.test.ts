@@ -486,7 +486,20 @@ describe('the admin console in a browser (real apps, Kafka, Postgres, Redis)', (
     await operator.page.goto(`${base}/console/#/account/${customer.accountId}`);
     await operator.page.getByRole('button', { name: 'Change plan…' }).click();
     await operator.page.getByLabel('Plan', { exact: true }).selectOption('plan_pro');
-    await operator.page.getByText(/with the change \([+−]/).waitFor();
+    // billing-service runs PRORATION_BEHAVIOR=immediate here: a change effective now is inside
+    // the period, so billing rates a proration invoice and the dialog tells what it invoices at
+    // once. (The apps run on the real clock: the amounts depend on the time left in the month.)
+    const rated = (
+      await manage('POST', `/v1/accounts/${customer.accountId}/plan-change-preview`, {
+        planId: 'plan_pro',
+        planVersion: 1,
+      })
+    ).json<{ prorationInvoice: { totalMinor: number } | null }>();
+    expect(rated.prorationInvoice).not.toBeNull();
+    await operator.page.getByText(/^(Invoiced|Credited) at once for the change: /).waitFor();
+    expect(await operator.page.locator('.preview').textContent()).toMatch(
+      /with the change\.(Invoiced|Credited) at once for the change: \d+\.\d\d [A-Z]{3} \(a proration invoice\); [+−]\d+\.\d\d [A-Z]{3} this period in all\.$/,
+    );
     await checkAccessibility(operator.page, 'plan-change-preview');
     expect(operator.problems).toEqual([]);
     await operator.context.close();

@@ -227,15 +227,25 @@ export function previewPanel(accountId: string): {
       const mine = ++asked;
       if (!planId || planVersion === undefined) return void element.replaceChildren();
       element.replaceChildren(h('p', { class: 'loading', role: 'status' }, 'Rating the change…'));
-      api<{ current: RatedPeriod; withChange: RatedPeriod; differenceMinor: number }>(
-        'POST',
-        `/v1/accounts/${encodeURIComponent(accountId)}/plan-change-preview`,
-        { planId, planVersion, ...(effectiveAt !== undefined ? { effectiveAt } : {}) },
-      ).then(
+      api<{
+        current: RatedPeriod;
+        withChange: RatedPeriod;
+        /** Under PRORATION_BEHAVIOR=immediate: what the change is invoiced at once; else null. */
+        prorationInvoice: { currency: string; totalMinor: number } | null;
+        differenceMinor: number;
+      }>('POST', `/v1/accounts/${encodeURIComponent(accountId)}/plan-change-preview`, {
+        planId,
+        planVersion,
+        ...(effectiveAt !== undefined ? { effectiveAt } : {}),
+      }).then(
         (preview) => {
           if (mine !== asked) return;
           const currency = preview.current.currency;
-          const sign = preview.differenceMinor >= 0 ? '+' : '−';
+          const signed = (minor: number) =>
+            `${minor >= 0 ? '+' : '−'}${money(Math.abs(minor), currency)}`;
+          const proration = preview.prorationInvoice;
+          // With a proration invoice the period's invoice leaves the plan difference to it, so
+          // the difference in all is told on its own line.
           element.replaceChildren(
             h(
               'p',
@@ -244,8 +254,23 @@ export function previewPanel(accountId: string): {
               money(preview.current.totalMinor, currency),
               ' now, ',
               h('strong', {}, money(preview.withChange.totalMinor, currency)),
-              ` with the change (${sign}${money(Math.abs(preview.differenceMinor), currency)}).`,
+              proration
+                ? ' with the change.'
+                : ` with the change (${signed(preview.differenceMinor)}).`,
             ),
+            ...(proration
+              ? [
+                  h(
+                    'p',
+                    {},
+                    proration.totalMinor >= 0
+                      ? 'Invoiced at once for the change: '
+                      : 'Credited at once for the change: ',
+                    h('strong', {}, money(Math.abs(proration.totalMinor), currency)),
+                    ` (a proration invoice); ${signed(preview.differenceMinor)} this period in all.`,
+                  ),
+                ]
+              : []),
           );
         },
         (err: unknown) => {
