@@ -16,6 +16,9 @@ export function eventCountOf(headers: Record<string, Buffer | string> | undefine
   return Number.isSafeInteger(count) && count > 0 ? count : 1;
 }
 
+/** Avro's long, for the batch's event count: built once (avsc compiles a type's code when created). */
+const LONG = avro.Type.forSchema('long');
+
 interface BatchSchema {
   fields: Array<{ name: string; type: unknown }>;
 }
@@ -79,7 +82,7 @@ export class RequestMeteredBatchWriter {
       schemaVersion: this.schemaVersion,
       edgeInstanceId: this.source.edgeInstanceId,
     });
-    const count = avro.Type.forSchema('long').toBuffer(events.length);
+    const count = LONG.toBuffer(events.length);
     const value = Buffer.allocUnsafe(head.length + count.length + eventBytes + 1);
     let at = head.copy(value, 0);
     at += count.copy(value, at);
