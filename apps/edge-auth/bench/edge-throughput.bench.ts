@@ -2,11 +2,14 @@
 //   1. bare Fastify hello world (the ceiling)
 //   2. the peer: Fastify + @fastify/rate-limit (Redis store) + SHA-256 key lookup
 //   3. edge-auth forward-auth, strict Redis limits, metering on
-//   4. edge-auth forward-auth, in-memory limiter, metering on
+//   4. edge-auth forward-auth, leased Redis tokens (the default strategy), metering on
+//   5. edge-auth forward-auth, in-memory limiter, metering on
+//   6, 7. strict and leased again on a private 3-master Redis Cluster (REDIS_CLUSTER=true);
+//      BENCH_REDIS_CLUSTER=0 leaves them out
 // The whole stack runs: Kafka, and a usage-ingestor process consuming what the edges meter.
 // Throughput: `wrk -t1 -c50 -d8s` (a C load generator in its own process, as a user would run
-// it; autocannon in this process when wrk is not installed), two rounds over the four targets.
-// Latency: p50/p99 at 70 % of edge-auth's (3) saturation rate, the same rate for all four. wrk has
+// it; autocannon in this process when wrk is not installed), two rounds over the targets.
+// Latency: p50/p99 at 70 % of edge-auth's (3) saturation rate, the same rate for all. wrk has
 // no rate option (wrk2 is not packaged), so a Lua `delay()` gives every connection a random think
 // time (mean D ms) and the connection count is calibrated so that the achieved rate is the target;
 // wrk times each request from its send to its response, in microseconds. This is closed-loop: a
@@ -49,6 +52,7 @@ import {
   workspaceRoot,
   type ServiceProcess,
   eventually,
+  startRedisCluster,
 } from '@tollgate/test-infra';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -448,12 +452,32 @@ try {
   );
   const edgeMemory = await startServiceProcess(edgeArtifact.entry, edgeEnv('memory', 4), 60_000);
   servers.push(edgeRedis, edgeLeased, edgeMemory);
+  // The same two Redis strategies on a Redis Cluster of three masters, private to the bench.
+  const clusterEdges: ServiceProcess[] = [];
+  if (process.env.BENCH_REDIS_CLUSTER !== '0') {
+    const cluster = await startRedisCluster(3);
+    cleanups.push(() => cluster.stop());
+    const onCluster = { REDIS_URL: cluster.url, REDIS_CLUSTER: 'true' };
+    for (const [n, strategy] of [
+      [7, 'strict'],
+      [8, 'leased'],
+    ] as const)
+      clusterEdges.push(
+        await startServiceProcess(
+          edgeArtifact.entry,
+          { ...edgeEnv('redis', n, strategy), ...onCluster },
+          60_000,
+        ),
+      );
+    servers.push(...clusterEdges);
+  }
+  const edges = [edgeRedis, edgeLeased, edgeMemory, ...clusterEdges];
   const verifyHeaders = {
     authorization: `Bearer ${plaintext}`,
     'x-original-uri': '/v1/orders/1',
     'x-original-method': 'GET',
   };
-  for (const edge of [edgeRedis, edgeLeased, edgeMemory]) {
+  for (const edge of edges) {
     await eventually(
       async () =>
         (await fetch(new URL('/verify', edge.url), { headers: verifyHeaders })).status === 200,
@@ -529,10 +553,16 @@ try {
       path: '/verify',
       headers: verifyHeaders,
     },
+    ...clusterEdges.map((edge, i) => ({
+      name: `${6 + i} edge-auth ${i === 0 ? 'strict' : 'leased'} on a 3-master redis cluster + metering`,
+      url: edge.url,
+      path: '/verify',
+      headers: verifyHeaders,
+    })),
     ...(runtimeServer
       ? [
           {
-            name: '6 diagnostic: Tollgate HTTP plumbing, fixed answer',
+            name: `${6 + clusterEdges.length} diagnostic: Tollgate HTTP plumbing, fixed answer`,
             url: runtimeServer.url,
             path: '/verify',
             headers: verifyHeaders,
@@ -587,7 +617,7 @@ try {
     // Every decision is metered exactly once: what the edges decided (their own counters) is what
     // the usage-ingestor counts once it has caught up.
     let decided = 0;
-    for (const edge of [edgeRedis, edgeLeased, edgeMemory]) {
+    for (const edge of edges) {
       const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
         edge.output(),
       )?.[1];
