@@ -132,6 +132,28 @@ describe('kafkaLogCreator: a Kafka outage is logged once per state change', () =
     expect(lines.map((l) => l.level)).toEqual(['info']);
   });
 
+  it("logs a crashed consumer's restart notice as routine, and the crash as the error it is", () => {
+    const { lines, sink } = capture();
+    const log = kafkaLogCreator(sink)(logLevel.WARN);
+    log(
+      entry(logLevel.ERROR, 'Crash: KafkaJSProtocolError: Not authorized to access group', {
+        groupId: 'g',
+      }),
+    );
+    log(
+      entry(logLevel.ERROR, 'Restarting the consumer in 200ms', { retryTime: 200, groupId: 'g' }),
+    );
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['error', 'Crash: KafkaJSProtocolError: Not authorized to access group'],
+      ['info', 'Restarting the consumer in 200ms'],
+    ]);
+    // Within an outage it is one more consequence of it: at debug, counted.
+    log(refused(1));
+    log(entry(logLevel.ERROR, 'Restarting the consumer in 5000ms', { retryTime: 5000 }));
+    expect(lines.slice(2).map((l) => l.level)).toEqual(['error', 'debug']);
+    vi.advanceTimersByTime(60_000);
+  });
+
   it('tells one outage once for the whole process, however many clients see it', () => {
     const { lines, sink } = capture();
     const consumer = kafkaLogCreator(sink, { quietMs: 10_000 })(logLevel.WARN);

@@ -35,10 +35,11 @@ const LEADERSHIP_MOVING =
   /no leader for this topic-partition|not the leader for that topic-partition|leader not available|coordinator is (not available|loading)|not the correct coordinator/i;
 
 /**
- * Protocol answers kafkajs logs as errors although they are the group protocol at work: a member
- * joining or leaving makes every other member's heartbeat answer "rebalancing", and it rejoins.
+ * What kafkajs logs as errors although it is the client at work: a member joining or leaving
+ * makes every other member's heartbeat answer "rebalancing", and it rejoins; a consumer that
+ * crashed says it restarts (the crash itself is its own line, classified like any other).
  */
-const ROUTINE = /group is rebalancing/i;
+const ROUTINE = /group is rebalancing|^Restarting the consumer in \d+ ?ms/i;
 
 const DEFAULT_QUIET_MS = 10_000;
 const DEFAULT_LEADERSHIP_GRACE_MS = 5_000;
@@ -144,13 +145,13 @@ export function kafkaLogCreator(sink: KafkaLogSink, options: KafkaLogOptions = {
       const said = `${message} ${String(extra['error'] ?? '')}`;
       if (trouble && CONNECTION_TROUBLE.test(said)) return connectionTrouble(fields, message);
       if (trouble && LEADERSHIP_MOVING.test(said)) return leadershipMoving(fields, message);
-      if (trouble && ROUTINE.test(said)) return sink.info(fields, message);
       // During an outage everything kafkajs complains about (crashed consumers restarting, failed
       // sends) follows from it: counted with it, not logged one by one.
       if (trouble && (downSince !== undefined || connectivity.clientsDown.size > 0)) {
         suppressed++;
         return sink.debug(fields, message);
       }
+      if (trouble && ROUTINE.test(said)) return sink.info(fields, message);
       switch (level) {
         case logLevel.ERROR:
           sink.error(fields, message);
