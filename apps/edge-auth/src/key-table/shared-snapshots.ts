@@ -86,6 +86,7 @@ export class SharedSnapshots {
         groupPrefix: 'edge-auth.key-table-snapshot',
         signal: this.closing.signal,
       });
+      if (!body) throw new BlobUnavailable(`${manifest.blobId} was read without its body`);
       this.newestKnown = Math.max(this.newestKnown ?? 0, manifest.publishedAt);
       log.info(
         {
@@ -96,7 +97,7 @@ export class SharedSnapshots {
         },
         'shared key table snapshot fetched',
       );
-      return { body: body!, source: `${topic} (${manifest.blobId})`, manifest };
+      return { body, source: `${topic} (${manifest.blobId})`, manifest };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       log.info(
