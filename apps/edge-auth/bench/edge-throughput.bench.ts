@@ -149,12 +149,20 @@ async function saturation(target: Target): Promise<{ rps: number; errors: number
 /** Think time per request (ms) of the paced wrk runs: random in [0, 2 × THINK_MS]. */
 const THINK_MS = 2;
 
-/** wrk paced to about `rate` req/s: connections calibrated in a short run, then measured. */
-async function wrkLatencyAt(target: Target, rate: number, script: string): Promise<Latency> {
+/**
+ * wrk paced to about `rate` req/s: connections calibrated in a short run, then measured;
+ * `measured` runs beside the measured run only (e.g. a CPU meter).
+ */
+async function wrkLatencyAt(
+  target: Target,
+  rate: number,
+  script: string,
+  measured: <T>(run: () => Promise<T>) => Promise<T> = (run) => run(),
+): Promise<Latency> {
   let connections = Math.max(1, Math.round((rate * (THINK_MS + 0.3)) / 1000));
   const probe = await wrk(target, { seconds: 3, connections, script });
   connections = Math.max(1, Math.round((connections * rate) / Math.max(1, probe.rps)));
-  return wrk(target, { seconds: SECONDS, connections, script });
+  return measured(() => wrk(target, { seconds: SECONDS, connections, script }));
 }
 
 /** Open loop at `rate` req/s for SECONDS; per-request latency in ms from send to full response. */
@@ -270,14 +278,53 @@ function cpuMeter(pids: Partial<Record<keyof CpuShare, number>>) {
 }
 
 /** The local Kafka broker's JVM, for its CPU share (undefined when not found, e.g. in Docker). */
-async function findKafkaPid(): Promise<number | undefined> {
+/** Processes whose command line passes `matches`. */
+async function findPids(matches: (cmdline: string) => boolean): Promise<number[]> {
+  const pids: number[] = [];
   for (const entry of await readdir('/proc').catch(() => [])) {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes('kafka.Kafka') || cmdline.includes('kafka/kafka_2.13'))
-      return Number(entry);
+    if (matches(cmdline.replaceAll('\0', ' '))) pids.push(Number(entry));
   }
-  return undefined;
+  return pids;
+}
+
+async function findKafkaPid(): Promise<number | undefined> {
+  const [pid] = await findPids(
+    (cmdline) => cmdline.includes('kafka.Kafka') || cmdline.includes('kafka/kafka_2.13'),
+  );
+  return pid;
+}
+
+/** redis-server processes listening on one of `ports` (redis-server titles itself `host:port`). */
+function findRedisPids(ports: readonly number[]): Promise<number[]> {
+  return findPids((cmdline) =>
+    ports.some((port) => new RegExp(`redis-server[^\\s]* \\S*:${port}(\\D|$)`).test(cmdline)),
+  );
+}
+
+/** CPU seconds the given processes use, summed, while `run` runs. */
+async function cpuSecondsDuring<T>(
+  pids: Record<string, number[]>,
+  run: () => Promise<T>,
+): Promise<{ result: T; seconds: Record<string, number> }> {
+  const ticks = async () => {
+    const out: Record<string, number> = {};
+    for (const [name, list] of Object.entries(pids)) {
+      out[name] = 0;
+      for (const pid of list) out[name] += (await cpuTicks(pid)) ?? 0;
+    }
+    return out;
+  };
+  const before = await ticks();
+  const result = await run();
+  const after = await ticks();
+  return {
+    result,
+    seconds: Object.fromEntries(
+      Object.keys(pids).map((name) => [name, (after[name]! - before[name]!) / 100]),
+    ),
+  };
 }
 
 /** Requests counted by the bench's usage-ingestor (its minute table, read directly). */
@@ -454,8 +501,10 @@ try {
   servers.push(edgeRedis, edgeLeased, edgeMemory);
   // The same two Redis strategies on a Redis Cluster of three masters, private to the bench.
   const clusterEdges: ServiceProcess[] = [];
+  let clusterPorts: number[] = [];
   if (process.env.BENCH_REDIS_CLUSTER !== '0') {
     const cluster = await startRedisCluster(3);
+    clusterPorts = cluster.ports;
     cleanups.push(() => cluster.stop());
     const onCluster = { REDIS_URL: cluster.url, REDIS_CLUSTER: 'true' };
     for (const [n, strategy] of [
@@ -607,10 +656,38 @@ try {
       `function delay()\n  return math.random(0, ${2 * THINK_MS})\nend\n`,
     );
     const latencies: Latency[] = [];
+    // What each request costs the whole stack at this rate: CPU seconds of the server, the
+    // usage-ingestor, Kafka and the Redis it uses (the cluster's three for targets 6 and 7) while
+    // the paced run is measured, per request. Unlike req/s at saturation this does not depend on
+    // who wins the two cores.
+    const stackCpu: Array<Record<string, number>> = [];
+    const redisPort = Number(new URL(testEndpoints().redisUrl).port || 6379);
+    const sharedRedis = await findRedisPids([redisPort]);
+    const clusterRedis = await findRedisPids(clusterPorts);
     for (const [i, target] of targets.entries()) {
       pauseAllBut(servers[i]!);
-      latencies.push(
-        wrkPath ? await wrkLatencyAt(target, rate, paceScript) : await latencyAt(target, rate),
+      const onCluster = clusterEdges.includes(servers[i]!);
+      const pids = {
+        server: [servers[i]!.child.pid!],
+        ingestor: [ingestor.child.pid!],
+        kafka: kafkaPid ? [kafkaPid] : [],
+        redis: onCluster ? clusterRedis : sharedRedis,
+      };
+      let seconds: Record<string, number> = {};
+      const measured = async <T>(run: () => Promise<T>) => {
+        const during = await cpuSecondsDuring(pids, run);
+        seconds = during.seconds;
+        return during.result;
+      };
+      const latency = wrkPath
+        ? await wrkLatencyAt(target, rate, paceScript, measured)
+        : await measured(() => latencyAt(target, rate));
+      latencies.push(latency);
+      const requests = Math.max(1, latency.achieved * SECONDS);
+      stackCpu.push(
+        Object.fromEntries(
+          Object.entries(seconds).map(([name, s]) => [name, (s * 1e6) / requests]),
+        ),
       );
     }
     for (const s of servers) s.child.kill('SIGCONT');
@@ -667,12 +744,25 @@ try {
       );
     }
     console.log(
+      `\nwhole-stack CPU per request at that rate, µs (CPU seconds while measured ÷ requests; idle background included in every row):`,
+    );
+    console.log(`\n| target | server | usage-ingestor | Kafka | Redis | total | × bare |`);
+    console.log('|---|---|---|---|---|---|---|');
+    const totalOf = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    for (const [i, target] of targets.entries()) {
+      const c = stackCpu[i]!;
+      console.log(
+        `| ${target.name} | ${[c.server, c.ingestor, c.kafka, c.redis].map((v) => (v ?? 0).toFixed(1)).join(' | ')} | ${totalOf(c).toFixed(1)} | ${(totalOf(c) / totalOf(stackCpu[0]!)).toFixed(2)} |`,
+      );
+    }
+    console.log(
       `\nmetering: the edges decided ${decided} requests, the usage-ingestor counted ${ingested} (${ingested === decided ? 'exact' : 'NOT exact'})`,
     );
     results.throughput = targets.map((t, i) => ({
       name: t.name,
       rps: rounds.map((r) => r[i]!.rps),
       latency: latencies[i],
+      stackCpuMicrosPerRequest: stackCpu[i],
     }));
     results.loadBefore = loadBefore;
     results.metering = { decided, ingested };
