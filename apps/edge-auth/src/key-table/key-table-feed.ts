@@ -106,6 +106,8 @@ export class KeyTableFeed implements Dependency {
   private readonly snapshots: Counter<'result'>;
   /** The snapshot loaded at start, until the first reader takes it; later readers read the topics whole. */
   private snapshotLoading: Promise<LoadedSnapshot | undefined> | undefined;
+  /** The last shared snapshot fetch got none and refused none (worth asking again). */
+  private sharedNotFetched = false;
   private clusterId: string | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private snapshotWriting: Promise<boolean> | undefined;
@@ -369,6 +371,8 @@ export class KeyTableFeed implements Dependency {
     while (refused.size < SHARED_SNAPSHOTS_TRIED) {
       const started = performance.now();
       const fetched = await shared.fetch(refused);
+      // Nothing fetched and nothing refused: none published yet, or Kafka not reachable yet.
+      this.sharedNotFetched = !fetched && refused.size === 0;
       if (!fetched || this.stopped) return undefined;
       const loaded = await this.useSnapshot(fetched.source, fetched.body, started, true);
       if (loaded) return loaded;
@@ -385,12 +389,15 @@ export class KeyTableFeed implements Dependency {
     const loading = this.snapshotLoading;
     this.snapshotLoading = undefined;
     if (!loading) return [];
-    // The file, or the shared snapshot when there was no usable file (fetched since start); the
-    // shared one also when the file turns out to come from another cluster.
+    // The file, or the shared snapshot when there was no usable file (fetched since start). The
+    // shared one is fetched (again) now, with Kafka reachable, when the file turns out to come
+    // from another cluster, or when the early fetch got nothing (an edge started while Kafka was
+    // down would otherwise read the topics whole).
     const first = await loading;
+    const fetchNow = first ? !first.shared : this.sharedNotFetched;
     const loaded =
       this.ofThisCluster(first) ??
-      (first && !first.shared ? this.ofThisCluster(await this.loadSharedSnapshot()) : undefined);
+      (fetchNow ? this.ofThisCluster(await this.loadSharedSnapshot()) : undefined);
     if (!loaded) return [];
     const { source, shared, header, keys, ageMs, loadMs } = loaded;
     this.snapshots.inc({ result: shared ? 'loaded_shared' : 'loaded' });

@@ -4,7 +4,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { KeyHasher } from '@tollgate/api-keys';
 import { TOPICS } from '@tollgate/events';
 import { publishBlob } from '@tollgate/kafka';
-import { eventually, isolatedServiceEnv } from '@tollgate/test-infra';
+import {
+  createPrivateBroker,
+  eventually,
+  isolatedServiceEnv,
+  waitUntilReady,
+  type PrivateBroker,
+} from '@tollgate/test-infra';
 import { peppersOf } from '../config';
 import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
 import { linesWith, resumeScenario, snapshotCount, verifyKey } from '../testing/snapshot-scenario';
@@ -19,7 +25,7 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
   let kafka: Kafka;
 
   /** Topics of their own: the shared snapshot of one test is not the next one's. */
-  const setUp = async (label: string) => {
+  const setUp = async (label: string, broker?: PrivateBroker) => {
     const isolated = isolatedServiceEnv(label);
     const prefix = isolated.env.KAFKA_TOPIC_PREFIX;
     const edges: EdgeUnderTest[] = [];
@@ -28,14 +34,16 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
       await isolated.cleanup();
     });
     // Every edge here is "on a new node": a snapshot directory of its own, empty at start.
-    const start = async (overrides: Record<string, string> = {}) => {
+    const start = async (overrides: Record<string, string> = {}, waitUntilReady = true) => {
       const edge = await startEdge(
         { url: NO_KEY_SERVICE, topicPrefix: prefix },
         {
           KEY_TABLE_SNAPSHOT_INTERVAL_MS: '0',
           KEY_TABLE_SNAPSHOT_SHARING: 'read-write',
+          ...(broker ? { KAFKA_BROKERS: broker.brokers.join(',') } : {}),
           ...overrides,
         },
+        { waitUntilReady },
       );
       edges.push(edge);
       return edge;
@@ -44,11 +52,12 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     const first = await start({ KEY_TABLE_SNAPSHOT_SHARING: 'read' });
     const topics = await TableTopics.forEdge(first.config);
     cleanups.push(() => topics.close());
-    kafka ??= new Kafka({
-      clientId: 'shared-snapshot-test',
-      brokers: first.config.KAFKA_BROKERS,
-      logLevel: logLevel.NOTHING,
-    });
+    if (!broker)
+      kafka ??= new Kafka({
+        clientId: 'shared-snapshot-test',
+        brokers: first.config.KAFKA_BROKERS,
+        logLevel: logLevel.NOTHING,
+      });
     await first.close();
     const name = snapshotName(
       [TOPICS.keys, TOPICS.plans, TOPICS.accounts].map((t) => prefix + t.name),
@@ -129,4 +138,28 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     expect(linesWith(rebuilding, 'shared key table snapshot fetched')).toHaveLength(3);
     expect(await verifyKey(rebuilding, key)).toMatchObject({ status: 200 });
   });
+
+  it('an edge started while Kafka is down fetches the shared snapshot once Kafka is back', async () => {
+    const broker = await createPrivateBroker();
+    cleanups.push(() => broker.remove());
+    await broker.start();
+    const { start, topics } = await setUp('edge_shared_late', broker);
+    const account = await topics.account(plan('plan_shared_l', 1000));
+    const key = await topics.key(account);
+    const publisher = await start();
+    await eventually(async () => (await snapshotCount(publisher, 'shared')) === 1, 20_000);
+    await publisher.close();
+
+    await broker.stop();
+    const newcomer = await start({}, false);
+    // Its first fetch, at start, found no Kafka: the table waits for Kafka, not for the topics.
+    await eventually(
+      async () => linesWith(newcomer, 'no shared key table snapshot fetched').length > 0,
+      60_000,
+    );
+    await broker.start();
+    await waitUntilReady(newcomer.app, 120_000);
+    expect(await snapshotCount(newcomer, 'loaded_shared')).toBe(1);
+    expect(await verifyKey(newcomer, key)).toMatchObject({ status: 200 });
+  }, 240_000);
 });

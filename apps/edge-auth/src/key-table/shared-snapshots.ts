@@ -102,7 +102,7 @@ export class SharedSnapshots {
       const reason = err instanceof Error ? err.message : String(err);
       log.info(
         { topic, reason },
-        'no shared key table snapshot: building the table from the topics',
+        'no shared key table snapshot fetched',
       );
       return undefined;
     }
