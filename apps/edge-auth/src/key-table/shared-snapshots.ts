@@ -100,10 +100,7 @@ export class SharedSnapshots {
       return { body, source: `${topic} (${manifest.blobId})`, manifest };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      log.info(
-        { topic, reason },
-        'no shared key table snapshot fetched',
-      );
+      log.info({ topic, reason }, 'no shared key table snapshot fetched');
       return undefined;
     }
   }
