@@ -238,7 +238,8 @@ function cpuMeter(pids: Partial<Record<keyof CpuShare, number>>) {
     },
     /**
      * The server's threads by CPU % over the run: the main thread, then each name with its threads'
-     * own shares (`node 19+4+3`: one busy thread, e.g. the metering thread, or GC helpers spread out).
+     * own shares. edge-auth names its metering thread `tollgate-meter`; the threads left as `node`
+     * are V8's platform workers (parallel and concurrent GC, background compiles) and libuv's pool.
      */
     async threads(): Promise<string> {
       const seconds = (performance.now() - startedAt) / 1000;
@@ -729,7 +730,9 @@ try {
         `| ${target.name} | ${cells.join(' | ')} | ${cpu.server} / ${cpu.ingestor} / ${cpu.kafka ?? '?'}${errors ? ` (non-2xx or errors: ${errors})` : ''} |`,
       );
     }
-    console.log(`\nserver threads by CPU % in round 1 (Linux thread names):`);
+    console.log(
+      `\nserver threads by CPU % in round 1 (Linux thread names; "node": V8 GC and compile helpers, libuv pool):`,
+    );
     for (const [i, target] of targets.entries())
       console.log(`  ${target.name}: ${rounds[0]![i]!.threads}`);
     console.log(

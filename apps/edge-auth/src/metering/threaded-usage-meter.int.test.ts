@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -97,6 +97,8 @@ describe('threaded usage meter (real Kafka)', () => {
     }
     await meter.flush();
     expect(meter.stats()).toEqual({ buffered: 0, spooled: 0 });
+    // Named for `top -H` and the bench's CPU per thread.
+    if (process.platform === 'linux') expect(await threadNames()).toContain('tollgate-meter');
     const workerMetrics = await meter.workerMetrics();
     expect(workerMetrics).toMatch(
       /edge_usage_events_total\{path="kafka",service="edge-auth"\} 5000/,
@@ -117,3 +119,11 @@ describe('threaded usage meter (real Kafka)', () => {
     }
   });
 });
+
+/** This process's thread names (Linux). */
+async function threadNames(): Promise<string[]> {
+  const tids = await readdir('/proc/self/task');
+  return Promise.all(
+    tids.map(async (tid) => (await readFile(`/proc/self/task/${tid}/comm`, 'utf8')).trim()),
+  );
+}
