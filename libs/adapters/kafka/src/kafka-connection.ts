@@ -1,6 +1,8 @@
 import { Kafka, logLevel, type Admin, type SASLOptions } from 'kafkajs';
 import type { Dependency } from '@tollgate/service-runtime';
 import { kafkaLogCreator, type KafkaLogSink } from './kafka-logging';
+// Every kafkajs client this library creates runs with kafkajs' idle timer loop fixed.
+import './request-queue-idle-fix';
 
 export interface KafkaConnectionOptions {
   brokers: readonly string[];
