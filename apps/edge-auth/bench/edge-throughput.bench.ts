@@ -225,6 +225,25 @@ async function threadTicks(pid: number): Promise<Map<string, { name: string; tic
   return threads;
 }
 
+/**
+ * CPU seconds of a server's threads between two `threadTicks` readings, grouped: its main thread,
+ * edge-auth's metering thread (`tollgate-meter`), and the rest (V8's platform workers, libuv's pool).
+ */
+function threadGroupSeconds(
+  pid: number,
+  before: Map<string, { name: string; ticks: number }>,
+  after: Map<string, { name: string; ticks: number }>,
+): { main: number; metering: number; helpers: number } {
+  const seconds = { main: 0, metering: 0, helpers: 0 };
+  for (const [tid, { name, ticks }] of after) {
+    const used = (ticks - (before.get(tid)?.ticks ?? 0)) / 100; // clock ticks of 10 ms
+    if (tid === String(pid)) seconds.main += used;
+    else if (name === 'tollgate-meter') seconds.metering += used;
+    else seconds.helpers += used;
+  }
+  return seconds;
+}
+
 function cpuMeter(pids: Partial<Record<keyof CpuShare, number>>) {
   const TICKS_PER_SECOND = 100;
   let before: Record<string, number | undefined> = {};
@@ -662,6 +681,9 @@ try {
     // the paced run is measured, per request. Unlike req/s at saturation this does not depend on
     // who wins the two cores.
     const stackCpu: Array<Record<string, number>> = [];
+    // The server column by thread: what the request thread itself costs, apart from metering's
+    // thread and the garbage collection and compiles V8 runs on its helper threads.
+    const serverThreads: Array<{ main: number; metering: number; helpers: number }> = [];
     const redisPort = Number(new URL(testEndpoints().redisUrl).port || 6379);
     const sharedRedis = await findRedisPids([redisPort]);
     const clusterRedis = await findRedisPids(clusterPorts);
@@ -675,9 +697,16 @@ try {
         redis: onCluster ? clusterRedis : sharedRedis,
       };
       let seconds: Record<string, number> = {};
+      let threadSeconds = { main: 0, metering: 0, helpers: 0 };
       const measured = async <T>(run: () => Promise<T>) => {
+        const threadsBefore = await threadTicks(pids.server[0]!);
         const during = await cpuSecondsDuring(pids, run);
         seconds = during.seconds;
+        threadSeconds = threadGroupSeconds(
+          pids.server[0]!,
+          threadsBefore,
+          await threadTicks(pids.server[0]!),
+        );
         return during.result;
       };
       const latency = wrkPath
@@ -690,6 +719,11 @@ try {
           Object.entries(seconds).map(([name, s]) => [name, (s * 1e6) / requests]),
         ),
       );
+      serverThreads.push({
+        main: (threadSeconds.main * 1e6) / requests,
+        metering: (threadSeconds.metering * 1e6) / requests,
+        helpers: (threadSeconds.helpers * 1e6) / requests,
+      });
     }
     for (const s of servers) s.child.kill('SIGCONT');
     // Every decision is metered exactly once: what the edges decided (their own counters) is what
@@ -759,6 +793,17 @@ try {
       );
     }
     console.log(
+      `\nthe server column by thread, µs per request (main; edge-auth's metering thread; "node" helpers: V8 GC and compiles, libuv pool):`,
+    );
+    console.log(`\n| target | main | metering thread | helpers | × bare (main) |`);
+    console.log('|---|---|---|---|---|');
+    for (const [i, target] of targets.entries()) {
+      const t = serverThreads[i]!;
+      console.log(
+        `| ${target.name} | ${t.main.toFixed(1)} | ${t.metering.toFixed(1)} | ${t.helpers.toFixed(1)} | ${(t.main / serverThreads[0]!.main).toFixed(2)} |`,
+      );
+    }
+    console.log(
       `\nmetering: the edges decided ${decided} requests, the usage-ingestor counted ${ingested} (${ingested === decided ? 'exact' : 'NOT exact'})`,
     );
     results.throughput = targets.map((t, i) => ({
@@ -766,6 +811,7 @@ try {
       rps: rounds.map((r) => r[i]!.rps),
       latency: latencies[i],
       stackCpuMicrosPerRequest: stackCpu[i],
+      serverThreadMicrosPerRequest: serverThreads[i],
     }));
     results.loadBefore = loadBefore;
     results.metering = { decided, ingested };
