@@ -202,6 +202,9 @@ async function latencyAt(target: Target, rate: number): Promise<Latency> {
 /** CPU used by some processes between start and stop, in % of one core. */
 type CpuShare = Record<'server' | 'ingestor' | 'kafka', string | undefined>;
 
+/** Linux reports thread and process CPU in clock ticks of 10 ms. */
+const TICKS_PER_SECOND = 100;
+
 async function cpuTicks(pid: number): Promise<number | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -236,7 +239,7 @@ function threadGroupSeconds(
 ): { main: number; metering: number; helpers: number } {
   const seconds = { main: 0, metering: 0, helpers: 0 };
   for (const [tid, { name, ticks }] of after) {
-    const used = (ticks - (before.get(tid)?.ticks ?? 0)) / 100; // clock ticks of 10 ms
+    const used = (ticks - (before.get(tid)?.ticks ?? 0)) / TICKS_PER_SECOND;
     if (tid === String(pid)) seconds.main += used;
     else if (name === 'tollgate-meter') seconds.metering += used;
     else seconds.helpers += used;
@@ -245,7 +248,6 @@ function threadGroupSeconds(
 }
 
 function cpuMeter(pids: Partial<Record<keyof CpuShare, number>>) {
-  const TICKS_PER_SECOND = 100;
   let before: Record<string, number | undefined> = {};
   let threadsBefore = new Map<string, { name: string; ticks: number }>();
   let startedAt = 0;
@@ -342,7 +344,7 @@ async function cpuSecondsDuring<T>(
   return {
     result,
     seconds: Object.fromEntries(
-      Object.keys(pids).map((name) => [name, (after[name]! - before[name]!) / 100]),
+      Object.keys(pids).map((name) => [name, (after[name]! - before[name]!) / TICKS_PER_SECOND]),
     ),
   };
 }
