@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type EventCodec, type TollgateEvent } from '@tollgate/events';
@@ -59,6 +60,12 @@ export interface KeyTableFeedOptions {
 const READER_NAME = 'edge-auth.key-table';
 /** Shared snapshots a start fetches at most, newest first, when the newer ones are refused. */
 const SHARED_SNAPSHOTS_TRIED = 3;
+/**
+ * Pauses before each fetch of the shared snapshot once Kafka is reachable, while the fetch fails
+ * on Kafka (a broker just back may still be loading its group coordinator): about 7.5 s in all,
+ * less than reading a large table's topics whole.
+ */
+const SHARED_FETCH_PAUSES_MS = [0, 500, 1_000, 2_000, 4_000];
 
 interface LoadedSnapshot {
   /** The file, or the topic and snapshot id, it came from. */
@@ -68,6 +75,13 @@ interface LoadedSnapshot {
   keys: number;
   ageMs: number;
   loadMs: number;
+}
+
+/** What start-up found: a snapshot loaded into the table, or none. */
+interface StartSnapshot {
+  loaded?: LoadedSnapshot;
+  /** No shared snapshot because Kafka could not be read (none refused): worth asking again. */
+  sharedKafkaFailed: boolean;
 }
 /** Attempts to write one quarantined event to the dead-letter topic before giving up on it. */
 const DEAD_LETTER_ATTEMPTS = 3;
@@ -105,9 +119,7 @@ export class KeyTableFeed implements Dependency {
   private readonly deadLetterFailures: Counter;
   private readonly snapshots: Counter<'result'>;
   /** The snapshot loaded at start, until the first reader takes it; later readers read the topics whole. */
-  private snapshotLoading: Promise<LoadedSnapshot | undefined> | undefined;
-  /** The last shared snapshot fetch got none and refused none (worth asking again). */
-  private sharedNotFetched = false;
+  private snapshotLoading: Promise<StartSnapshot> | undefined;
   private clusterId: string | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private snapshotWriting: Promise<boolean> | undefined;
@@ -159,8 +171,8 @@ export class KeyTableFeed implements Dependency {
     // The snapshot loads while Kafka connects and the topics are provisioned; it is checked
     // against the cluster before use. Without a usable file (an edge on a new node) the shared
     // snapshot is fetched at once, so its read overlaps the start-up instead of following it.
-    this.snapshotLoading = this.loadSnapshotFile().then(
-      (loaded) => loaded ?? this.loadSharedSnapshot(),
+    this.snapshotLoading = this.loadSnapshotFile().then((loaded) =>
+      loaded ? { loaded, sharedKafkaFailed: false } : this.loadSharedSnapshot(),
     );
     void this.attempt(0);
   }
@@ -364,19 +376,32 @@ export class KeyTableFeed implements Dependency {
    * refused (damaged, too old, other topics) is passed over for the next older one, at most
    * SHARED_SNAPSHOTS_TRIED in all: a bad publish costs a few fetches, not a read of the topics.
    */
-  private async loadSharedSnapshot(): Promise<LoadedSnapshot | undefined> {
+  private async loadSharedSnapshot(): Promise<StartSnapshot> {
     const shared = this.options.snapshot?.shared;
-    if (!shared) return undefined;
+    if (!shared) return { sharedKafkaFailed: false };
     const refused = new Set<string>();
     while (refused.size < SHARED_SNAPSHOTS_TRIED) {
       const started = performance.now();
-      const fetched = await shared.fetch(refused);
-      // Nothing fetched and nothing refused: none published yet, or Kafka not reachable yet.
-      this.sharedNotFetched = !fetched && refused.size === 0;
-      if (!fetched || this.stopped) return undefined;
+      const { fetched, kafkaFailed } = await shared.fetch(refused);
+      if (!fetched || this.stopped)
+        return { sharedKafkaFailed: kafkaFailed === true && refused.size === 0 };
       const loaded = await this.useSnapshot(fetched.source, fetched.body, started, true);
-      if (loaded) return loaded;
+      if (loaded) return { loaded, sharedKafkaFailed: false };
       refused.add(fetched.manifest.blobId);
+    }
+    return { sharedKafkaFailed: false };
+  }
+
+  /**
+   * The shared snapshot, fetched with Kafka reachable: a fetch that fails on Kafka is tried again
+   * after each of SHARED_FETCH_PAUSES_MS before the topics are read whole.
+   */
+  private async fetchSharedOnceKafkaIsUp(): Promise<LoadedSnapshot | undefined> {
+    for (const pause of SHARED_FETCH_PAUSES_MS) {
+      if (pause > 0) await sleep(pause, undefined, { ref: false });
+      if (this.stopped) return undefined;
+      const { loaded, sharedKafkaFailed } = await this.loadSharedSnapshot();
+      if (loaded || !sharedKafkaFailed) return loaded;
     }
     return undefined;
   }
@@ -391,13 +416,13 @@ export class KeyTableFeed implements Dependency {
     if (!loading) return [];
     // The file, or the shared snapshot when there was no usable file (fetched since start). The
     // shared one is fetched (again) now, with Kafka reachable, when the file turns out to come
-    // from another cluster, or when the early fetch got nothing (an edge started while Kafka was
-    // down would otherwise read the topics whole).
+    // from another cluster, or when the early fetch could not read Kafka (an edge started while
+    // Kafka was down would otherwise read the topics whole).
     const first = await loading;
-    const fetchNow = first ? !first.shared : this.sharedNotFetched;
+    const fetchNow = first.loaded ? !first.loaded.shared : first.sharedKafkaFailed;
     const loaded =
-      this.ofThisCluster(first) ??
-      (fetchNow ? this.ofThisCluster(await this.loadSharedSnapshot()) : undefined);
+      this.ofThisCluster(first.loaded) ??
+      (fetchNow ? this.ofThisCluster(await this.fetchSharedOnceKafkaIsUp()) : undefined);
     if (!loaded) return [];
     const { source, shared, header, keys, ageMs, loadMs } = loaded;
     this.snapshots.inc({ result: shared ? 'loaded_shared' : 'loaded' });

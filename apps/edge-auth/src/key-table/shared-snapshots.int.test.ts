@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  Kafka,
+  logLevel,
+  ResourcePatternTypes,
+} from 'kafkajs';
 import { KeyHasher } from '@tollgate/api-keys';
 import { TOPICS } from '@tollgate/events';
 import { publishBlob } from '@tollgate/kafka';
@@ -8,8 +15,8 @@ import {
   createPrivateBroker,
   eventually,
   isolatedServiceEnv,
+  startSaslBroker,
   waitUntilReady,
-  type PrivateBroker,
 } from '@tollgate/test-infra';
 import { peppersOf } from '../config';
 import { startEdge, type EdgeUnderTest } from '../testing/edge-test-kit';
@@ -24,8 +31,11 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
   const cleanups: Array<() => Promise<unknown>> = [];
   let kafka: Kafka;
 
-  /** Topics of their own: the shared snapshot of one test is not the next one's. */
-  const setUp = async (label: string, broker?: PrivateBroker) => {
+  /**
+   * Topics of their own: the shared snapshot of one test is not the next one's. `kafkaEnv`: the
+   * edges' KAFKA_* variables for a broker of the test's own (the shared broker by default).
+   */
+  const setUp = async (label: string, kafkaEnv: Record<string, string> = {}) => {
     const isolated = isolatedServiceEnv(label);
     const prefix = isolated.env.KAFKA_TOPIC_PREFIX;
     const edges: EdgeUnderTest[] = [];
@@ -40,7 +50,7 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
         {
           KEY_TABLE_SNAPSHOT_INTERVAL_MS: '0',
           KEY_TABLE_SNAPSHOT_SHARING: 'read-write',
-          ...(broker ? { KAFKA_BROKERS: broker.brokers.join(',') } : {}),
+          ...kafkaEnv,
           ...overrides,
         },
         { waitUntilReady },
@@ -52,7 +62,7 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     const first = await start({ KEY_TABLE_SNAPSHOT_SHARING: 'read' });
     const topics = await TableTopics.forEdge(first.config);
     cleanups.push(() => topics.close());
-    if (!broker)
+    if (!kafkaEnv.KAFKA_BROKERS)
       kafka ??= new Kafka({
         clientId: 'shared-snapshot-test',
         brokers: first.config.KAFKA_BROKERS,
@@ -143,7 +153,9 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     const broker = await createPrivateBroker();
     cleanups.push(() => broker.remove());
     await broker.start();
-    const { start, topics } = await setUp('edge_shared_late', broker);
+    const { start, topics } = await setUp('edge_shared_late', {
+      KAFKA_BROKERS: broker.brokers.join(','),
+    });
     const account = await topics.account(plan('plan_shared_l', 1000));
     const key = await topics.key(account);
     const publisher = await start();
@@ -159,7 +171,63 @@ describe('a new edge starts from the key table snapshot another edge shared (rea
     );
     await broker.start();
     await waitUntilReady(newcomer.app, 120_000);
-    expect(await snapshotCount(newcomer, 'loaded_shared')).toBe(1);
+    expect(await snapshotCount(newcomer, 'loaded_shared'), sharingLines(newcomer)).toBe(1);
+    expect(await verifyKey(newcomer, key)).toMatchObject({ status: 200 });
+  }, 240_000);
+
+  it('fetches the shared snapshot again while Kafka refuses the fetch (an ACL denies its consumer group)', async () => {
+    const broker = await startSaslBroker({ acls: true });
+    cleanups.push(() => broker.remove());
+    const { start, topics } = await setUp('edge_shared_acl', {
+      KAFKA_BROKERS: broker.brokers.join(','),
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: broker.username,
+      KAFKA_SASL_PASSWORD: broker.password,
+    });
+    const account = await topics.account(plan('plan_shared_a', 1000));
+    const key = await topics.key(account);
+    const publisher = await start();
+    await eventually(async () => (await snapshotCount(publisher, 'shared')) === 1, 20_000);
+    await publisher.close();
+
+    // The broker answers every fetch of the shared snapshot with GROUP_AUTHORIZATION_FAILED: a
+    // Kafka error on a reachable cluster, as a restarted broker's "coordinator loading" is.
+    const admin = new Kafka({
+      clientId: 'shared-snapshot-acl-test',
+      brokers: broker.brokers,
+      sasl: { mechanism: 'plain', ...broker.superUser },
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    cleanups.push(() => admin.disconnect());
+    const denyFetches = {
+      resourceType: AclResourceTypes.GROUP,
+      resourceName: 'edge-auth.key-table-snapshot',
+      resourcePatternType: ResourcePatternTypes.PREFIXED,
+      principal: `User:${broker.username}`,
+      host: '*',
+      operation: AclOperationTypes.ALL,
+      permissionType: AclPermissionTypes.DENY,
+    };
+    await admin.createAcls({ acl: [denyFetches] });
+
+    const newcomer = await start({}, false);
+    // The fetch at start and the first once Kafka is known reachable are refused, and fail at
+    // once (not at the read timeout); the edge asks again instead of reading the topics whole.
+    await eventually(
+      async () => linesWith(newcomer, 'no shared key table snapshot fetched').length >= 2,
+      60_000,
+    );
+    // kafkajs words the refused FindCoordinator so.
+    expect(linesWith(newcomer, 'no shared key table snapshot fetched')[0]).toContain(
+      'Failed to find group coordinator',
+    );
+    await admin.deleteAcls({ filters: [denyFetches] });
+    await waitUntilReady(newcomer.app, 120_000);
+    expect(await snapshotCount(newcomer, 'loaded_shared'), sharingLines(newcomer)).toBe(1);
     expect(await verifyKey(newcomer, key)).toMatchObject({ status: 200 });
   }, 240_000);
 });
+
+/** An edge's log lines about the key table snapshot: what an assertion failure shows. */
+const sharingLines = (edge: EdgeUnderTest) => linesWith(edge, 'snapshot').join('\n');

@@ -34,6 +34,11 @@ export interface SharedSnapshotsOptions {
 
 const PURPOSE = 'edge-auth key table snapshot';
 
+/** A shared snapshot's bytes, or none: `kafkaFailed` when Kafka could not be read. */
+export type SharedSnapshotFetch =
+  | { fetched: { body: Buffer; source: string; manifest: BlobManifest }; kafkaFailed?: never }
+  | { fetched?: never; kafkaFailed: boolean };
+
 /** The manifest attributes that vouch for a shared snapshot: its name and digest, signed. */
 export function snapshotSignature(
   signer: SnapshotSigner,
@@ -69,12 +74,11 @@ export class SharedSnapshots {
   }
 
   /**
-   * The newest usable shared snapshot's bytes, or undefined (logged why) to read the topics whole.
+   * The newest usable shared snapshot's bytes, or why there is none (logged): `kafkaFailed` when
+   * Kafka could not be read (worth asking again), else there is no usable one to fetch.
    * `skip`: snapshot ids already fetched and refused, so an older one is fetched instead.
    */
-  async fetch(
-    skip: ReadonlySet<string> = new Set(),
-  ): Promise<{ body: Buffer; source: string; manifest: BlobManifest } | undefined> {
+  async fetch(skip: ReadonlySet<string> = new Set()): Promise<SharedSnapshotFetch> {
     const { kafka, topic, name, log, readTimeoutMs } = this.options;
     const started = performance.now();
     try {
@@ -97,11 +101,11 @@ export class SharedSnapshots {
         },
         'shared key table snapshot fetched',
       );
-      return { body, source: `${topic} (${manifest.blobId})`, manifest };
+      return { fetched: { body, source: `${topic} (${manifest.blobId})`, manifest } };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       log.info({ topic, reason }, 'no shared key table snapshot fetched');
-      return undefined;
+      return { kafkaFailed: !(err instanceof BlobUnavailable) };
     }
   }
 

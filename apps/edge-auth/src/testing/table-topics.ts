@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer, type SASLOptions } from 'kafkajs';
 import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
 import {
   EventCodec,
@@ -12,6 +12,7 @@ import {
   type PlanSnapshot,
 } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
+import { env } from '@tollgate/service-runtime';
 import { peppersOf, type EdgeAuthConfig } from '../config';
 
 export function plan(
@@ -53,10 +54,14 @@ export class TableTopics {
 
   /** For the topics, brokers and peppers of an edge started with this config. */
   static async forEdge(config: EdgeAuthConfig): Promise<TableTopics> {
+    // The edge's own Kafka security (a SASL broker of a test's own); its mechanisms are kafkajs'.
+    const { ssl, sasl } = env.kafkaClientSecurity(config);
     const kafka = new Kafka({
       clientId: 'table-topics',
       brokers: config.KAFKA_BROKERS,
       logLevel: logLevel.NOTHING,
+      ...(ssl ? { ssl } : {}),
+      ...(sasl ? { sasl: sasl as SASLOptions } : {}),
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();

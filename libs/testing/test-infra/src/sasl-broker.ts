@@ -16,6 +16,8 @@ export interface SaslBroker {
   brokers: string[];
   username: string;
   password: string;
+  /** A super user (the broker's own), for managing ACLs when started with `acls`. */
+  superUser: { username: string; password: string };
   /** Stops the broker and deletes its data. */
   remove(): Promise<void>;
 }
@@ -25,7 +27,15 @@ export interface SaslBroker {
  * single KRaft node whose client listener is SASL_PLAINTEXT with the PLAIN mechanism: the shape of
  * a production listener with passwords, without the TLS certificates a test would have to mint.
  */
-export async function startSaslBroker(): Promise<SaslBroker> {
+export async function startSaslBroker(
+  options: {
+    /**
+     * Authorize requests with ACLs (KRaft's StandardAuthorizer): everything is allowed until a
+     * test adds an ACL for a resource, e.g. a DENY that makes the broker refuse a consumer group.
+     */
+    acls?: boolean;
+  } = {},
+): Promise<SaslBroker> {
   const root = workspaceRoot();
   // The shared broker's resolved jars; resolved here (Maven, cached) when the shared broker was
   // started by another checkout.
@@ -62,6 +72,14 @@ export async function startSaslBroker(): Promise<SaslBroker> {
       'share.coordinator.state.topic.replication.factor=1',
       'share.coordinator.state.topic.min.isr=1',
       'group.initial.rebalance.delay.ms=0',
+      ...(options.acls
+        ? [
+            'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+            // The broker itself, and the controller listener's (plaintext, loopback) principal.
+            'super.users=User:broker;User:ANONYMOUS',
+            'allow.everyone.if.no.acl.found=true',
+          ]
+        : []),
       `log.dirs=${join(home, 'data')}`,
       '',
     ].join('\n'),
@@ -110,6 +128,7 @@ export async function startSaslBroker(): Promise<SaslBroker> {
     brokers: [`127.0.0.1:${port}`],
     username,
     password,
+    superUser: { username: 'broker', password: 'broker-secret' },
     async remove() {
       if (running()) {
         broker.kill('SIGTERM');

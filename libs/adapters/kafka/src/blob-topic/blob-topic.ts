@@ -140,7 +140,8 @@ export class BlobUnavailable extends Error {}
 
 /**
  * The newest file published under `name` whose chunks are all still kept, with its manifest (or
- * the manifest alone with `manifestOnly`). Throws `BlobUnavailable` when there is none.
+ * the manifest alone with `manifestOnly`). Throws `BlobUnavailable` when there is none (or the
+ * read timed out or was aborted), and Kafka's own error when Kafka could not be read.
  */
 export async function readLatestBlob(
   kafka: Kafka,
@@ -184,6 +185,11 @@ export async function readLatestBlob(
       );
       signal?.addEventListener('abort', () => reject(new BlobUnavailable('the read was aborted')), {
         once: true,
+      });
+      // A crash kafkajs does not restart from (e.g. retries exhausted while a restarted broker
+      // loads its group coordinator) ends the read now with the Kafka error, not at the timeout.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) reject(payload.error);
       });
       const candidates: BlobManifest[] = [];
       let chosen: BlobManifest | undefined;
