@@ -78,27 +78,37 @@ export function forwardAuthFastLane(options: ForwardAuthFastLaneOptions): FastLa
     observe(request.method ?? '', route, answer.status, started);
   };
 
-  const answer = async (request: IncomingMessage, response: ServerResponse, route: string) => {
+  const fail = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: string,
+    started: number,
+    requestId: string,
+    err: unknown,
+  ) => {
+    logger.error({ err, reqId: requestId }, 'unhandled error');
+    if (response.headersSent) return void response.destroy();
+    send(request, response, route, started, requestId, {
+      status: 500,
+      headers: {},
+      problem: toProblem('internal_error', 'An unexpected error occurred', requestId),
+    });
+  };
+
+  // Answered synchronously when the decision needs no I/O: no promise, no microtask.
+  const answer = (request: IncomingMessage, response: ServerResponse, route: string) => {
     const started = performance.now();
     const requestId = requestIdFrom(request);
     try {
       const incoming = new RawForwardAuth(request, clientIp);
-      send(
-        request,
-        response,
-        route,
-        started,
-        requestId,
-        await answerForwardAuth(pipeline, source, incoming, requestId),
-      );
+      const answered = answerForwardAuth(pipeline, source, incoming, requestId);
+      if (answered instanceof Promise)
+        answered
+          .then((later) => send(request, response, route, started, requestId, later))
+          .catch((err: unknown) => fail(request, response, route, started, requestId, err));
+      else send(request, response, route, started, requestId, answered);
     } catch (err) {
-      logger.error({ err, reqId: requestId }, 'unhandled error');
-      if (response.headersSent) return void response.destroy();
-      send(request, response, route, started, requestId, {
-        status: 500,
-        headers: {},
-        problem: toProblem('internal_error', 'An unexpected error occurred', requestId),
-      });
+      fail(request, response, route, started, requestId, err);
     }
   };
 
@@ -112,7 +122,7 @@ export function forwardAuthFastLane(options: ForwardAuthFastLaneOptions): FastLa
     const route = next === 47 ? `${VERIFY_PATH}/*` : VERIFY_PATH;
     if (!(Number.isNaN(next) || next === 63 || next === 47)) return false;
     if (url.includes('%') || !LANE_METHODS.has(method) || hasBody(request.headers)) return false;
-    void answer(request, response, route);
+    answer(request, response, route);
     return true;
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, toProblem, type Problem } from '@tollgate/service-runtime';
 import type { ForwardAuthSource } from '../config';
-import type { EdgePipeline, EdgeRequest } from '../pipeline/edge-pipeline';
+import type { EdgeDecision, EdgePipeline, EdgeRequest } from '../pipeline/edge-pipeline';
 import { problemOf } from './edge-responses';
 
 export const VERIFY_PATH = '/verify';
@@ -109,14 +109,15 @@ export interface ForwardAuthAnswer {
 
 /**
  * The forward-auth answer for the configured proxy: nginx auth_request, Caddy, Traefik or Envoy
- * ext_authz. Fastify's routes and the fast lane both send exactly this.
+ * ext_authz. Fastify's routes and the fast lane both send exactly this. Synchronous when the
+ * decision is (`EdgePipeline.decide`).
  */
-export async function answerForwardAuth(
+export function answerForwardAuth(
   pipeline: EdgePipeline,
   source: Exclude<ForwardAuthSource, 'none'>,
   request: IncomingForwardAuth,
   requestId: string,
-): Promise<ForwardAuthAnswer> {
+): ForwardAuthAnswer | Promise<ForwardAuthAnswer> {
   const nginxMode = source === 'nginx' && header(request.headers, NGINX_MODE_HEADER) === 'nginx';
   const original = originalRequest(request, source);
   if ('missing' in original) {
@@ -127,7 +128,17 @@ export async function answerForwardAuth(
       problem: toProblem('bad_request', detail, requestId),
     };
   }
-  const decision = await pipeline.decide(original);
+  const decision = pipeline.decide(original);
+  return decision instanceof Promise
+    ? decision.then((decided) => answerOf(decided, nginxMode, requestId))
+    : answerOf(decision, nginxMode, requestId);
+}
+
+function answerOf(
+  decision: EdgeDecision,
+  nginxMode: boolean,
+  requestId: string,
+): ForwardAuthAnswer {
   if (decision.code === undefined) return { status: decision.status, headers: decision.headers };
   let status = decision.status;
   if (nginxMode) {

@@ -4,11 +4,22 @@ import { ERROR_STATUS, type ErrorCode } from '@tollgate/service-runtime';
 import type { Counter } from 'prom-client';
 import type { KeyEntry, PlanEntry } from '../key-table/key-table';
 import type { UsageMeter } from '../metering';
-import { rateLimitHeaders, type CompiledLimits, type RateLimiter } from '../rate-limit';
+import {
+  rateLimitHeaders,
+  type CompiledLimits,
+  type LimitDecision,
+  type LimitRequest,
+  type RateLimiter,
+} from '../rate-limit';
 import { UNMATCHED_ENDPOINT, type Endpoint, type EndpointMap } from '../routing/endpoint-map';
-import { normaliseRequestTarget } from '../routing/request-target';
-import type { KeyVerifier } from '../verification/key-verifier';
-import { queryCarriesKey, presentedKey, type KeyHeader } from '../verification/presented-key';
+import { normaliseRequestTarget, type RequestTarget } from '../routing/request-target';
+import type { KeyVerifier, Verdict } from '../verification/key-verifier';
+import {
+  queryCarriesKey,
+  presentedKey,
+  type KeyHeader,
+  type PresentedKey,
+} from '../verification/presented-key';
 
 /** The request as edge-auth sees it, whichever way it is deployed. */
 export interface EdgeRequest {
@@ -78,7 +89,11 @@ export class EdgePipeline {
     this.now = options.now ?? Date.now;
   }
 
-  async decide(request: EdgeRequest): Promise<EdgeDecision> {
+  /**
+   * Synchronous when the decision needs no I/O (a key verified before, limits decided from this
+   * replica's state or lease): no promise and no microtask on the hot path. Otherwise a promise.
+   */
+  decide(request: EdgeRequest): EdgeDecision | Promise<EdgeDecision> {
     const started = performance.now();
     const now = this.now();
     const { options } = this;
@@ -86,50 +101,116 @@ export class EdgePipeline {
     const matched = target.ok ? options.endpoints.match(request.method, target.path) : undefined;
     const endpoint = matched ?? UNMATCHED_ENDPOINT;
 
-    let decision: EdgeDecision;
-    let outcome: Outcome;
-    let key: KeyEntry | null = null;
-    let plan: PlanEntry | null = null;
-    if (!target.ok) {
-      decision = denied('bad_request', target.detail, endpoint);
-      outcome = 'invalid';
-    } else if (request.forgedHeader !== undefined) {
-      decision = denied(
+    let refused: EdgeDecision | undefined;
+    if (!target.ok) refused = denied('bad_request', target.detail, endpoint);
+    else if (request.forgedHeader !== undefined)
+      refused = denied(
         'bad_request',
         `${request.forgedHeader} is set from edge-auth's answer; clients may not send X-Tollgate-* headers`,
         endpoint,
       );
-      outcome = 'invalid';
-    } else if (matched === undefined && options.unmatched === 'deny') {
-      decision = denied('not_found', 'no API endpoint matches this request', endpoint);
-      outcome = 'invalid';
-    } else if (queryCarriesKey(target.query, options.keyPrefix)) {
-      decision = denied(
+    else if (matched === undefined && options.unmatched === 'deny')
+      refused = denied('not_found', 'no API endpoint matches this request', endpoint);
+    else if (queryCarriesKey(target.query, options.keyPrefix))
+      refused = denied(
         'key_in_query',
         'API keys do not belong in URLs (they end up in logs); send it in a header',
         endpoint,
       );
-      outcome = 'invalid';
-    } else {
-      const verdict = await options.verifier.verify(
-        presentedKey(request.headers, options.keyHeaders),
-        endpoint,
-        request,
-        now,
-      );
-      key = verdict.key;
-      if (verdict.ok) {
-        plan = verdict.plan;
-        ({ decision, outcome } = await this.limit(verdict.key, verdict.plan, endpoint, now));
-      } else {
-        outcome = verdict.outcome;
-        decision = denied(verdict.code, verdict.detail, endpoint);
-        if (verdict.retryAfterMs !== undefined)
-          decision.headers['retry-after'] = String(
-            Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)),
-          );
-      }
+    if (refused !== undefined)
+      return this.conclude(request, target, endpoint, refused, 'invalid', null, null, now, started);
+
+    const presented = presentedKey(request.headers, options.keyHeaders);
+    const cached = options.verifier.verifyCached(presented, endpoint, now);
+    if (cached?.ok) {
+      const limited = this.limitRequest(cached.key, cached.plan, endpoint, now);
+      const local = options.limiter.checkLocal?.(limited) ?? null;
+      if (local !== null)
+        return this.concludeLimited(
+          request,
+          target,
+          endpoint,
+          cached,
+          limited,
+          local,
+          now,
+          started,
+        );
     }
+    return this.decideWithIo(request, target, endpoint, presented, cached, now, started);
+  }
+
+  /** The rest of `decide` when the key or the limits need I/O (a lookup, Redis). */
+  private async decideWithIo(
+    request: EdgeRequest,
+    target: RequestTarget,
+    endpoint: Endpoint,
+    presented: PresentedKey,
+    cached: Verdict | undefined,
+    now: number,
+    started: number,
+  ): Promise<EdgeDecision> {
+    const verdict =
+      cached ?? (await this.options.verifier.verify(presented, endpoint, request, now));
+    if (verdict.ok) {
+      const limited = this.limitRequest(verdict.key, verdict.plan, endpoint, now);
+      const answer = await this.options.limiter.check(limited);
+      return this.concludeLimited(
+        request,
+        target,
+        endpoint,
+        verdict,
+        limited,
+        answer,
+        now,
+        started,
+      );
+    }
+    const decision = denied(verdict.code, verdict.detail, endpoint);
+    if (verdict.retryAfterMs !== undefined)
+      decision.headers['retry-after'] = String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
+    return this.conclude(
+      request,
+      target,
+      endpoint,
+      decision,
+      verdict.outcome,
+      verdict.key,
+      null,
+      now,
+      started,
+    );
+  }
+
+  /** A verified key's decision from the limiter's answer. */
+  private concludeLimited(
+    request: EdgeRequest,
+    target: RequestTarget,
+    endpoint: Endpoint,
+    verified: { key: KeyEntry; plan: PlanEntry },
+    limited: LimitRequest,
+    answer: LimitDecision,
+    now: number,
+    started: number,
+  ): EdgeDecision {
+    const { key, plan } = verified;
+    const { decision, outcome } = this.limitOutcome(key, plan, limited.limits, answer, endpoint);
+    return this.conclude(request, target, endpoint, decision, outcome, key, plan, now, started);
+  }
+
+  /** Every decision ends here: the target, the Bearer challenge, the count, the metered event. */
+  private conclude(
+    request: EdgeRequest,
+    target: RequestTarget,
+    endpoint: Endpoint,
+    decision: EdgeDecision,
+    outcome: Outcome,
+    key: KeyEntry | null,
+    plan: PlanEntry | null,
+    now: number,
+    started: number,
+  ): EdgeDecision {
+    const { options } = this;
     if (target.ok) decision.target = target.path + target.query;
     const challenge = bearerChallenge(decision, endpoint);
     if (challenge !== undefined) decision.headers['www-authenticate'] = challenge;
@@ -146,12 +227,13 @@ export class EdgePipeline {
     return decision;
   }
 
-  private async limit(
+  /** What the limiter is asked for a key on a plan. */
+  private limitRequest(
     key: KeyEntry,
     plan: PlanEntry,
     endpoint: Endpoint,
     now: number,
-  ): Promise<{ decision: EdgeDecision; outcome: Outcome }> {
+  ): LimitRequest {
     // Test keys are never billed: their traffic gets its own small limits, per account.
     const test = key.env === 'test';
     const limits = test ? this.options.testKeyLimits : plan.limits;
@@ -160,7 +242,17 @@ export class EdgePipeline {
       : plan.limitScope === 'account'
         ? key.account.accountId
         : key.keyId;
-    const limited = await this.options.limiter.check({ scope, limits, cost: endpoint.cost, now });
+    return { scope, limits, cost: endpoint.cost, now };
+  }
+
+  /** The decision from the limiter's answer: allowed with identity headers, or why not. */
+  private limitOutcome(
+    key: KeyEntry,
+    plan: PlanEntry,
+    limits: CompiledLimits,
+    limited: LimitDecision,
+    endpoint: Endpoint,
+  ): { decision: EdgeDecision; outcome: Outcome } {
     const headers = rateLimitHeaders(limits, limited);
     if (limited.allowed) {
       headers[IDENTITY_HEADERS.account] = key.account.accountId;

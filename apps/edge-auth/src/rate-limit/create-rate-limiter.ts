@@ -74,6 +74,12 @@ class CountingLimiter implements RateLimiter {
     return decision;
   }
 
+  checkLocal(req: LimitRequest): LimitDecision | null {
+    const decision = this.inner.checkLocal?.(req) ?? null;
+    if (decision !== null) this.metrics.decision(decision.decidedBy, decision.allowed);
+    return decision;
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }
@@ -139,14 +145,17 @@ export class ResilientLimiter implements RateLimiter {
     return this.breaker.state;
   }
 
-  async check(req: LimitRequest): Promise<LimitDecision> {
+  /** Tokens already leased from Redis are good whatever Redis's state now: no deadline, no I/O. */
+  checkLocal(req: LimitRequest): LimitDecision | null {
     assertValidRequest(req);
-    // Tokens already leased from Redis are good whatever Redis's state now: no deadline, no I/O.
-    let decision = this.primary.checkLocal?.(req) ?? null;
-    if (decision !== null) {
-      this.metrics.decision(decision.decidedBy, decision.allowed);
-      return decision;
-    }
+    const decision = this.primary.checkLocal?.(req) ?? null;
+    if (decision !== null) this.metrics.decision(decision.decidedBy, decision.allowed);
+    return decision;
+  }
+
+  async check(req: LimitRequest): Promise<LimitDecision> {
+    let decision = this.checkLocal(req);
+    if (decision !== null) return decision;
     if (this.breaker.tryAcquire()) {
       try {
         decision = await withTimeout(this.primary.check(req), this.timeoutMs);

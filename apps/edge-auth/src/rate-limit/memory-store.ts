@@ -57,6 +57,11 @@ export class MemoryLimiter implements RateLimiter {
     return this.checkSync(req);
   }
 
+  /** Every decision of this store is local. */
+  checkLocal(req: LimitRequest): LimitDecision {
+    return this.checkSync(req);
+  }
+
   checkSync(req: LimitRequest): LimitDecision {
     assertValidRequest(req);
     const plan = planOf(req.limits);

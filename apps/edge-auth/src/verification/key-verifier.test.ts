@@ -1,15 +1,10 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { generateApiKey, KeyHasher } from '@tollgate/api-keys';
 import { type KeyState, type PlanSnapshot } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
 import { KeyTable } from '../key-table/key-table';
 import { UNMATCHED_ENDPOINT } from '../routing/endpoint-map';
-import { Registry } from 'prom-client';
-import { planSnapshotProblem } from '@tollgate/events';
-import { clientBudgetMetrics, createClientBudget } from './client-budget';
-import { KeyServiceLookup } from './key-service-lookup';
-import { KeyVerifier } from './key-verifier';
+import { inProcessVerifier } from '../testing/in-process-pipeline';
 
 const PEPPER_V1 = { version: 1, secret: 'one'.padEnd(40, '1') };
 const PEPPER_V2 = { version: 2, secret: 'two'.padEnd(40, '2') };
@@ -26,37 +21,12 @@ function setup(options: { fetch?: typeof fetch; failedLimit?: number } = {}) {
       calls.push(typeof init?.body === 'string' ? init.body : '');
       return new Response('{}', { status: 404 });
     });
-  // In process memory: the Redis-backed budget has its own integration test.
-  const budget = (name: string) =>
-    createClientBudget({
-      name,
-      windowMs: 60_000,
-      keyPrefix: 'test:',
-      onRedisFailure: 'local',
-      timeoutMs: 50,
-      breaker: { failureThreshold: 5, cooldownMs: 1_000 },
-      metrics: clientBudgetMetrics(new Registry()),
-      logger: pino({ level: 'silent' }),
-      now: () => NOW,
-    });
-  const verifier = new KeyVerifier({
+  const verifier = inProcessVerifier({
     table,
     hasher,
-    lookup: new KeyServiceLookup({
-      baseUrl: 'http://key-service.invalid',
-      timeoutMs: 100,
-      concurrency: 2,
-      negativeTtlMs: 1_000,
-      perClient: budget('lookups'),
-      perClientPerMinute: 3,
-      fetch: fetchStub,
-      now: () => NOW,
-    }),
-    keyPrefix: 'tg',
-    acceptedEnvs: ['live', 'test'],
-    failedAttempts: budget('failed-auth'),
-    failedAttemptsLimit: options.failedLimit ?? 100,
-    planProblem: (snapshot) => planSnapshotProblem(snapshot)?.message ?? null,
+    now: NOW,
+    fetch: fetchStub,
+    ...(options.failedLimit !== undefined ? { failedAttemptsLimit: options.failedLimit } : {}),
   });
   function issue(pepper = PEPPER_V2, overrides: Partial<KeyState> = {}) {
     const { plaintext } = generateApiKey({ env: 'live' });

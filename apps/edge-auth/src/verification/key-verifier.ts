@@ -128,19 +128,38 @@ export class KeyVerifier {
         'send an API key in the Authorization (Bearer) or X-API-Key header',
       );
     if (presented.kind === 'unusable') return this.invalid(client.clientIp, presented.detail);
+    return (
+      this.verifyCached(presented, endpoint, now) ??
+      this.verifyUncached(presented.key, endpoint, client, now)
+    );
+  }
 
-    // A key that verified before: same bytes, so same parse result and same HMAC.
+  /**
+   * The verdict without I/O for a key that verified before (same bytes, so same parse result and
+   * same HMAC) and is still the table's entry, or undefined when `verify` must be called.
+   */
+  verifyCached(presented: PresentedKey, endpoint: Endpoint, now: number): Verdict | undefined {
+    if (presented.kind !== 'key') return undefined;
     const digest = hash('sha256', presented.key, 'base64');
     const cached = this.verified.get(digest);
-    if (cached !== undefined) {
-      if (this.options.table.find(cached.binaryHash) === cached.entry) {
-        const key = cached.entry;
-        if (this.options.table.planAt(key.account, now) !== null)
-          return this.authorize(key, endpoint, now);
-      } else this.verified.delete(digest);
+    if (cached === undefined) return undefined;
+    if (this.options.table.find(cached.binaryHash) !== cached.entry) {
+      this.verified.delete(digest);
+      return undefined;
     }
+    const key = cached.entry;
+    if (this.options.table.planAt(key.account, now) === null) return undefined;
+    return this.authorize(key, endpoint, now);
+  }
 
-    const parsed = parseApiKey(presented.key, { prefix: this.options.keyPrefix });
+  private async verifyUncached(
+    plaintext: string,
+    endpoint: Endpoint,
+    client: { readonly clientIp: string },
+    now: number,
+  ): Promise<Verdict> {
+    const digest = hash('sha256', plaintext, 'base64');
+    const parsed = parseApiKey(plaintext, { prefix: this.options.keyPrefix });
     if (!parsed.ok) return this.invalid(client.clientIp, PARSE_DETAIL[parsed.reason]);
     if (!this.options.acceptedEnvs.includes(parsed.env))
       return fail(
@@ -149,12 +168,12 @@ export class KeyVerifier {
         `${parsed.env} keys are not accepted here (accepted: ${this.options.acceptedEnvs.join(', ')})`,
       );
 
-    let key = this.findInTable(presented.key, digest);
+    let key = this.findInTable(plaintext, digest);
     if (key === undefined || this.options.table.planAt(key.account, now) === null) {
       const clientIp = client.clientIp;
       const refused = await this.overBudget(clientIp);
       if (refused) return refused;
-      const looked = await this.lookUp(presented.key, clientIp);
+      const looked = await this.lookUp(plaintext, clientIp);
       if ('ok' in looked) return looked;
       key = looked;
     }
