@@ -151,7 +151,7 @@ export class EdgePipeline {
     started: number,
   ): Promise<EdgeDecision> {
     const verdict =
-      cached ?? (await this.options.verifier.verify(presented, endpoint, request, now));
+      cached ?? (await this.options.verifier.verify(presented, endpoint, request, now, true));
     if (verdict.ok) {
       const limited = this.limitRequest(verdict.key, verdict.plan, endpoint, now);
       const answer = await this.options.limiter.check(limited);

@@ -114,12 +114,16 @@ export class KeyVerifier {
     this.verified = new VerifiedKeys(options.verifiedKeysCacheSize ?? 10_000);
   }
 
-  /** `client.clientIp` is read only when the key is not verified from the table (budgets, lookups). */
+  /**
+   * `client.clientIp` is read only when the key is not verified from the table (budgets, lookups).
+   * `cacheTried`: the caller asked `verifyCached` already and got nothing, so it is not asked again.
+   */
   async verify(
     presented: PresentedKey,
     endpoint: Endpoint,
     client: { readonly clientIp: string },
     now: number,
+    cacheTried = false,
   ): Promise<Verdict> {
     if (presented.kind === 'missing')
       return fail(
@@ -129,7 +133,7 @@ export class KeyVerifier {
       );
     if (presented.kind === 'unusable') return this.invalid(client.clientIp, presented.detail);
     return (
-      this.verifyCached(presented, endpoint, now) ??
+      (cacheTried ? undefined : this.verifyCached(presented, endpoint, now)) ??
       this.verifyUncached(presented.key, endpoint, client, now)
     );
   }
