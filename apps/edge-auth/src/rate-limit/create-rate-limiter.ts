@@ -179,7 +179,7 @@ export class ResilientLimiter implements RateLimiter {
   }
 
   private degrade(req: LimitRequest): LimitDecision {
-    if (this.local !== null) return this.local.checkSync(req);
+    if (this.local !== null) return this.local.checkLocal(req);
     const plan = planOf(req.limits);
     if (this.fallback === 'fail-open') {
       return {

@@ -30,7 +30,7 @@ describe('MemoryLimiter', () => {
     const limiter = new MemoryLimiter();
     const boundary = Date.UTC(2024, 4, 15, 10, 31, 0, 0);
     const at = (now: number) =>
-      limiter.checkSync({ scope: 'key_a', limits: perSecond, cost: 1, now });
+      limiter.checkLocal({ scope: 'key_a', limits: perSecond, cost: 1, now });
     for (let i = 0; i < 3; i++) expect(at(boundary - 1).allowed).toBe(true);
     const denied = at(boundary - 1);
     expect(denied.violated).toEqual({ kind: 'rate', name: 'per-second', retryAfterMs: 1 });
@@ -44,7 +44,7 @@ describe('MemoryLimiter', () => {
     const limiter = new MemoryLimiter();
     const limits = compileLimits({ rateLimits: [], monthlyQuota: 1 });
     const newYear = Date.UTC(2025, 0, 1);
-    const at = (now: number) => limiter.checkSync({ scope: 'acct_a', limits, cost: 1, now });
+    const at = (now: number) => limiter.checkLocal({ scope: 'acct_a', limits, cost: 1, now });
     expect(at(newYear - 10).allowed).toBe(true);
     expect(at(newYear - 1).violated).toEqual({
       kind: 'quota',
@@ -63,8 +63,8 @@ describe('MemoryLimiter', () => {
       rateLimits: [{ name: 'per-second', limit: 1, windowMs: 1_000 }],
       monthlyQuota: 1,
     });
-    limiter.checkSync({ scope: 'key_b', limits, cost: 1, now: START });
-    const denied = limiter.checkSync({ scope: 'key_b', limits, cost: 1, now: START });
+    limiter.checkLocal({ scope: 'key_b', limits, cost: 1, now: START });
+    const denied = limiter.checkLocal({ scope: 'key_b', limits, cost: 1, now: START });
     expect(denied.violated).toEqual({
       kind: 'quota',
       name: 'monthly-quota',
@@ -75,7 +75,7 @@ describe('MemoryLimiter', () => {
   it('caps the number of scopes, evicting the least recently used', () => {
     const limiter = new MemoryLimiter({ maxScopes: 3 });
     const hit = (scope: string) =>
-      limiter.checkSync({ scope, limits: perSecond, cost: 1, now: START });
+      limiter.checkLocal({ scope, limits: perSecond, cost: 1, now: START });
     hit('a');
     hit('b');
     hit('c');
@@ -94,7 +94,7 @@ describe('MemoryLimiter', () => {
       monthlyQuota: null,
     });
     const hit = (scope: string) =>
-      limiter.checkSync({ scope, limits: roomy, cost: 1, now: START }).policies[0]!.remaining;
+      limiter.checkLocal({ scope, limits: roomy, cost: 1, now: START }).policies[0]!.remaining;
     hit('a');
     hit('b');
     hit('b');
@@ -110,11 +110,11 @@ describe('MemoryLimiter', () => {
   it('sweeps expired scopes as new ones arrive and never stores denied-only scopes', () => {
     const limiter = new MemoryLimiter();
     for (let i = 0; i < 4; i++) {
-      limiter.checkSync({ scope: `old_${i}`, limits: perSecond, cost: 1, now: START });
+      limiter.checkLocal({ scope: `old_${i}`, limits: perSecond, cost: 1, now: START });
     }
-    limiter.checkSync({ scope: 'late', limits: perSecond, cost: 1, now: START + 5_000 });
+    limiter.checkLocal({ scope: 'late', limits: perSecond, cost: 1, now: START + 5_000 });
     expect(limiter.size).toBe(1);
-    limiter.checkSync({ scope: 'too-big', limits: perSecond, cost: 4, now: START + 5_000 });
+    limiter.checkLocal({ scope: 'too-big', limits: perSecond, cost: 4, now: START + 5_000 });
     expect(limiter.size).toBe(1);
   });
 });

@@ -54,15 +54,11 @@ export class MemoryLimiter implements RateLimiter {
   }
 
   async check(req: LimitRequest): Promise<LimitDecision> {
-    return this.checkSync(req);
+    return this.checkLocal(req);
   }
 
-  /** Every decision of this store is local. */
+  /** Every decision of this store is local, so never null. */
   checkLocal(req: LimitRequest): LimitDecision {
-    return this.checkSync(req);
-  }
-
-  checkSync(req: LimitRequest): LimitDecision {
     assertValidRequest(req);
     const plan = planOf(req.limits);
     const entries = plan.entries;
