@@ -6,7 +6,7 @@
 import avro from 'avsc';
 import { CURRENT_SCHEMAS, newEventId, type RequestMetered } from '@tollgate/events';
 import { sampleEvent } from '@tollgate/events/testing';
-import { FrameWriter } from '../src/metering/usage-frames';
+import { EventChunkWriter } from '../src/metering/event-chunks';
 import { rateLimitHeaders } from '../src/rate-limit';
 import { EndpointMap, UNMATCHED_ENDPOINT } from '../src/routing/endpoint-map';
 import { normaliseRequestTarget } from '../src/routing/request-target';
@@ -36,23 +36,25 @@ async function perCall(name: string, fn: () => unknown): Promise<number> {
 const requestMetered = avro.Type.forSchema(
   CURRENT_SCHEMAS.RequestMetered as unknown as avro.Schema,
 );
-const frames = new FrameWriter(256 * 1024);
+const chunks = new EventChunkWriter(256 * 1024, 8_192);
 let event: RequestMetered = sampleEvent('RequestMetered');
 const encodeInto = (bytes: Buffer, at: number) => requestMetered.encode(event, bytes, at);
 const meter = {
   record(e: RequestMetered) {
     event = e;
-    if (!frames.writeWith(null, 192, encodeInto)) {
-      frames.take();
-      frames.writeWith(null, 192, encodeInto);
+    if (!chunks.writeWith(192, encodeInto)) {
+      chunks.take();
+      chunks.writeWith(192, encodeInto);
     }
   },
   flush: async () => undefined,
   close: async () => undefined,
   stats: () => ({ buffered: 0, spooled: 0 }),
 };
-const { pipeline, plaintext, headers, request, limiter, limits, codec, verifierWith } =
-  inProcessPipeline({ now: NOW, meter });
+const { pipeline, plaintext, headers, request, limiter, limits, verifierWith } = inProcessPipeline({
+  now: NOW,
+  meter,
+});
 const client = { clientIp: '127.0.0.1' };
 const cached = verifierWith(10_000);
 const uncached = verifierWith(0);
@@ -79,14 +81,6 @@ await perCall('rate-limit headers', () => rateLimitHeaders(limits, decision));
 await perCall('event id (ULID)', () => newEventId(NOW));
 const metered = sampleEvent('RequestMetered');
 await perCall('RequestMetered Avro-encoded into the hand-over buffer', () => meter.record(metered));
-const before = new FrameWriter(256 * 1024);
-await perCall('the same, before: codec.encode (a Buffer) + copy + key', () => {
-  const value = codec.encode('RequestMetered', metered).value;
-  if (!before.write(metered.keyId, value)) {
-    before.take();
-    before.write(metered.keyId, value);
-  }
-});
 await perCall('EdgePipeline.decide, whole (allowed, in-memory, metered)', () =>
   pipeline.decide(request),
 );

@@ -1,70 +1,77 @@
 /**
- * How the request thread hands encoded RequestMetered events to the metering thread: many events
- * packed into one transferable ArrayBuffer (no per-event structured clone), each as
- * [u8 key length][key, ASCII][u32 value length][value]. A key length of 255 means "no key".
+ * How the request thread hands encoded RequestMetered events to the metering thread: the events'
+ * Avro bytes back to back in one transferable ArrayBuffer (exactly the items of an Avro array, so
+ * of a RequestMeteredBatch), and each event's end offset in a second one. The metering thread puts
+ * whole runs of them into a batch record with one copy, without a step per event.
  */
-const NO_KEY = 255;
+export interface EventChunk {
+  /** The events, back to back, in `bytes[0, length)`. */
+  bytes: ArrayBuffer;
+  length: number;
+  /** `count` u32 offsets: where each event ends in `bytes`. */
+  ends: ArrayBuffer;
+  count: number;
+}
 
-export class FrameWriter {
+const INITIAL_EVENTS = 256;
+
+export class EventChunkWriter {
   private bytes: Buffer;
-  private view: DataView;
+  private ends: Uint32Array;
   private at = 0;
-  private frames = 0;
-  /** Size of the next fresh buffer: about what the last batch needed (a new one per take). */
+  private events = 0;
+  /** Size of the next fresh buffer: about what the last chunk needed (a new one per take). */
   private nextSize: number;
 
+  /**
+   * @param capacity most bytes of events one chunk holds
+   * @param maxEvents most events one chunk holds
+   */
   constructor(
     private readonly capacity: number,
+    private readonly maxEvents: number,
     private readonly initialSize = Math.min(capacity, 16 * 1024),
   ) {
     this.nextSize = initialSize;
     this.bytes = Buffer.from(new ArrayBuffer(this.nextSize));
-    this.view = new DataView(this.bytes.buffer);
+    this.ends = new Uint32Array(Math.min(maxEvents, INITIAL_EVENTS));
   }
 
   get count(): number {
-    return this.frames;
+    return this.events;
   }
 
   get size(): number {
     return this.at;
   }
 
-  /** False when the frame does not fit: take() the batch and write it again. */
-  write(key: string | null, value: Uint8Array): boolean {
-    return this.writeWith(key, value.length, (bytes, at) => {
+  /** False when the event does not fit: take() the chunk and write it again. */
+  write(value: Uint8Array): boolean {
+    return this.writeWith(value.length, (bytes, at) => {
       bytes.set(value, at);
       return at + value.length;
     });
   }
 
   /**
-   * Like `write`, with the value written in place by `encode(bytes, at)`, which returns the end
+   * Like `write`, with the event written in place by `encode(bytes, at)`, which returns the end
    * of what it wrote, or a negative number when the room up to the buffer's end was too small
-   * (avsc's `Type.encode` contract). `sizeHint` is the value's expected size.
+   * (avsc's `Type.encode` contract). `sizeHint` is the event's expected size.
    */
-  writeWith(
-    key: string | null,
-    sizeHint: number,
-    encode: (bytes: Buffer, at: number) => number,
-  ): boolean {
-    const keyLength = key === null ? 0 : key.length;
-    if (keyLength >= NO_KEY) throw new RangeError('message keys are at most 254 characters');
-    let needed = 1 + keyLength + 4 + sizeHint;
+  writeWith(sizeHint: number, encode: (bytes: Buffer, at: number) => number): boolean {
+    if (this.events === this.maxEvents) return false;
+    if (this.events === this.ends.length) this.growEnds();
+    let needed = sizeHint;
     for (;;) {
       if (this.at + needed > this.bytes.length && !this.grow(this.at + needed)) {
-        if (this.frames === 0)
-          throw new RangeError(`an event of ${needed} bytes exceeds the batch`);
+        if (this.events === 0)
+          throw new RangeError(`an event of ${needed} bytes exceeds the chunk`);
         return false;
       }
-      const start = this.at + 1 + keyLength + 4;
-      const end = encode(this.bytes, start);
+      const end = encode(this.bytes, this.at);
       if (end >= 0) {
-        this.bytes[this.at] = key === null ? NO_KEY : keyLength;
-        for (let i = 0; i < keyLength; i++) this.bytes[this.at + 1 + i] = key!.charCodeAt(i) & 0x7f;
-        this.view.setUint32(this.at + 1 + keyLength, end - start);
+        this.ends[this.events++] = end;
         this.at = end;
-        this.frames++;
         return true;
       }
       // Too small: ask for the whole buffer's worth more than was tried, then try again.
@@ -72,15 +79,22 @@ export class FrameWriter {
     }
   }
 
-  /** The batch so far (its buffer is to be transferred), and a fresh buffer for what follows. */
-  take(): { buffer: ArrayBuffer; length: number; count: number } {
-    const batch = { buffer: this.bytes.buffer as ArrayBuffer, length: this.at, count: this.frames };
+  /** The chunk so far (its buffers are to be transferred), and fresh buffers for what follows. */
+  take(): EventChunk {
+    const chunk: EventChunk = {
+      bytes: this.bytes.buffer as ArrayBuffer,
+      length: this.at,
+      ends: this.ends.buffer as ArrayBuffer,
+      count: this.events,
+    };
     this.nextSize = Math.min(this.capacity, Math.max(this.initialSize, this.at * 2));
     this.bytes = Buffer.from(new ArrayBuffer(this.nextSize));
-    this.view = new DataView(this.bytes.buffer);
+    this.ends = new Uint32Array(
+      Math.min(this.maxEvents, Math.max(INITIAL_EVENTS, this.events * 2)),
+    );
     this.at = 0;
-    this.frames = 0;
-    return batch;
+    this.events = 0;
+    return chunk;
   }
 
   /** A bigger buffer (at most `capacity`) holding what was written; false when `capacity` is too small. */
@@ -94,28 +108,20 @@ export class FrameWriter {
     );
     bigger.set(this.bytes.subarray(0, this.at));
     this.bytes = bigger;
-    this.view = new DataView(bigger.buffer);
     return true;
+  }
+
+  private growEnds(): void {
+    const bigger = new Uint32Array(Math.min(this.maxEvents, this.ends.length * 2));
+    bigger.set(this.ends);
+    this.ends = bigger;
   }
 }
 
-export function* readFrames(
-  buffer: ArrayBuffer,
-  length: number,
-): Generator<{ key: string | null; value: Buffer }> {
-  const bytes = Buffer.from(buffer, 0, length);
-  const view = new DataView(buffer, 0, length);
-  let at = 0;
-  while (at < length) {
-    const keyLength = bytes[at++]!;
-    let key: string | null = null;
-    if (keyLength !== NO_KEY) {
-      key = bytes.toString('latin1', at, at + keyLength);
-      at += keyLength;
-    }
-    const valueLength = view.getUint32(at);
-    at += 4;
-    yield { key, value: bytes.subarray(at, at + valueLength) };
-    at += valueLength;
-  }
+/** A received chunk's views: its events' bytes and their end offsets. */
+export function chunkViews(chunk: EventChunk): { bytes: Buffer; ends: Uint32Array } {
+  return {
+    bytes: Buffer.from(chunk.bytes, 0, chunk.length),
+    ends: new Uint32Array(chunk.ends, 0, chunk.count),
+  };
 }

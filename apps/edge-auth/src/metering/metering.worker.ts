@@ -7,8 +7,8 @@ import { Registry } from 'prom-client';
 import { EventCodec } from '@tollgate/events';
 import { BatchingProducer, createKafkaConnection, kafkaMetrics } from '@tollgate/kafka';
 import { createLogger } from '@tollgate/service-runtime';
+import { chunkViews } from './event-chunks';
 import { RequestMeteredBatchWriter, UsageBatcher } from './usage-batch';
-import { readFrames } from './usage-frames';
 import { createUsageMeter } from './usage-meter';
 import type { MeteringWorkerConfig, ToMain, ToWorker } from './threaded-usage-meter';
 
@@ -82,10 +82,12 @@ const stats = () => {
 
 port.on('message', (message: ToWorker) => {
   switch (message.t) {
-    case 'events':
-      for (const { value } of readFrames(message.buffer, message.length)) batcher.add(value);
-      send({ t: 'recorded', count: message.count, ...stats() });
+    case 'events': {
+      const { bytes, ends } = chunkViews(message.chunk);
+      batcher.addEvents(bytes, ends);
+      send({ t: 'recorded', count: message.chunk.count, ...stats() });
       return;
+    }
     case 'flush':
       batcher.seal();
       meter.flush().then(

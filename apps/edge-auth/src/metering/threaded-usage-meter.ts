@@ -12,7 +12,7 @@ import {
   type RequestMetered,
 } from '@tollgate/events';
 import type { KafkaConnectionOptions } from '@tollgate/kafka';
-import { FrameWriter } from './usage-frames';
+import { EventChunkWriter, type EventChunk } from './event-chunks';
 import type { UsageMeter } from './usage-meter';
 
 export type KafkaClientSecurity = Pick<KafkaConnectionOptions, 'ssl' | 'sasl'>;
@@ -36,7 +36,7 @@ export interface MeteringWorkerConfig {
 }
 
 export type ToWorker =
-  | { t: 'events'; buffer: ArrayBuffer; length: number; count: number }
+  | { t: 'events'; chunk: EventChunk }
   | { t: 'flush'; id: number }
   | { t: 'metrics'; id: number }
   | { t: 'close'; id: number };
@@ -57,7 +57,10 @@ export interface ThreadedUsageMeterOptions extends Omit<MeteringWorkerConfig, 'l
   logLevel: string;
   metrics: Registry;
   logger: Logger;
-  /** Longest an encoded event waits on the request thread before it is handed over. */
+  /**
+   * Longest an encoded event waits on the request thread before it is handed over (default: half
+   * the linger time, 1–10 ms). Each hand-over is a message and a wake-up of each thread.
+   */
   handOverMs?: number;
   /** The bundled metering thread (`metering.worker.mjs`, built next to `main.mjs` by tools/build-app.mjs). */
   workerUrl: URL;
@@ -68,7 +71,8 @@ export interface ThreadedUsageMeter extends UsageMeter {
   workerMetrics(): Promise<string>;
 }
 
-const BATCH_BYTES = 256 * 1024;
+const CHUNK_BYTES = 256 * 1024;
+const CHUNK_EVENTS = 8_192;
 /** A typical encoded RequestMetered; a bigger one is written after the buffer grows. */
 const EVENT_SIZE_HINT = 192;
 
@@ -91,7 +95,7 @@ export async function createThreadedUsageMeter(
 
 class ThreadedMeter implements ThreadedUsageMeter {
   private worker!: Worker;
-  private readonly batch = new FrameWriter(BATCH_BYTES);
+  private readonly batch = new EventChunkWriter(CHUNK_BYTES, CHUNK_EVENTS);
   private handOverTimer: NodeJS.Timeout | undefined;
   private readonly replies = new Map<number, (reply: ToMain) => void>();
   private nextId = 1;
@@ -112,7 +116,8 @@ class ThreadedMeter implements ThreadedUsageMeter {
   private encoding: RequestMetered | undefined;
 
   constructor(private readonly options: ThreadedUsageMeterOptions) {
-    this.handOverMs = options.handOverMs ?? 2;
+    this.handOverMs =
+      options.handOverMs ?? Math.min(10, Math.max(1, Math.floor(options.lingerMs / 2)));
     this.requestMetered = avro.Type.forSchema(
       CURRENT_SCHEMAS.RequestMetered as unknown as avro.Schema,
     );
@@ -171,9 +176,9 @@ class ThreadedMeter implements ThreadedUsageMeter {
     // No message key: the metering thread packs events into batch records keyed by batch id.
     this.encoding = event;
     try {
-      if (!this.batch.writeWith(null, EVENT_SIZE_HINT, this.encodeInto)) {
+      if (!this.batch.writeWith(EVENT_SIZE_HINT, this.encodeInto)) {
         this.handOver();
-        this.batch.writeWith(null, EVENT_SIZE_HINT, this.encodeInto);
+        this.batch.writeWith(EVENT_SIZE_HINT, this.encodeInto);
       }
     } catch (err) {
       this.options.logger.error(
@@ -222,10 +227,10 @@ class ThreadedMeter implements ThreadedUsageMeter {
     clearTimeout(this.handOverTimer);
     this.handOverTimer = undefined;
     if (this.batch.count === 0) return;
-    const { buffer, length, count } = this.batch.take();
-    this.handedOver += count;
+    const chunk = this.batch.take();
+    this.handedOver += chunk.count;
     this.lag.set(this.handedOver);
-    this.worker.postMessage({ t: 'events', buffer, length, count } satisfies ToWorker, [buffer]);
+    this.worker.postMessage({ t: 'events', chunk } satisfies ToWorker, [chunk.bytes, chunk.ends]);
   }
 
   private request(t: 'flush' | 'metrics' | 'close'): Promise<ToMain> {

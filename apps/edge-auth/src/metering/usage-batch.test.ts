@@ -10,6 +10,7 @@ import { encodeFrame } from './spool-format';
 import {
   EVENT_COUNT_HEADER,
   eventCountOf,
+  eventRuns,
   RequestMeteredBatchWriter,
   UsageBatcher,
 } from './usage-batch';
@@ -29,7 +30,6 @@ const events = (n: number): RequestMetered[] =>
   );
 const encoded = (list: RequestMetered[]) =>
   list.map((e) => codec.encode('RequestMetered', e).value);
-const bytesOf = (list: Buffer[]) => list.reduce((n, b) => n + b.length, 0);
 
 describe('RequestMeteredBatchWriter', () => {
   it.each([1, 2, 63, 64, 1_000])(
@@ -37,7 +37,7 @@ describe('RequestMeteredBatchWriter', () => {
     (n) => {
       const list = events(n);
       const values = encoded(list);
-      const message = writer.write('usage', values, bytesOf(values), 1_764_201_600_130);
+      const message = writer.write('usage', eventRuns(values), 1_764_201_600_130);
       const decoded = codec.decode(message.headers, message.value);
       expect(decoded.type).toBe('RequestMeteredBatch');
       if (decoded.type !== 'RequestMeteredBatch') return;
@@ -60,13 +60,13 @@ describe('RequestMeteredBatchWriter', () => {
     const values = encoded(events(1));
     const idOf = (m: { headers?: Record<string, Buffer | string>; value: Buffer }) =>
       codec.decode(m.headers, m.value).payload.eventId;
-    const a = writer.write('usage', values, bytesOf(values), 1_000);
-    const b = writer.write('usage', values, bytesOf(values), 1_999);
-    const c = writer.write('usage', values, bytesOf(values), 2_000);
+    const a = writer.write('usage', eventRuns(values), 1_000);
+    const b = writer.write('usage', eventRuns(values), 1_999);
+    const c = writer.write('usage', eventRuns(values), 2_000);
     expect(idOf(a)).not.toBe(idOf(b));
     expect(a.key).toBe(b.key);
     expect(c.key).not.toBe(a.key);
-    expect(() => writer.write('usage', [], 0, 1)).toThrow(RangeError);
+    expect(() => writer.write('usage', eventRuns([]), 1)).toThrow(RangeError);
   });
 
   it('counts a record without the header (a single RequestMetered) as one event', () => {
@@ -96,7 +96,7 @@ describe('UsageBatcher', () => {
     expect(b.pending).toBeGreaterThan(0);
     b.seal();
     expect(b.pending).toBe(0);
-    const totalBytes = bytesOf(encoded(list));
+    const totalBytes = eventRuns(encoded(list)).bytes;
     expect(sealed.every((s) => s.events <= 10)).toBe(true);
     expect(sealed.length).toBeGreaterThanOrEqual(Math.ceil(totalBytes / 1_000));
     expect(sealed.reduce((n, s) => n + s.events, 0)).toBe(37);
@@ -105,6 +105,53 @@ describe('UsageBatcher', () => {
       return decoded.type === 'RequestMeteredBatch' ? decoded.payload.events : [];
     });
     expect(out).toEqual(list);
+  });
+
+  it('takes chunks of events whole, splitting one only where a batch reaches a bound', () => {
+    const sealed: Array<{ message: OutgoingMessage; events: number }> = [];
+    const b = batcher(sealed);
+    const list = events(45);
+    const values = encoded(list);
+    // Chunks of 7, 1, 23 and 14 events, as the request thread hands them over.
+    let next = 0;
+    for (const size of [7, 1, 23, 14]) {
+      const part = values.slice(next, next + size);
+      next += size;
+      const ends = part.reduce<number[]>((acc, v) => [...acc, (acc.at(-1) ?? 0) + v.length], []);
+      b.addEvents(Buffer.concat(part), Uint32Array.from(ends));
+    }
+    b.seal();
+    const decoded = sealed.map(({ message, events: n }) => {
+      const d = codec.decode(message.headers, message.value);
+      return { n, events: d.type === 'RequestMeteredBatch' ? d.payload.events : [] };
+    });
+    expect(decoded.every(({ n, events: e }) => n === e.length && n <= 10)).toBe(true);
+    expect(sealed.every(({ message }) => message.value.length < 1_000 + 100)).toBe(true);
+    expect(decoded.flatMap(({ events: e }) => e)).toEqual(list);
+  });
+
+  it('puts an event bigger than the byte bound in a batch of its own', () => {
+    const sealed: Array<{ message: OutgoingMessage; events: number }> = [];
+    const b = new UsageBatcher({
+      writer,
+      topic: 'usage',
+      maxEvents: 10,
+      maxBytes: 150,
+      lingerMs: 60_000,
+      now: () => 1,
+      onBatch: (message, n) => sealed.push({ message, events: n }),
+    });
+    const [small, big] = encoded([
+      sampleEvent('RequestMetered', { route: '/a' }),
+      sampleEvent('RequestMetered', { route: `/${'b'.repeat(200)}` }),
+    ]);
+    b.addEvents(Buffer.concat([small!, big!, small!]), [
+      small!.length,
+      small!.length + big!.length,
+      2 * small!.length + big!.length,
+    ]);
+    b.seal();
+    expect(sealed.map((s) => s.events)).toEqual([1, 1, 1]);
   });
 
   it('seals a batch when its first event has waited the linger time', async () => {
@@ -121,7 +168,7 @@ describe('a spooled batch', () => {
     const dir = await mkdtemp(join(tmpdir(), 'batch-spool-'));
     try {
       const values = encoded(events(50));
-      const message = writer.write('usage', values, bytesOf(values), 1);
+      const message = writer.write('usage', eventRuns(values), 1);
       const spool = await Spool.open({ dir, onError: () => undefined });
       spool.append(encodeFrame(message), 50);
       spool.append(encodeFrame({ ...message, key: 'single', headers: {} }), 1);

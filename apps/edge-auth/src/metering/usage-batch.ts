@@ -66,14 +66,12 @@ export class RequestMeteredBatchWriter {
     this.schemaVersion = codec.currentVersion('RequestMeteredBatch');
   }
 
-  /** One Kafka record holding `events` (each the Avro bytes of one RequestMetered), keyed per `batchMessageKey`. */
-  write(
-    topic: string,
-    events: readonly Buffer[],
-    eventBytes: number,
-    now: number,
-  ): OutgoingMessage & { key: string } {
-    if (events.length === 0) throw new RangeError('a batch holds at least one event');
+  /**
+   * One Kafka record holding the events of `runs` (each run the Avro bytes of one or more
+   * RequestMetered, back to back), keyed per `batchMessageKey`.
+   */
+  write(topic: string, runs: EventRuns, now: number): OutgoingMessage & { key: string } {
+    if (runs.events === 0) throw new RangeError('a batch holds at least one event');
     const eventId = newEventId(now);
     const head = this.envelope.toBuffer({
       eventId,
@@ -82,20 +80,34 @@ export class RequestMeteredBatchWriter {
       schemaVersion: this.schemaVersion,
       edgeInstanceId: this.source.edgeInstanceId,
     });
-    const count = LONG.toBuffer(events.length);
-    const value = Buffer.allocUnsafe(head.length + count.length + eventBytes + 1);
+    const count = LONG.toBuffer(runs.events);
+    const value = Buffer.allocUnsafe(head.length + count.length + runs.bytes + 1);
     let at = head.copy(value, 0);
     at += count.copy(value, at);
-    for (const event of events) at += event.copy(value, at);
+    for (const part of runs.parts) at += part.copy(value, at);
     value[at++] = 0;
-    if (at !== value.length) throw new Error('eventBytes does not match the events given');
+    if (at !== value.length) throw new Error('runs.bytes does not match the runs given');
     return {
       topic,
       key: batchMessageKey(this.source.edgeInstanceId, now),
       value,
-      headers: { ...this.headers, [EVENT_COUNT_HEADER]: String(events.length) },
+      headers: { ...this.headers, [EVENT_COUNT_HEADER]: String(runs.events) },
     };
   }
+}
+
+/** Encoded RequestMetered events as runs of bytes: `events` events in `bytes` bytes in all. */
+export interface EventRuns {
+  parts: readonly Buffer[];
+  events: number;
+  bytes: number;
+}
+
+/** Single encoded events as runs (one part each). */
+export function eventRuns(events: readonly Buffer[]): EventRuns {
+  let bytes = 0;
+  for (const event of events) bytes += event.length;
+  return { parts: events, events: events.length, bytes };
 }
 
 export interface UsageBatcherOptions {
@@ -114,38 +126,81 @@ export interface UsageBatcherOptions {
 
 /** Groups encoded RequestMetered events into RequestMeteredBatch records by size or linger time. */
 export class UsageBatcher {
-  private events: Buffer[] = [];
+  private parts: Buffer[] = [];
+  private events = 0;
   private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: UsageBatcherOptions) {}
 
   get pending(): number {
-    return this.events.length;
+    return this.events;
   }
 
   add(event: Buffer): void {
-    if (this.bytes + event.length > this.options.maxBytes && this.events.length > 0) this.seal();
-    this.events.push(event);
-    this.bytes += event.length;
-    if (this.events.length >= this.options.maxEvents) this.seal();
-    else this.timer ??= setTimeout(() => this.seal(), this.options.lingerMs);
+    this.addEvents(event, [event.length]);
+  }
+
+  /**
+   * Adds the events in `bytes`, back to back, where event i ends at `ends[i]` (an `EventChunk`
+   * from the request thread). Whole runs of them join the batch as one part each: a chunk is split
+   * only where a batch reaches its event or byte bound. An event bigger than the byte bound goes
+   * in a batch of its own.
+   */
+  addEvents(bytes: Buffer, ends: ArrayLike<number>): void {
+    const { maxEvents, maxBytes } = this.options;
+    let first = 0;
+    let start = 0;
+    while (first < ends.length) {
+      // The most of the remaining events this batch can still take: by count, then by bytes.
+      let last = Math.min(ends.length, first + maxEvents - this.events);
+      const room = maxBytes - this.bytes + start;
+      if (ends[last - 1]! > room) last = lastEndWithin(ends, first, last, room);
+      if (last === first) {
+        if (this.events > 0) {
+          this.seal();
+          continue;
+        }
+        last = first + 1;
+      }
+      const end = ends[last - 1]!;
+      this.parts.push(bytes.subarray(start, end));
+      this.events += last - first;
+      this.bytes += end - start;
+      first = last;
+      start = end;
+      if (this.events >= maxEvents || this.bytes >= maxBytes) this.seal();
+    }
+    if (this.events > 0) this.timer ??= setTimeout(() => this.seal(), this.options.lingerMs);
   }
 
   /** Hands what is pending over as one batch (nothing when empty). */
   seal(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.events.length === 0) return;
-    const events = this.events;
-    const message = this.options.writer.write(
-      this.options.topic,
-      events,
-      this.bytes,
-      this.options.now(),
-    );
-    this.events = [];
+    if (this.events === 0) return;
+    const runs: EventRuns = { parts: this.parts, events: this.events, bytes: this.bytes };
+    const message = this.options.writer.write(this.options.topic, runs, this.options.now());
+    this.parts = [];
+    this.events = 0;
     this.bytes = 0;
-    this.options.onBatch(message, events.length);
+    this.options.onBatch(message, runs.events);
   }
+}
+
+/** The largest `last` in [first, limit) with `ends[last - 1] <= room` (`first` when none). */
+function lastEndWithin(
+  ends: ArrayLike<number>,
+  first: number,
+  limit: number,
+  room: number,
+): number {
+  let lo = first;
+  let hi = limit - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (ends[mid - 1]! <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
