@@ -247,6 +247,60 @@ function threadGroupSeconds(
   return seconds;
 }
 
+/**
+ * A thread's scheduler figures (`/proc/<pid>/task/<tid>/schedstat`): nanoseconds it was runnable
+ * but waiting for a core (another thread or process had both), and the times it was put on one.
+ */
+async function schedstat(pid: number, tid = pid): Promise<{ waitNs: number; runs: number }> {
+  const text = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '0 0 0');
+  const [, waitNs, runs] = text.trim().split(' ').map(Number);
+  return { waitNs: waitNs ?? 0, runs: runs ?? 0 };
+}
+
+/** What an edge's own /metrics says about its request thread (prom-client's default metrics). */
+interface LoopFigures {
+  /**
+   * Intervals of prom-client's 10 ms event-loop timer over the run (it resets them at every
+   * scrape), ms: 10 plus however long the loop was held up.
+   */
+  lagMinMs: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  /** Young-generation (scavenge) and other GC pauses on the request thread: count and ms. */
+  minorGcs: number;
+  minorGcMs: number;
+  otherGcMs: number;
+  /** Set on the difference of two readings: the seconds between them. */
+  seconds?: number;
+}
+
+async function loopFigures(adminUrl: string): Promise<LoopFigures> {
+  const text = await (await fetch(new URL('/metrics', adminUrl))).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
+  let otherGcSeconds = 0;
+  for (const m of text.matchAll(
+    /^nodejs_gc_duration_seconds_sum\{[^}]*kind="(\w+)"[^}]*\} (\S+)$/gm,
+  ))
+    if (m[1] !== 'minor') otherGcSeconds += Number(m[2]);
+  return {
+    lagMinMs: value(/^nodejs_eventloop_lag_min_seconds(?:\{[^}]*\})? (\S+)$/m) * 1000,
+    lagP99Ms: value(/^nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? (\S+)$/m) * 1000,
+    lagMaxMs: value(/^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? (\S+)$/m) * 1000,
+    minorGcs: value(/^nodejs_gc_duration_seconds_count\{[^}]*kind="minor"[^}]*\} (\S+)$/m),
+    minorGcMs: value(/^nodejs_gc_duration_seconds_sum\{[^}]*kind="minor"[^}]*\} (\S+)$/m) * 1000,
+    otherGcMs: otherGcSeconds * 1000,
+  };
+}
+
+/** The admin listener an edge logged at start. */
+function adminUrlOf(edge: ServiceProcess): string {
+  const url = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
+    edge.output(),
+  )?.[1];
+  if (!url) throw new Error(`no admin listener address in the output:\n${edge.output()}`);
+  return url;
+}
+
 function cpuMeter(pids: Partial<Record<keyof CpuShare, number>>) {
   let before: Record<string, number | undefined> = {};
   let threadsBefore = new Map<string, { name: string; ticks: number }>();
@@ -686,6 +740,9 @@ try {
     // The server column by thread: what the request thread itself costs, apart from metering's
     // thread and the garbage collection and compiles V8 runs on its helper threads.
     const serverThreads: Array<{ main: number; metering: number; helpers: number }> = [];
+    // Where the tail comes from: how long the request thread waited for a core while runnable,
+    // and (edge-auth only, from its /metrics) its event-loop delay and garbage-collection pauses.
+    const tails: Array<{ waitMsPerS: number; loop?: LoopFigures }> = [];
     const redisPort = Number(new URL(testEndpoints().redisUrl).port || 6379);
     const sharedRedis = await findRedisPids([redisPort]);
     const clusterRedis = await findRedisPids(clusterPorts);
@@ -700,9 +757,33 @@ try {
       };
       let seconds: Record<string, number> = {};
       let threadSeconds = { main: 0, metering: 0, helpers: 0 };
+      const edge = edges.includes(servers[i]!) ? servers[i]! : undefined;
+      let tail: { waitMsPerS: number; loop?: LoopFigures } = { waitMsPerS: 0 };
       const measured = async <T>(run: () => Promise<T>) => {
         const threadsBefore = await threadTicks(pids.server[0]!);
+        const loopBefore = edge ? await loopFigures(adminUrlOf(edge)) : undefined;
+        const schedBefore = await schedstat(pids.server[0]!);
+        const runStarted = performance.now();
         const during = await cpuSecondsDuring(pids, run);
+        const schedAfter = await schedstat(pids.server[0]!);
+        const runSeconds = (performance.now() - runStarted) / 1000;
+        const loopAfter = edge ? await loopFigures(adminUrlOf(edge)) : undefined;
+        tail = {
+          waitMsPerS: (schedAfter.waitNs - schedBefore.waitNs) / 1e6 / runSeconds,
+          ...(loopBefore && loopAfter
+            ? {
+                loop: {
+                  lagMinMs: loopAfter.lagMinMs,
+                  lagP99Ms: loopAfter.lagP99Ms,
+                  lagMaxMs: loopAfter.lagMaxMs,
+                  minorGcs: loopAfter.minorGcs - loopBefore.minorGcs,
+                  minorGcMs: loopAfter.minorGcMs - loopBefore.minorGcMs,
+                  seconds: runSeconds,
+                  otherGcMs: loopAfter.otherGcMs - loopBefore.otherGcMs,
+                },
+              }
+            : {}),
+        };
         seconds = during.seconds;
         threadSeconds = threadGroupSeconds(
           pids.server[0]!,
@@ -715,6 +796,7 @@ try {
         ? await wrkLatencyAt(target, rate, paceScript, measured)
         : await measured(() => latencyAt(target, rate));
       latencies.push(latency);
+      tails.push(tail);
       const requests = Math.max(1, latency.achieved * SECONDS);
       stackCpu.push(
         Object.fromEntries(
@@ -732,11 +814,7 @@ try {
     // the usage-ingestor counts once it has caught up.
     let decided = 0;
     for (const edge of edges) {
-      const adminUrl = /admin listener \(\/healthz \/readyz \/metrics\) at (http:\/\/[^\s"]+)/.exec(
-        edge.output(),
-      )?.[1];
-      if (!adminUrl) throw new Error(`no admin listener address in the output:\n${edge.output()}`);
-      const text = await (await fetch(new URL('/metrics', adminUrl))).text();
+      const text = await (await fetch(new URL('/metrics', adminUrlOf(edge)))).text();
       for (const match of text.matchAll(/^edge_decisions_total\{[^}]*\} (\d+)$/gm))
         decided += Number(match[1]);
     }
@@ -806,6 +884,25 @@ try {
       );
     }
     console.log(
+      `\nthe request thread during that run: waiting for a core while runnable (ms per second, from schedstat); edge-auth's own event loop (prom-client's 10 ms timer: its intervals are 10 ms plus any hold-up) and GC pauses on it:`,
+    );
+    console.log(
+      `\n| target | run-queue wait ms/s | 10 ms timer interval min / p99 / max ms | scavenges/s | scavenge ms each | other GC ms |`,
+    );
+    console.log('|---|---|---|---|---|---|');
+    for (const [i, target] of targets.entries()) {
+      const { waitMsPerS, loop } = tails[i]!;
+      const cells = loop
+        ? [
+            `${loop.lagMinMs.toFixed(1)} / ${loop.lagP99Ms.toFixed(1)} / ${loop.lagMaxMs.toFixed(1)}`,
+            (loop.minorGcs / (loop.seconds ?? 1)).toFixed(1),
+            (loop.minorGcMs / Math.max(1, loop.minorGcs)).toFixed(2),
+            loop.otherGcMs.toFixed(1),
+          ]
+        : ['–', '–', '–', '–'];
+      console.log(`| ${target.name} | ${waitMsPerS.toFixed(0)} | ${cells.join(' | ')} |`);
+    }
+    console.log(
       `\nmetering: the edges decided ${decided} requests, the usage-ingestor counted ${ingested} (${ingested === decided ? 'exact' : 'NOT exact'})`,
     );
     results.throughput = targets.map((t, i) => ({
@@ -814,6 +911,7 @@ try {
       latency: latencies[i],
       stackCpuMicrosPerRequest: stackCpu[i],
       serverThreadMicrosPerRequest: serverThreads[i],
+      requestThreadTail: tails[i],
     }));
     results.loadBefore = loadBefore;
     results.metering = { decided, ingested };
