@@ -742,7 +742,7 @@ try {
     const serverThreads: Array<{ main: number; metering: number; helpers: number }> = [];
     // Where the tail comes from: how long the request thread waited for a core while runnable,
     // and (edge-auth only, from its /metrics) its event-loop delay and garbage-collection pauses.
-    const tails: Array<{ waitMsPerS: number; loop?: LoopFigures }> = [];
+    const tails: Array<{ waitMsPerS: number; waitUsPerRun: number; loop?: LoopFigures }> = [];
     const redisPort = Number(new URL(testEndpoints().redisUrl).port || 6379);
     const sharedRedis = await findRedisPids([redisPort]);
     const clusterRedis = await findRedisPids(clusterPorts);
@@ -758,7 +758,10 @@ try {
       let seconds: Record<string, number> = {};
       let threadSeconds = { main: 0, metering: 0, helpers: 0 };
       const edge = edges.includes(servers[i]!) ? servers[i]! : undefined;
-      let tail: { waitMsPerS: number; loop?: LoopFigures } = { waitMsPerS: 0 };
+      let tail: { waitMsPerS: number; waitUsPerRun: number; loop?: LoopFigures } = {
+        waitMsPerS: 0,
+        waitUsPerRun: 0,
+      };
       const measured = async <T>(run: () => Promise<T>) => {
         const threadsBefore = await threadTicks(pids.server[0]!);
         const loopBefore = edge ? await loopFigures(adminUrlOf(edge)) : undefined;
@@ -770,6 +773,10 @@ try {
         const loopAfter = edge ? await loopFigures(adminUrlOf(edge)) : undefined;
         tail = {
           waitMsPerS: (schedAfter.waitNs - schedBefore.waitNs) / 1e6 / runSeconds,
+          waitUsPerRun:
+            (schedAfter.waitNs - schedBefore.waitNs) /
+            1e3 /
+            Math.max(1, schedAfter.runs - schedBefore.runs),
           ...(loopBefore && loopAfter
             ? {
                 loop: {
@@ -887,11 +894,11 @@ try {
       `\nthe request thread during that run: waiting for a core while runnable (ms per second, from schedstat); edge-auth's own event loop (prom-client's 10 ms timer: its intervals are 10 ms plus any hold-up) and GC pauses on it:`,
     );
     console.log(
-      `\n| target | run-queue wait ms/s | 10 ms timer interval min / p99 / max ms | scavenges/s | scavenge ms each | other GC ms |`,
+      `\n| target | run-queue wait ms/s | µs waited per turn on a core | 10 ms timer interval min / p99 / max ms | scavenges/s | scavenge ms each | other GC ms |`,
     );
-    console.log('|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|');
     for (const [i, target] of targets.entries()) {
-      const { waitMsPerS, loop } = tails[i]!;
+      const { waitMsPerS, waitUsPerRun, loop } = tails[i]!;
       const cells = loop
         ? [
             `${loop.lagMinMs.toFixed(1)} / ${loop.lagP99Ms.toFixed(1)} / ${loop.lagMaxMs.toFixed(1)}`,
@@ -900,7 +907,9 @@ try {
             loop.otherGcMs.toFixed(1),
           ]
         : ['–', '–', '–', '–'];
-      console.log(`| ${target.name} | ${waitMsPerS.toFixed(0)} | ${cells.join(' | ')} |`);
+      console.log(
+        `| ${target.name} | ${waitMsPerS.toFixed(0)} | ${waitUsPerRun.toFixed(0)} | ${cells.join(' | ')} |`,
+      );
     }
     console.log(
       `\nmetering: the edges decided ${decided} requests, the usage-ingestor counted ${ingested} (${ingested === decided ? 'exact' : 'NOT exact'})`,
