@@ -10,9 +10,9 @@ import { encodeFrame } from './spool-format';
 import {
   EVENT_COUNT_HEADER,
   eventCountOf,
-  eventRuns,
   RequestMeteredBatchWriter,
   UsageBatcher,
+  type EventRuns,
 } from './usage-batch';
 
 const codec = new EventCodec();
@@ -28,6 +28,12 @@ const events = (n: number): RequestMetered[] =>
       latencyMicros: 100 + i,
     }),
   );
+/** Single encoded events as runs (one part each). */
+const eventRuns = (values: readonly Buffer[]): EventRuns => ({
+  parts: values,
+  events: values.length,
+  bytes: values.reduce((n, b) => n + b.length, 0),
+});
 const encoded = (list: RequestMetered[]) =>
   list.map((e) => codec.encode('RequestMetered', e).value);
 

@@ -103,13 +103,6 @@ export interface EventRuns {
   bytes: number;
 }
 
-/** Single encoded events as runs (one part each). */
-export function eventRuns(events: readonly Buffer[]): EventRuns {
-  let bytes = 0;
-  for (const event of events) bytes += event.length;
-  return { parts: events, events: events.length, bytes };
-}
-
 export interface UsageBatcherOptions {
   writer: RequestMeteredBatchWriter;
   topic: string;
